@@ -1,0 +1,131 @@
+"""The ``zwgk-xl`` command line: a thin layer over the library.
+
+Each command makes one library call, prints its result (a Chinese summary or
+``--json``) and turns :class:`zwgk_xl.errors.ZwgkError` into a one-line
+message with a non-zero exit code.  No workflow logic lives here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ZwgkError
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def handle_errors(fn):
+    """Turn library errors (and unexpected ones) into one-line messages."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        verbose = bool((ctx.find_root().obj or {}).get("verbose"))
+        try:
+            return fn(*args, **kwargs)
+        except ZwgkError as e:
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"错误:{e}", err=True)
+            sys.exit(e.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("已中断。", err=True)
+            sys.exit(130)
+        except Exception as e:  # noqa: BLE001 - last line of defence
+            if verbose:
+                traceback.print_exc()
+            click.echo(
+                f"错误:发生意外问题({type(e).__name__}: {e})。"
+                "请加 --verbose 重试并把输出发给维护人员。",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", is_flag=True, help="出错时显示详细的调试信息。")
+@click.version_option(__version__, prog_name="zwgk-xl")
+@click.pass_context
+def main(ctx, verbose):
+    """zwgk-xl:政务公开任务清单的解析、分解、下发、汇总与报告。
+
+    \b
+    典型流程:
+      zwgk-xl parse 工作要点.docx -o 上级任务.xlsx
+      zwgk-xl decompose 工作要点.docx --units 部门名录.xlsx -o 分解表.xlsx
+      zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 -o 下发/
+      zwgk-xl merge 回收/ --plan 分解表.xlsx -o 汇总表.xlsx
+      zwgk-xl report -o 报告.docx
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+
+
+# --- parse (issue 2) --------------------------------------------------------
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="写出任务表 .xlsx(如 上级任务.xlsx)。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出解析结果。")
+@click.option("--year", type=int, help="文件年度(文中无法确定年度时使用)。")
+@handle_errors
+def parse(input_path, output, as_json, year):
+    """解析上级任务清单(txt/docx/doc/xlsx/xls/html)为结构化任务。
+
+    \b
+    示例:
+      zwgk-xl parse 2020年工作要点.docx -o 上级任务.xlsx
+      zwgk-xl parse 要点.txt --json
+    """
+    from .parsing import parse_file
+    from .tasktable import write_task_table
+
+    doc = parse_file(input_path, year=year)
+    if output:
+        write_task_table(doc, output)
+    if as_json:
+        _echo_json(doc.to_dict())
+        return
+    tasks = doc.tasks
+    click.echo(
+        f"已解析《{doc.title or input_path.name}》:"
+        f"{len(doc.roots)} 个一级标题,{len(tasks)} 项任务。"
+    )
+    review = [t.id for t in tasks if t.review]
+    if review:
+        click.echo(f"需人工核对 {len(review)} 项:{'、'.join(review[:20])}{'…' if len(review) > 20 else ''}")
+    for w in doc.warnings:
+        click.echo(f"警告:{w}")
+    if output:
+        click.echo(f"已写出:{output}")
+
+
+# --- decompose (issue 3) ----------------------------------------------------
+
+# --- split (issue 4) --------------------------------------------------------
+
+# --- merge (issue 5) --------------------------------------------------------
+
+# --- report (issue 6) -------------------------------------------------------
+
+# --- mail (issue 7) ---------------------------------------------------------
+
+# --- demo -------------------------------------------------------------------
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
