@@ -1,0 +1,1 @@
+"""User-editable templates (report .docx, mail texts); installed as zwgk_xl.templates."""
