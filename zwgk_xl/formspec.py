@@ -56,3 +56,73 @@ def locked_checksum(rows: list[dict]) -> str:
     payload = [[str(r.get(k, "") or "").strip() for k, _ in LOCKED_COLUMNS] for r in rows]
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------
+# Sheet layout of TASK_SHEET (0-based row/column indexes, as written by
+# ``forms.write_forms``).  Readers should prefer ``find_header_row`` and
+# ``find_form_fields`` (they tolerate rows a clerk inserted above the table)
+# and use these constants as the default.
+
+TITLE_ROW = 0
+NOTES_ROW = 1  # 填报说明 block (merged)
+INFO_ROW = 2  # 填报单位 / 截止日期 / 联系人 (locked)
+FORM_FIELD_ROW = 3  # 填报人 / 联系电话 / 填报日期 (inputs)
+HEADER_ROW = 4
+FIRST_DATA_ROW = 5
+
+# key -> (row, col) of the input cell; its label sits one column to the left.
+FORM_FIELD_CELLS = {"filler": (FORM_FIELD_ROW, 1), "phone": (FORM_FIELD_ROW, 4), "fill_date": (FORM_FIELD_ROW, 6)}
+
+# key -> 0-based column of the task table
+COLUMN_INDEX = {k: i for i, (k, _) in enumerate(COLUMNS)}
+
+ROLE_LEAD = "牵头"
+ROLE_COOPERATE = "配合"
+
+META_LIST_SEP = "|"  # task_ids are stored joined by this separator
+
+
+def _cell_text(v) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def find_header_row(rows: list[list], limit: int = 30) -> int | None:
+    """Index of the task-table header row in ``rows`` (cell values), or None.
+
+    The header is the first row whose leading cells read as :data:`HEADERS`
+    (the first two and the first input column must match).
+    """
+    first, second = HEADERS[0], HEADERS[1]
+    status_col = COLUMN_INDEX["status"]
+    for i, row in enumerate(rows[:limit]):
+        cells = [_cell_text(v) for v in row]
+        if len(cells) > status_col and cells[0] == first and cells[1] == second and cells[status_col] == HEADERS[status_col]:
+            return i
+    return None
+
+
+def find_form_fields(rows: list[list], limit: int = 30) -> dict[str, str]:
+    """Values of the per-form inputs (填报人/联系电话/填报日期) found by their labels.
+
+    Each value is the cell right of its label; missing labels map to "".
+    """
+    labels = {label: key for key, label in FORM_FIELDS}
+    found = {key: "" for key, _ in FORM_FIELDS}
+    for row in rows[:limit]:
+        for j, v in enumerate(row[:-1]):
+            key = labels.get(_cell_text(v))
+            if key:
+                found[key] = row[j + 1]
+    return found
+
+
+def encode_task_ids(ids: list[str]) -> str:
+    return META_LIST_SEP.join(ids)
+
+
+def decode_task_ids(value) -> list[str]:
+    """Task ids from their stored form (a joined string; a list passes through)."""
+    if isinstance(value, (list, tuple)):
+        return [str(s) for s in value]
+    return [s for s in str(value or "").split(META_LIST_SEP) if s.strip()]
