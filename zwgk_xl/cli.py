@@ -118,6 +118,42 @@ def parse(input_path, output, as_json, year):
 
 # --- split (issue 4) --------------------------------------------------------
 
+
+@main.command()
+@click.argument("plan_path", metavar="分解表", type=click.Path(path_type=Path))
+@click.option("--units", "units_path", required=True, type=click.Path(path_type=Path), help="部门名录 .xlsx(用于展开“县直各部门”等泛指单位)。")
+@click.option("--round", "round_", required=True, help="填报轮次,如 2021年第二季度。")
+@click.option("--due", required=True, help="报送截止日期,如 2021-06-25。")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="填报表输出文件夹(如 下发/)。")
+@click.option("--contact", default="", help="填报说明中的联系人及电话,如“张三 0878-1234567”。")
+@click.option("--workspace", type=click.Path(path_type=Path), help="台账文件夹(默认从当前文件夹向上查找)。")
+@click.option("--no-ledger", is_flag=True, help="不使用台账:不登记分解表、不预填上一轮内容。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的文件列表。")
+@handle_errors
+def split(plan_path, units_path, round_, due, out_dir, contact, workspace, no_ledger, as_json):
+    """按单位生成填报表:每个有任务(牵头或配合)的单位一个 .xlsx。
+
+    \b
+    示例:
+      zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 --due 2021-06-25 -o 下发/
+      zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 --due 2021-06-25 -o 下发/ --json
+    """
+    from .forms import split_plan
+
+    result = split_plan(plan_path, units_path, round_, due, out_dir, workspace=workspace,
+                        contact=contact, use_ledger=not no_ledger)
+    for w in result.warnings:
+        click.echo(f"警告:{w}", err=True)
+    if as_json:
+        _echo_json([f.to_dict() for f in result.forms])
+        return
+    for f in result.forms:
+        extra = f",预填上轮 {f.prefilled} 项" if f.prefilled else ""
+        click.echo(f"{f.unit}:{f.task_count} 项任务{extra} → {f.path.name}")
+    click.echo(f"共生成 {len(result.forms)} 个填报表,保存在 {out_dir}")
+    if result.workspace:
+        click.echo(f"已在台账({result.workspace})登记本轮分解表。")
+
 # --- merge (issue 5) --------------------------------------------------------
 
 # --- report (issue 6) -------------------------------------------------------

@@ -94,11 +94,25 @@ def _resolve(directory, name: str) -> list[str]:
             members = directory.expand(name)
         except Exception:  # noqa: BLE001 - an unknown name stays as written
             members = None
+    if not members and directory is not None and _is_group(directory, name):
+        raise FormError(f"分解表中的「{name}」在部门名录中没有成员单位。请在部门名录中补充其成员,或在分解表中改为具体单位。")
     out = []
     for m in members or [name]:
         unit = directory.get(m) if directory is not None else None
         out.append(getattr(unit, "name", None) or m)
     return out
+
+
+def _is_group(directory, name: str) -> bool:
+    check = getattr(directory, "is_group", None)
+    return bool(check(name)) if check else False
+
+
+def unknown_units(units, directory) -> list[str]:
+    """Units (as written in the plan, after group expansion) that the directory does not know."""
+    if directory is None:
+        return []
+    return [u for u in units if directory.get(u) is None]
 
 
 def assign_tasks(plan: Document, directory) -> dict[str, list[tuple[Node, str]]]:
@@ -413,6 +427,43 @@ def _write_atomic(path: Path, unit: str, tasks, **kw) -> int:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return prefilled
+
+
+@dataclass
+class SplitResult:
+    """What ``split`` did: the forms, warnings for the clerk, and the ledger used."""
+
+    forms: list[FormInfo]
+    warnings: list[str]
+    workspace: Path | None = None
+
+
+def split_plan(plan_path, units_path, round: str, due: str, out_dir, *, workspace=None,
+               contact: str = "", use_ledger: bool = True) -> SplitResult:
+    """Read the 分解表 and 部门名录 and write every unit's form (the ``split`` command).
+
+    With ``use_ledger`` the 台账 (found from ``workspace`` or the current folder)
+    records the plan for the round, lends its ledger id to the forms and
+    provides the previous round's answers for pre-filling.
+    """
+    from .plan import read_plan
+    from .units import load_directory
+
+    plan = read_plan(plan_path)
+    directory = load_directory(units_path)
+    if not use_ledger:
+        forms = write_forms(plan, directory, round, due, out_dir, contact=contact)
+        ws_path = None
+    else:
+        from .ledger import Ledger, find_workspace
+
+        ws_path = find_workspace(Path(workspace) if workspace else None)
+        with Ledger.open(ws_path) as ledger:
+            forms = write_forms(plan, directory, round, due, out_dir, ledger=ledger, contact=contact)
+            ledger.store_plan(round, plan_path)
+    warnings = [f"「{u}」不在部门名录中,已按原名生成填报表;如是笔误请改正分解表后重新下发。"
+                for u in unknown_units([f.unit for f in forms], directory)]
+    return SplitResult(forms=forms, warnings=warnings, workspace=ws_path)
 
 
 # ---------------------------------------------------------------------------
