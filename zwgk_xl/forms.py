@@ -31,7 +31,7 @@ from pathlib import Path
 import xlsxwriter
 
 from . import formspec as fs
-from .errors import FormError, UsageError
+from .errors import FormError, InputError, UsageError
 from .model import Document, Node, UnitReport
 
 FORM_SUFFIX = "_落实情况填报表.xlsx"
@@ -40,6 +40,7 @@ MAX_VALUE_CHUNK = 240  # Excel limits property and name string constants to 255 
 INPUT_KEYS = [k for k, _ in fs.INPUT_COLUMNS]
 
 _FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_GENERIC = re.compile(r"^各|有关|各部门|各单位|各乡镇")  # addressees that name a group, not a unit
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
 
 
@@ -94,7 +95,7 @@ def _resolve(directory, name: str) -> list[str]:
             members = directory.expand(name)
         except Exception:  # noqa: BLE001 - an unknown name stays as written
             members = None
-    if not members and directory is not None and _is_group(directory, name):
+    if not members and directory is not None and (_is_group(directory, name) or _GENERIC.search(name)):
         raise FormError(f"分解表中的「{name}」在部门名录中没有成员单位。请在部门名录中补充其成员,或在分解表中改为具体单位。")
     out = []
     for m in members or [name]:
@@ -444,8 +445,12 @@ def split_plan(plan_path, units_path, round: str, due: str, out_dir, *, workspac
 
     With ``use_ledger`` the 台账 (found from ``workspace`` or the current folder)
     records the plan for the round, lends its ledger id to the forms and
-    provides the previous round's answers for pre-filling.
+    provides the previous round's answers for pre-filling; an empty
+    ``contact`` defaults to ``[mail] contact`` of its ``zwgk.toml``.
     """
+    for path, what in ((plan_path, "分解表"), (units_path, "部门名录")):
+        if not Path(path).is_file():
+            raise InputError(f"找不到{what}文件:{path}。请检查路径。")
     from .plan import read_plan
     from .units import load_directory
 
@@ -455,12 +460,15 @@ def split_plan(plan_path, units_path, round: str, due: str, out_dir, *, workspac
         forms = write_forms(plan, directory, round, due, out_dir, contact=contact)
         ws_path = None
     else:
-        from .ledger import Ledger, find_workspace
+        from .ledger import Ledger, find_workspace, read_config
 
         ws_path = find_workspace(Path(workspace) if workspace else None)
+        if not contact:
+            mail = read_config(ws_path).get("mail", {})
+            contact = str(mail.get("contact", "") if isinstance(mail, dict) else "")
         with Ledger.open(ws_path) as ledger:
             forms = write_forms(plan, directory, round, due, out_dir, ledger=ledger, contact=contact)
-            ledger.store_plan(round, plan_path)
+            ledger.store_plan(round, plan_path, plan=plan)
     warnings = [f"「{u}」不在部门名录中,已按原名生成填报表;如是笔误请改正分解表后重新下发。"
                 for u in unknown_units([f.unit for f in forms], directory)]
     return SplitResult(forms=forms, warnings=warnings, workspace=ws_path)

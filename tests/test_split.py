@@ -1,0 +1,131 @@
+"""``split`` end to end: the sample county directory, seed 004, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from _split_helpers import table, task_sheet_rows, verify_checksum
+from zwgk_xl import formspec as fs
+from zwgk_xl.cli import main
+from zwgk_xl.errors import FormError
+from zwgk_xl.forms import form_file_name, read_form_metadata, write_forms
+from zwgk_xl.model import Document, Node
+from zwgk_xl.units import load_directory, sample_directory_path
+
+ROUND = "2021年第二季度"
+SEED = Path(__file__).parent / "fixtures" / "004_c4b3b1eb13022469.txt"
+
+
+@pytest.fixture(scope="module")
+def county():
+    return load_directory(sample_directory_path("county"))
+
+
+def assert_every_task_in_its_units_forms(plan: Document, directory, infos) -> None:
+    """Each unit with a task has exactly one form; each task is in its lead's and cooperators' forms."""
+    expected: dict[str, dict[str, str]] = {}
+    for t in plan.tasks:
+        for role, names in (("牵头", t.lead_local), ("配合", t.others_local)):
+            for name in names:
+                for unit in directory.expand(name) or [name]:
+                    expected.setdefault(unit, {}).setdefault(t.id, role)
+    assert sorted(i.unit for i in infos) == sorted(expected)
+    assert len({i.path for i in infos}) == len(infos)
+    for info in infos:
+        rows = table(task_sheet_rows(info.path))
+        assert {r["id"]: r["role"] for r in rows} == expected[info.unit], info.unit
+        meta = read_form_metadata(info.path)
+        assert meta["unit"] == info.unit and verify_checksum(info.path, meta)
+
+
+def test_groups_of_the_sample_county_expand_to_members(county, tmp_path):
+    sec = Node(id="一", path=["一"])
+    sec.children = [
+        Node(id="一.(一)", path=["一", "(一)"], title="甲", text="甲。", is_task=True,
+             lead_local=["县人民政府办公室"], others_local=["县直各部门", "各乡镇(街道)"]),
+        Node(id="一.(二)", path=["一", "(二)"], title="乙", text="乙。", is_task=True,
+             lead_local=["县司法局"], others_local=["县市场监督管理局"]),
+    ]
+    plan = Document(roots=[sec])
+    infos = write_forms(plan, county, ROUND, "2021-06-25", tmp_path)
+    assert len(infos) == len(set(county.expand("县直各部门")) | set(county.expand("各乡镇(街道)"))
+                             | {"县人民政府办公室"})
+    assert_every_task_in_its_units_forms(plan, county, infos)
+
+
+def test_a_generic_name_unknown_to_the_directory_is_an_error(county, tmp_path):
+    sec = Node(id="一", path=["一"])
+    sec.children = [Node(id="一.(一)", path=["一", "(一)"], is_task=True, lead_local=["县直有关部门"])]
+    with pytest.raises(FormError, match="县直有关部门"):
+        write_forms(Document(roots=[sec]), county, ROUND, "2021-06-25", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def seed_plan(county):
+    parsing = pytest.importorskip("zwgk_xl.parsing")
+    decompose = pytest.importorskip("zwgk_xl.decompose")
+    doc = parsing.parse_file(SEED)
+    return decompose.decompose(doc, county)
+
+
+def test_seed_004_every_unit_gets_one_form_holding_its_tasks(seed_plan, county, tmp_path):
+    assert len(seed_plan.tasks) == 18
+    infos = write_forms(seed_plan, county, ROUND, "2021-06-25", tmp_path)
+    assert_every_task_in_its_units_forms(seed_plan, county, infos)
+    by_unit = {i.unit: i for i in infos}
+    assert "县司法局" in by_unit and "县市场监督管理局" in by_unit  # leads of 一.(二) at county level
+    assert len(infos) >= 40  # 县直各部门 and 各乡镇(街道) reach every unit
+
+
+@pytest.fixture(scope="module")
+def plan_file(seed_plan, county, tmp_path_factory):
+    plan_mod = pytest.importorskip("zwgk_xl.plan")
+    path = tmp_path_factory.mktemp("plan") / "分解表.xlsx"
+    plan_mod.write_plan(seed_plan, path, directory=county)
+    return path
+
+
+def test_cli_split_json_equals_library_result(plan_file, tmp_path):
+    units = sample_directory_path("county")
+    out = tmp_path / "下发"
+    args = ["split", str(plan_file), "--units", str(units), "--round", ROUND, "--due", "2021-06-25",
+            "-o", str(out), "--no-ledger", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    from zwgk_xl.forms import split_plan
+
+    lib = split_plan(plan_file, units, ROUND, "2021-06-25", tmp_path / "lib", use_ledger=False)
+    assert [(d["unit"], d["task_count"]) for d in listed] == [(f.unit, f.task_count) for f in lib.forms]
+    for d in listed:
+        path = Path(d["path"])
+        assert path.parent == out and path.name == form_file_name(ROUND, d["unit"]) and path.is_file()
+
+
+def test_cli_split_with_ledger_records_plan_and_prefills(plan_file, tmp_path, monkeypatch):
+    ledger_mod = pytest.importorskip("zwgk_xl.ledger")
+    ws = tmp_path / "台账"
+    ws.mkdir()
+    monkeypatch.chdir(ws)
+    units = sample_directory_path("county")
+    args = ["split", str(plan_file), "--units", str(units), "--round", ROUND, "--due", "2021-06-25", "-o", "下发"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "共生成" in result.output
+    with ledger_mod.Ledger.open(ws) as ledger:
+        assert ledger.plan_for_round(ROUND) is not None
+        ledger_id = ledger.ledger_id
+    form = next((ws / "下发").glob("*.xlsx"))
+    assert read_form_metadata(form)["ledger_id"] == ledger_id
+
+
+def test_cli_split_bad_input_is_one_chinese_line(tmp_path):
+    result = CliRunner().invoke(main, ["split", str(tmp_path / "无.xlsx"), "--units", str(tmp_path / "名录.xlsx"),
+                                       "--round", ROUND, "--due", "2021-06-25", "-o", str(tmp_path), "--no-ledger"])
+    assert result.exit_code != 0
+    assert result.stderr.startswith("错误:找不到分解表文件") and "无.xlsx" in result.stderr
+    assert "Traceback" not in result.output
