@@ -129,3 +129,30 @@ def test_cli_split_bad_input_is_one_chinese_line(tmp_path):
     assert result.exit_code != 0
     assert result.stderr.startswith("错误:找不到分解表文件") and "无.xlsx" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_previous_round_answers_come_from_the_real_ledger(county, tmp_path):
+    from zwgk_xl.ledger import Ledger, Submission
+
+    sec = Node(id="一", path=["一"])
+    sec.children = [Node(id=f"一.({i})", path=["一", f"({i})"], title=f"任务{i}", text="要求。", is_task=True,
+                         lead_local=["县司法局"]) for i in (1, 2)]
+    plan = Document(roots=[sec])
+    values = {"row": 6, "role": "牵头", "status": "已完成", "status_raw": "已完成", "progress": "公开 12 条",
+              "done_date": "2021-03-20", "problems": "无", "next_steps": "", "evidence": "http://x.gov.cn/1"}
+    with Ledger.open(tmp_path / "台账") as ledger:
+        ledger.store_plan("2021年第一季度", plan=plan)
+        ledger.store_submission(Submission(
+            round="2021年第一季度", unit="县司法局", sha256="a" * 64, file_name="司法局.xlsx",
+            received_at="2021-03-30T10:00:00", identified_by="meta", filler="赵六", phone="13900000000",
+            values={"一.(1)": values}))
+        infos = write_forms(plan, county, ROUND, "2021-06-25", tmp_path / "下发", ledger=ledger)
+        ledger_id = ledger.ledger_id
+    assert [(i.unit, i.prefilled) for i in infos] == [("县司法局", 1)]
+    rows = task_sheet_rows(infos[0].path)
+    first, second = table(rows)
+    assert (first["status"], first["progress"], first["evidence"]) == ("已完成", "公开 12 条", "http://x.gov.cn/1")
+    assert str(first["done_date"])[:10] == "2021-03-20"
+    assert second["status"] in ("", None) and second["progress"] in ("", None)
+    assert fs.find_form_fields(rows)["filler"] == "赵六"
+    assert read_form_metadata(infos[0].path)["ledger_id"] == ledger_id

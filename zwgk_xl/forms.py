@@ -164,9 +164,9 @@ class _Formats:
         self.input_date = wb.add_format({**base, "locked": False, "align": "center", "num_format": "yyyy-mm-dd"})
 
 
-COLUMN_WIDTHS = {
-    "id": 10, "title": 24, "text": 48, "role": 9, "deadline": 14,
-    "status": 11, "progress": 42, "done_date": 13, "problems": 24, "next_steps": 24, "evidence": 20,
+COLUMN_WIDTHS = {  # about 200 characters: A4 landscape at roughly 75 %
+    "id": 10, "title": 20, "text": 40, "role": 9, "deadline": 12,
+    "status": 11, "progress": 36, "done_date": 12, "problems": 18, "next_steps": 18, "evidence": 16,
 }
 
 PROMPTS = {
@@ -183,6 +183,25 @@ PROMPTS = {
 
 DATE_MIN = _dt.date(2000, 1, 1)
 DATE_MAX = _dt.date(2100, 12, 31)
+
+
+LINE_HEIGHT = 13.5  # points per line of 10 pt text
+MIN_DATA_LINES = 3  # room to type 落实情况 without resizing the row
+
+
+def _text_width(text: str) -> int:
+    """Display width in column units: CJK and full-width characters count two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _row_height(row: dict) -> float:
+    """Row height (points) that shows the wrapped locked text; Excel does not autofit rows on open."""
+    lines = MIN_DATA_LINES
+    for key, value in row.items():
+        usable = max(COLUMN_WIDTHS[key] - 1, 1)
+        for part in str(value).split("\n"):
+            lines = max(lines, -(-_text_width(part) // usable))
+    return min(lines * LINE_HEIGHT + 3, 409)  # 409 pt is Excel's maximum
 
 
 def _notes(round: str, due: str, contact: str) -> str:
@@ -252,7 +271,7 @@ def _write_meta(wb: xlsxwriter.Workbook, meta: dict) -> None:
     ws.protect()
     ws.very_hidden()
     for name, value in _meta_items(meta):
-        wb.set_custom_property(name, value if value else " ")
+        wb.set_custom_property(name, value)
         wb.define_name(name, '="' + value.replace('"', '""') + '"')
 
 
@@ -306,6 +325,7 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
     prefilled = 0
     for n, (row, (task, role)) in enumerate(zip(rows, tasks)):
         r = first + n
+        ws.set_row(r, _row_height(row))
         for key, _ in fs.LOCKED_COLUMNS:
             fmt = f.locked_center if key in ("id", "role", "deadline") else f.locked
             ws.write_string(r, fs.COLUMN_INDEX[key], row[key], fmt)
