@@ -185,25 +185,37 @@ def test_long_task_id_lists_survive_the_255_character_limit(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
-def test_libreoffice_resave_keeps_metadata_and_data(written, tmp_path, fmt):
+def test_libreoffice_resave_keeps_metadata_and_data(tmp_path, fmt):
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice (soffice) not installed")
-    _, infos = written
-    src = infos["县司法局"].path
+    plan, directory = small_plan()
+    infos = {i.unit: i for i in write_forms(plan, directory, ROUND, "2021-06-25", tmp_path / "forms",
+                                            ledger=FakeLedger())}
     copy = tmp_path / "form.xlsx"
-    shutil.copy(src, copy)
+    shutil.copy(infos["县财政局"].path, copy)  # pre-filled answers stand in for a clerk's input
     out = soffice_convert(copy, fmt, tmp_path / "out")
     meta = read_form_metadata(out)
     # The hidden sheet survives every format (LibreOffice turns "very hidden" into "hidden"),
     # so merge uses it; properties and names survive as well.
     assert meta["meta_source"] == "sheet"
-    assert meta["unit"] == "县司法局" and meta["round"] == ROUND and meta["task_ids"] == ["一.(一)", "一.(二)"]
+    assert meta["unit"] == "县财政局" and meta["round"] == ROUND and meta["task_ids"] == ["一.(一)", "一.(三)"]
+    assert meta["ledger_id"] == "led-123"
     assert verify_checksum(out, meta)
     from zwgk_xl.forms import _fallback_sources, _from_items
 
     for source, items in _fallback_sources(out):
         fallback = _from_items(items)
         assert fallback and fallback["checksum"] == meta["checksum"], source
+    rows = task_sheet_rows(out)
+    first = table(rows)[0]
+    assert (first["status"], first["progress"]) == ("推进中", "已公开 12 条")
+    assert str(first["done_date"])[:10] == "2021-03-20"
+    assert fs.find_form_fields(rows)["filler"] == "王五"
+    if fmt == "xlsx":
+        ws = openpyxl.load_workbook(out)[fs.TASK_SHEET]
+        assert ws.protection.sheet
+        assert {dv.type for dv in ws.data_validations.dataValidation} >= {"list", "date"}
+        assert unlocked_cells(out) == unlocked_cells(copy)
 
 
 def test_safe_windows_names():
