@@ -51,14 +51,14 @@ DEPARTMENT_PHRASES = [
     "州直有关部门", "州直各部门", "州级有关部门", "州级各部门", "州政府各部门",
     "市直有关部门", "市直各部门", "市级有关部门", "市级各部门", "市政府各部门",
     "县直有关部门", "县直各部门", "县级有关部门", "县级各部门", "县政府各部门",
-    "各有关部门", "有关部门", "各部门", "各相关部门", "相关部门",
+    "各有关部门", "有关部门", "各部门", "各相关部门", "相关部门", "按照职责分工负责",
 ]
 TOWNSHIP_PHRASES = [
     "各州、市人民政府", "各州市人民政府", "各州(市)人民政府", "各州、市政府", "各州市政府",
     "各县区", "各县、区", "各县(市、区)", "各县(市、区)人民政府", "各县、市、区人民政府",
     "各县市区", "各县区人民政府", "各县、区人民政府", "各区县",
     "各镇街", "各镇(街)", "各镇、街", "各乡镇", "各乡镇(街道)", "各乡(镇)", "各乡镇人民政府",
-    "各镇街道", "各街道", "各乡镇人民政府(街道办事处)", "各乡(镇)人民政府",
+    "各镇街道", "各街道", "各乡镇人民政府(街道办事处)", "各乡(镇)人民政府", "各地",
 ]
 SECTION_PHRASES = ["各科室", "局机关各科室", "各股室", "机关各科室", "各处室", "各科(室)", "相关科室", "有关科室"]
 AFFILIATE_PHRASES = ["下属各单位", "局属各单位", "各下属单位", "直属各单位", "各直属单位"]
@@ -136,13 +136,21 @@ class Directory:
         """The unit called (or aliased) ``name_or_alias``, else None."""
         return self._index.get(_key(name_or_alias))
 
+    def group_name(self, name: str) -> str | None:
+        """The group's name as written in the directory (bracket width ignored), else None."""
+        if name in self.groups:
+            return name
+        k = _key(name)
+        return next((g for g in self.groups if _key(g) == k), None)
+
     def is_group(self, name: str) -> bool:
-        return name in self.groups
+        return self.group_name(name) is not None
 
     def expand(self, name: str) -> list[str]:
         """Member names of a group, ``[unit.name]`` for a unit or alias, ``[]`` if unknown."""
-        if name in self.groups:
-            return list(self.groups[name])
+        group = self.group_name(name)
+        if group is not None:
+            return list(self.groups[group])
         unit = self.get(name)
         return [unit.name] if unit else []
 
@@ -155,8 +163,15 @@ class Directory:
         return self.names + [g for g in self.groups if g not in self._index]
 
 
-def _key(name: str) -> str:
-    return re.sub(r"\s+", "", name or "")
+_FOLD = str.maketrans({"（": "(", "）": ")", "〔": "(", "〕": ")", "【": "(", "】": ")", "，": ",", "；": ";"})
+
+
+def name_key(name: str) -> str:
+    """Lookup key of a name: no whitespace, half-width brackets and punctuation."""
+    return re.sub(r"\s+", "", name or "").translate(_FOLD)
+
+
+_key = name_key
 
 
 # ---------------------------------------------------------------------------
