@@ -126,7 +126,7 @@ def parse(input_path, output, as_json, year):
 @click.option("--due", required=True, help="报送截止日期,如 2021-06-25。")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="填报表输出文件夹(如 下发/)。")
 @click.option("--contact", default="", help="填报说明中的联系人及电话,如“张三 0878-1234567”。")
-@click.option("--workspace", type=click.Path(path_type=Path), help="台账文件夹(默认从当前文件夹向上查找)。")
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), help="台账文件夹(默认从当前文件夹向上查找)。")
 @click.option("--no-ledger", is_flag=True, help="不使用台账:不登记分解表、不预填上一轮内容。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的文件列表。")
 @handle_errors
