@@ -116,6 +116,51 @@ def parse(input_path, output, as_json, year):
 
 # --- decompose (issue 3) ----------------------------------------------------
 
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--units", "units_path", required=True, type=click.Path(path_type=Path),
+              help="部门名录 .xlsx/.csv(单位名称、简称/别名、类别、联系人、电话、邮箱、对口上级单位)。")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="写出分解表 .xlsx(如 分解表.xlsx)。")
+@click.option("--level", type=click.Choice(["县", "市", "局"]), default="县", show_default=True,
+              help="本级层级:县/市(部门、乡镇)或 局(科室)。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出分解结果(含 lead_local、others_local、assignment_notes)。")
+@click.option("--year", type=int, help="文件年度(文中无法确定年度时使用)。")
+@handle_errors
+def decompose(input_path, units_path, output, level, as_json, year):
+    """把上级任务分解到本级单位,写出任务分解表。
+
+    INPUT 可以是上级文件(txt/docx/doc/xlsx/html)、parse 写出的任务表,或已编辑过的分解表。
+    每个上级单位对应到本级单位的依据(名称一致、别名/对照、层级替换、泛称归入分组、模糊匹配)
+    写在分解表的“分配依据”工作表中;找不到对应单位的会列出,不会丢弃。
+
+    \b
+    示例:
+      zwgk-xl decompose 2020年工作要点.docx --units 部门名录.xlsx -o 分解表.xlsx
+      zwgk-xl decompose 分解表.xlsx --units 部门名录.xlsx -o 分解表_新.xlsx
+      zwgk-xl decompose 实施方案.txt --units 科室名录.xlsx --level 局 --json
+    """
+    from .decompose import decompose_file, unmatched
+
+    if output is None and not as_json:
+        raise click.UsageError("请用 -o 指定要写出的分解表(如 -o 分解表.xlsx),或加 --json 只输出结果。")
+    doc = decompose_file(input_path, units_path, output=output, level=level, year=year)
+    if as_json:
+        _echo_json(doc.to_dict(local=True))
+        return
+    tasks = doc.tasks
+    assigned = sum(1 for t in tasks if t.lead_local or t.others_local)
+    click.echo(f"已分解《{doc.title or input_path.name}》:{len(tasks)} 项任务,{assigned} 项已落实到本级单位。")
+    missing = unmatched(doc)
+    if missing:
+        click.echo(f"未匹配的上级单位 {len(missing)} 个(见分解表“分配依据”表,请人工指定):")
+        for task_id, source in missing:
+            click.echo(f"  {task_id}:{source}")
+    for w in doc.warnings:
+        if not w.startswith("未匹配"):
+            click.echo(f"警告:{w}")
+    click.echo(f"已写出:{output}")
+
 # --- split (issue 4) --------------------------------------------------------
 
 
