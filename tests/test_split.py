@@ -156,3 +156,14 @@ def test_previous_round_answers_come_from_the_real_ledger(county, tmp_path):
     assert second["status"] in ("", None) and second["progress"] in ("", None)
     assert fs.find_form_fields(rows)["filler"] == "赵六"
     assert read_form_metadata(infos[0].path)["ledger_id"] == ledger_id
+
+
+def test_cli_warns_about_forms_left_from_an_earlier_run(plan_file, tmp_path):
+    out = tmp_path / "下发"
+    out.mkdir()
+    (out / form_file_name(ROUND, "已撤销的单位")).write_bytes(b"old")
+    args = ["split", str(plan_file), "--units", str(sample_directory_path("county")), "--round", ROUND,
+            "--due", "2021-06-25", "-o", str(out), "--no-ledger"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "已撤销的单位" in result.stderr and "请勿下发" in result.stderr

@@ -491,7 +491,16 @@ def split_plan(plan_path, units_path, round: str, due: str, out_dir, *, workspac
             ledger.store_plan(round, plan_path, plan=plan)
     warnings = [f"「{u}」不在部门名录中,已按原名生成填报表;如是笔误请改正分解表后重新下发。"
                 for u in unknown_units([f.unit for f in forms], directory)]
+    warnings += [f"输出文件夹中的 {p.name} 不是本次生成的(该单位在分解表中已无任务),请勿下发,可删除。"
+                 for p in stale_forms(out_dir, round, forms)]
     return SplitResult(forms=forms, warnings=warnings, workspace=ws_path)
+
+
+def stale_forms(out_dir, round: str, forms: list[FormInfo]) -> list[Path]:
+    """Forms of ``round`` in ``out_dir`` left from an earlier run and not written now."""
+    written = {Path(f.path).name for f in forms}
+    pattern = f"{safe_name(round)}_*{FORM_SUFFIX}"
+    return sorted(p for p in Path(out_dir).glob(pattern) if p.name not in written)
 
 
 # ---------------------------------------------------------------------------
