@@ -186,6 +186,14 @@ _DEADLINE_IN_CLAUSE = re.compile(
 )
 
 
+def has_clause(text: str) -> bool:
+    """Cheap test: does the text end with a responsibility parenthesis?"""
+    if not text.rstrip().endswith((")", ")。", ");", ").")):
+        return False
+    m = _TRAIL.search(text.rstrip())
+    return bool(m and _CLAUSE_HINT.search(m.group(1)))
+
+
 def split_clause(text: str) -> Clause:
     """Find the trailing responsibility parenthesis of an item.
 

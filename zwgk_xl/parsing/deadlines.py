@@ -23,6 +23,7 @@ _YEAR_END = re.compile(r"(?:(\d{4})\s*年\s*)?(?:年底前|年末前|年底|年�
 _HALF = re.compile(r"(?:(\d{4})\s*年\s*)?(上半年|下半年)")
 _QUARTER = re.compile(r"(?:(\d{4})\s*年\s*)?(?:第?([一二三四1-4])\s*季度)")
 _YEAR_ONLY = re.compile(r"(\d{4})\s*年\s*(?:前|内|以前)")
+_ANY = re.compile(r"\d\s*月|年底|年末|年内|年度内|半年|季度|\d{4}\s*[-./年]")
 _QN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
@@ -40,6 +41,8 @@ def _iso(y: int, m: int, d: int | None) -> str | None:
 def _candidates(text: str, year: int | None):
     """(iso date, phrase, position) for every deadline phrase found in text."""
     found = []
+    if not _ANY.search(text):
+        return found
     for i, pat in enumerate(_DATE_PATTERNS):
         for m in pat.finditer(text):
             g = m.groups()

@@ -15,9 +15,9 @@ KINDS = ("cn", "paren_cn", "num", "paren_num", "circled")
 
 _CN = "[一二三四五六七八九十百零〇]"
 _PATTERNS = [
-    ("paren_cn", re.compile(rf"^\s*\(\s*({_CN}{{1,4}})\s*\)\s*")),
+    ("paren_cn", re.compile(rf"^\s*\(\s*({_CN}{{1,6}})\s*\)\s*")),
     ("paren_num", re.compile(r"^\s*\(\s*(\d{1,3})\s*\)\s*")),
-    ("cn", re.compile(rf"^\s*({_CN}{{1,4}})\s*[、.]\s*")),
+    ("cn", re.compile(rf"^\s*({_CN}{{1,6}})\s*[、.]\s*")),
     ("cn", re.compile(rf"^\s*第({_CN}{{1,4}})(?:部分|章|篇)\s*[、.:]?\s*")),
     ("num", re.compile(r"^\s*(\d{1,3})\s*(?:[、]|\.(?!\d))\s*")),
     ("circled", re.compile(rf"^\s*([{CIRCLED}])\s*")),

@@ -10,13 +10,14 @@ in a separate mode (:mod:`zwgk_xl.parsing.flattened`).
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import Indel
+
 from ..errors import NoStructure
 from ..model import Document, Node, Source
-from .clauses import split_clause
+from .clauses import has_clause, split_clause
 from .deadlines import find_deadline, parse_deadline_cell
 from .normalize import normalize_text
 from .numbering import Marker, match_marker
@@ -101,14 +102,17 @@ def _near_dup(a: str, b: str) -> list[tuple] | None:
         return []
     if abs(len(a) - len(b)) > max(12, len(a) // 10):
         return None
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if sm.quick_ratio() < 0.9:
+    if Indel.normalized_similarity(a, b) < 0.9:
         return None
-    ops = [op for op in sm.get_opcodes() if op[0] != "equal"]
-    changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in ops)
-    if changed > max(10, len(a) // 12) or any(max(i2 - i1, j2 - j1) > 8 for _, i1, i2, j1, j2 in ops):
+    ops = [tuple(op) for op in Indel.opcodes(a, b)]
+    changes = [op for op in ops if op[0] != "equal"]
+    changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in changes)
+    if changed > max(10, len(a) // 12) or any(max(i2 - i1, j2 - j1) > 8 for _, i1, i2, j1, j2 in changes):
         return None
-    return sm.get_opcodes()
+    return ops
+
+
+_COMMON_KEY = 24
 
 
 def _find_repeats(paras: list[_Para], warnings: list[str]) -> None:
@@ -118,10 +122,13 @@ def _find_repeats(paras: list[_Para], warnings: list[str]) -> None:
         t = p.text
         if len(t) < 8:
             continue
-        keys = [("h", t[:12]), ("t", t[-12:])]
+        mid = len(t) // 2
+        keys = [("h", t[:12]), ("m", t[mid - 6: mid + 6]), ("t", t[-12:])]
         cands = []
         for k in keys:
-            cands.extend(index.get(k, []))
+            bucket = index.get(k, [])
+            if len(bucket) <= _COMMON_KEY:  # keys shared by many paragraphs say nothing
+                cands.extend(bucket)
         for j in dict.fromkeys(cands):
             q = paras[j]
             if q.dup_of is not None:
@@ -163,7 +170,9 @@ def _drop_repeat_runs(paras: list[_Para], warnings: list[str]) -> list[_Para]:
             j += 1
         run = paras[i:j]
         numbered = [p for p in run if p.marker]
-        if len(run) >= 2 or (numbered and len(run[0].text) >= 30):
+        single_exact = len(run) == 1 and numbered and len(run[0].text) >= 30 \
+            and run[0].text == paras[run[0].dup_of].text
+        if len(run) >= 2 or single_exact:
             first, last = run[0], run[-1]
             orig = paras[first.dup_of]
             toks = [p.marker.token for p in numbered]
@@ -236,7 +245,7 @@ def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[
             (parent.children if parent else roots).append(node)
             stack.append((marker.kind, node, marker.number))
             last_num[marker.kind] = marker.number
-            closed = bool(split_clause(marker.rest).raw)
+            closed = has_clause(marker.rest)
             in_trailer = False
             continue
         if not stack:
@@ -250,7 +259,7 @@ def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[
         heading_only = "\n" not in node.text and len(node.text) <= 40 and not re.search(r"[。,;]", node.text)
         sep = "" if node.text and not heading_only and not re.search(r"[。!?;:)]$", node.text) else "\n"
         node.text = (node.text + sep + p.text).strip() if node.text else p.text
-        closed = bool(split_clause(node.text).raw)
+        closed = has_clause(node.text)
     return roots
 
 

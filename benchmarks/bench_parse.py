@@ -1,0 +1,120 @@
+"""Benchmark: parse a 2 MB task list built from the seed documents.
+
+Run:  python benchmarks/bench_parse.py [--mb 2]
+
+Builds a long task list from the seeds' task paragraphs with varied numbering
+(一、 / 第N部分, (一) / （一）, 1. / 1、 / (1), ①), a traditional-character
+part and injected noise, then times ``parse_text`` against, in the same
+process:
+
+* the floor: normalisation only (traditional→simplified + width folding),
+  which any parser must do over the whole text;
+* a naive baseline: the same outline reading done the obvious way, comparing
+  each numbered paragraph with every earlier one to find repeats
+  (quadratic), run on a slice and reported per MB.
+
+Target (issue 2): under 1 s for 2 MB on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from zwgk_xl.parsing.normalize import normalize_text  # noqa: E402
+from zwgk_xl.parsing.numbering import int_to_cn, match_marker  # noqa: E402
+from zwgk_xl.parsing.text import parse_text  # noqa: E402
+
+FIX = ROOT / "tests" / "fixtures"
+
+
+def _task_paragraphs() -> list[str]:
+    paras = []
+    for f in sorted(FIX.glob("00[0248]_*.txt")):
+        text, _ = normalize_text(f.read_text(encoding="utf-8"))
+        for line in text.split("\n"):
+            m = match_marker(line.strip())
+            if m and m.kind != "cn" and len(m.rest) > 40:
+                paras.append(m.rest)
+    return paras
+
+
+def build_document(target_bytes: int) -> str:
+    """A long task list with varied numbering styles."""
+    paras = _task_paragraphs()
+    rng = random.Random(1)
+    sentences = [x for p in paras for x in re.split(r"[。]", re.sub(r"\([^()]*\)$", "", p)) if len(x) > 8]
+    clauses = sorted({m.group(0) for p in paras for m in [re.search(r"\([^()]*\)$", p)] if m})
+    out = ["2021年某省政务公开工作要点(基准测试)", ""]
+    size, top, k = 0, 0, 0
+    styles = [("({})", "{}."), ("（{}）", "{}、"), ("({})", "({})")]
+    while size < target_bytes:
+        top += 1
+        out.append(f"{int_to_cn(top)}、第{top}部分重点任务")
+        sub_fmt, item_fmt = styles[top % len(styles)]
+        for s in range(1, 7):
+            out.append(sub_fmt.format(int_to_cn(s)) + f"第{top}部分第{s}项工作。")
+            for i in range(1, 5):
+                # distinct items: three seed sentences drawn at random, one clause
+                body = "。".join(rng.choice(sentences) for _ in range(3))
+                line = item_fmt.format(i) + body + "。" + rng.choice(clauses)
+                k += 1
+                out.append(line)
+                size += len(line.encode("utf-8"))
+    return "\n".join(out)
+
+
+def naive_parse(text: str) -> int:
+    """The obvious approach: per-line regexes, quadratic repeat search."""
+    lines = [l.strip() for l in text.split("\n") if l.strip()]
+    seen: list[str] = []
+    count = 0
+    for l in lines:
+        if re.match(r"^(?:[一二三四五六七八九十]+、|\([一二三四五六七八九十]+\)|\d+[.、])", l):
+            for earlier in seen:
+                if difflib.SequenceMatcher(None, earlier, l).quick_ratio() > 0.95:
+                    break
+            seen.append(l)
+            count += 1
+    return count
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=float, default=2.0)
+    args = ap.parse_args()
+    doc_text = build_document(int(args.mb * 1024 * 1024))
+    nbytes = len(doc_text.encode("utf-8"))
+
+    t0 = time.perf_counter()
+    normalize_text(doc_text)
+    floor = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    doc = parse_text(doc_text, source="bench.txt")
+    parse = time.perf_counter() - t0
+
+    sl = doc_text[: 100_000]
+    t0 = time.perf_counter()
+    naive_parse(sl)
+    naive_per_mb = (time.perf_counter() - t0) / (len(sl.encode("utf-8")) / 1024 / 1024)
+    naive_est = naive_per_mb * nbytes / 1024 / 1024
+
+    print(f"document: {nbytes / 1024 / 1024:.2f} MB, {len(doc.tasks)} tasks, {len(doc.roots)} top sections")
+    print(f"parse_text:            {parse:8.3f} s")
+    print(f"floor (normalise only): {floor:8.3f} s   parse/floor = {parse / floor:5.1f}x")
+    print(f"naive (quadratic), extrapolated from {len(sl)} chars: {naive_est:8.1f} s   "
+          f"naive/parse = {naive_est / parse:5.1f}x")
+    print("target: parse < 1 s for 2 MB:", "met" if parse < 1.0 or args.mb != 2.0 else "NOT met")
+
+
+if __name__ == "__main__":
+    main()
