@@ -268,17 +268,21 @@ def test_rerun_overwrites_and_leaves_no_temp_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(form_file_name(ROUND, u) for u in EXPECTED)
 
 
-def test_errors_are_clear():
+def test_errors_are_clear(tmp_path):
     plan, directory = small_plan()
     with pytest.raises(UsageError, match="--round"):
-        write_forms(plan, directory, " ", "2021-06-25", "/tmp/x")
+        write_forms(plan, directory, " ", "2021-06-25", tmp_path)
     for t in plan.tasks:
         t.lead_local, t.others_local = [], []
     with pytest.raises(FormError, match="责任单位"):
-        write_forms(plan, directory, ROUND, "2021-06-25", "/tmp/x")
+        write_forms(plan, directory, ROUND, "2021-06-25", tmp_path)
     plan, directory = small_plan()
     directory.groups["县直各部门"] = []
     with pytest.raises(FormError, match="县直各部门"):
-        write_forms(plan, directory, ROUND, "2021-06-25", "/tmp/x")
+        write_forms(plan, directory, ROUND, "2021-06-25", tmp_path)
+    plan, directory = small_plan()
+    plan.tasks[1].id = plan.tasks[0].id
+    with pytest.raises(FormError, match="重复"):
+        write_forms(plan, directory, ROUND, "2021-06-25", tmp_path)
     with pytest.raises(FormError, match="找不到"):
         read_form_metadata("/nonexistent/a.xlsx")

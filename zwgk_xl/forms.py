@@ -89,12 +89,7 @@ def _resolve(directory, name: str) -> list[str]:
     name = (name or "").strip()
     if not name:
         return []
-    members = None
-    if directory is not None:
-        try:
-            members = directory.expand(name)
-        except Exception:  # noqa: BLE001 - an unknown name stays as written
-            members = None
+    members = directory.expand(name) if directory is not None else []
     if not members and directory is not None and (_is_group(directory, name) or _GENERIC.search(name)):
         raise FormError(f"分解表中的「{name}」在部门名录中没有成员单位。请在部门名录中补充其成员,或在分解表中改为具体单位。")
     out = []
@@ -119,7 +114,12 @@ def unknown_units(units, directory) -> list[str]:
 def assign_tasks(plan: Document, directory) -> dict[str, list[tuple[Node, str]]]:
     """Map unit -> [(task, role)] in plan order; a unit both leading and cooperating leads."""
     by_unit: dict[str, dict[str, tuple[Node, str]]] = {}
+    seen: set[str] = set()
     for task in plan.tasks:
+        if not task.id or task.id in seen:
+            what = f"任务编号「{task.id}」重复" if task.id else f"任务「{task.title[:20]}」没有编号"
+            raise FormError(f"分解表中{what},填报表无法与汇总对应。请改正分解表的任务编号后重新下发。")
+        seen.add(task.id)
         for role, names in ((fs.ROLE_LEAD, task.lead_local), (fs.ROLE_COOPERATE, task.others_local)):
             for name in names:
                 for unit in _resolve(directory, name):
