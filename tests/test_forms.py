@@ -93,6 +93,16 @@ def test_validations_on_the_right_ranges(written):
     assert len(dvs) == len(fs.INPUT_COLUMNS) + len(fs.FORM_FIELDS)
 
 
+def test_missing_answers_are_tinted(written):
+    _, infos = written
+    ws = openpyxl.load_workbook(infos["县司法局"].path)[fs.TASK_SHEET]
+    first, last = fs.FIRST_DATA_ROW + 1, fs.FIRST_DATA_ROW + 2
+    rules = {str(rng.sqref): [r for r in rng.rules] for rng in ws.conditional_formatting}
+    assert rules[f"{col('status')}{first}:{col('status')}{last}"][0].type == "containsBlanks"
+    done = rules[f"{col('done_date')}{first}:{col('done_date')}{last}"][0]
+    assert done.formula == [f'AND(${col("status")}{first}="已完成",${col("done_date")}{first}="")']
+
+
 def test_protection_with_exactly_the_input_cells_unlocked(written):
     _, infos = written
     path = infos["县财政局"].path

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import formspec as fs
 from .errors import FormError, InputError, UsageError
@@ -162,6 +163,7 @@ class _Formats:
         self.input = wb.add_format({**base, "locked": False})
         self.input_center = wb.add_format({**base, "locked": False, "align": "center"})
         self.input_date = wb.add_format({**base, "locked": False, "align": "center", "num_format": "yyyy-mm-dd"})
+        self.missing = wb.add_format({"bg_color": "#FCE4D6"})
 
 
 COLUMN_WIDTHS = {  # about 200 characters: A4 landscape at roughly 75 %
@@ -249,6 +251,16 @@ def _validate(ws, first_row: int, col: int, last_row: int, key: str) -> None:
     else:
         opts.update(validate="any")
     ws.data_validation(first_row, col, last_row, col, opts)
+
+
+def _highlight_gaps(ws, first: int, last: int, f: _Formats) -> None:
+    """Tint what is still missing: an empty 完成状态, and 已完成 without 完成时间."""
+    status, done = fs.COLUMN_INDEX["status"], fs.COLUMN_INDEX["done_date"]
+    ws.conditional_format(first, status, last, status, {"type": "blanks", "format": f.missing})
+    s_ref = xl_rowcol_to_cell(first, status, col_abs=True)
+    d_ref = xl_rowcol_to_cell(first, done, col_abs=True)
+    ws.conditional_format(first, done, last, done, {
+        "type": "formula", "criteria": f'=AND({s_ref}="{fs.STATUS_LIST[0]}",{d_ref}="")', "format": f.missing})
 
 
 def _meta_items(meta: dict) -> list[tuple[str, str]]:
@@ -339,6 +351,7 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
         for key in INPUT_KEYS:
             _validate(ws, first, fs.COLUMN_INDEX[key], last, key)
         ws.autofilter(fs.HEADER_ROW, 0, last, last_col)
+        _highlight_gaps(ws, first, last, f)
 
     ws.freeze_panes(first, 1)
     ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True, "autofilter": True,
