@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from .errors import InputError, ZwgkError
+from .xlsxfit import row_height
 from .model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 
 SHEET_TASKS = "任务清单"
@@ -101,6 +102,7 @@ def _write_tasks(wb, doc: Document) -> None:
     r = 2
     for node in doc.walk():
         values = _row(node)
+        ws.set_row(r, row_height(values[:-1], WIDTHS[:-1]))
         for c, v in enumerate(values):
             if not node.is_task:
                 fmt = f_section

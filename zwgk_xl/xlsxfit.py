@@ -1,0 +1,21 @@
+"""Row heights for wrapped text: xlsxwriter cannot autofit, and Excel/LibreOffice
+keep the default height of rows written without one, clipping wrapped cells."""
+
+from __future__ import annotations
+
+MAX_ROW_HEIGHT = 409  # points, Excel's maximum
+
+
+def text_width(text: str) -> float:
+    """Width of text in column-width units: a CJK or full-width character counts about two."""
+    return sum(1.0 if ord(ch) < 0x2E80 else 1.8 for ch in text)
+
+
+def row_height(cells: list[str], widths: list[float], line: float = 13.5, min_lines: int = 1) -> float:
+    """Height (points) that shows every wrapped cell of a row in full."""
+    lines = min_lines
+    for text, width in zip(cells, widths):
+        usable = max(width - 1.0, 1.0)
+        n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in str(text or "").split("\n"))
+        lines = max(lines, n)
+    return min(line * lines + 3, MAX_ROW_HEIGHT)
