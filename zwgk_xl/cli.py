@@ -205,6 +205,149 @@ def split(plan_path, units_path, round_, due, out_dir, contact, workspace, no_le
 
 # --- mail (issue 7) ---------------------------------------------------------
 
+
+_WORKSPACE_OPTION = click.option(
+    "-C", "--workspace", type=click.Path(path_type=Path),
+    help="台账文件夹(默认:当前文件夹或其上级中含 台账.sqlite / zwgk.toml 的文件夹)。")
+
+
+def _echo_mail_result(result, as_json: bool) -> None:
+    """Print a send/remind result; exit 1 when some unit was not reached."""
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        what = "通知" if result.kind == "send" else "催报"
+        click.echo(f"轮次「{result.round}」{what}{'(演练,未发送)' if result.dry_run else ''}:")
+        for item in result.items:
+            extra = f" [{item.reason}]" if item.reason else ""
+            files = f" 附件:{'、'.join(item.files)}" if item.files and item.status in ("sent", "dry-run") else ""
+            where = f" → {', '.join(item.recipients)}" if item.recipients else ""
+            note = f"({item.error})" if item.error else ""
+            click.echo(f"  {item.unit}{extra}:{item.label}{note}{where}{files}")
+            if item.eml:
+                click.echo(f"    {item.eml}")
+        counts = "、".join(f"{label} {result.count(s)}" for s, label in _mail_labels().items() if result.count(s))
+        click.echo(f"合计:{counts or '无'}")
+        for f in result.findings:
+            click.echo(f"{'错误' if f.severity == 'error' else '提示'}:{f.message}{f.action}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _mail_labels() -> dict:
+    from .mail.send import STATUS_LABELS
+
+    return STATUS_LABELS
+
+
+@main.group()
+def mail():
+    """用邮件下发填报表、催报、收取各单位的回复。
+
+    \b
+    邮件服务器在台账文件夹的 zwgk.toml 中设置([mail] 表:host、port、
+    security、user、from、imap_host、imap_port、rate),环境变量
+    ZWGK_SMTP_HOST、ZWGK_SMTP_PORT、ZWGK_SMTP_SECURITY、ZWGK_SMTP_USER、
+    ZWGK_MAIL_FROM、ZWGK_IMAP_HOST 等优先。密码只从环境变量
+    ZWGK_SMTP_PASSWORD(ZWGK_IMAP_PASSWORD)或系统密钥环读取:
+      keyring set zwgk-xl 用户名
+    """
+
+
+@mail.command("send")
+@click.argument("forms_dir", metavar="下发文件夹", type=click.Path(path_type=Path))
+@click.option("--units", "units_path", required=True, type=click.Path(path_type=Path),
+              help="部门名录 .xlsx(收件人取“邮箱”列)。")
+@click.option("--round", "round_", help="只发送该轮次的填报表(文件夹中有多个轮次时必填)。")
+@click.option("--dry-run", "dry_run", type=click.Path(path_type=Path), metavar="OUTDIR",
+              help="不发送,把每封邮件写成 .eml 文件放到 OUTDIR,便于检查。")
+@click.option("--resend", multiple=True, metavar="UNIT", help="即使已发送过也重新发送给该单位(可多次使用)。")
+@click.option("--rate", type=float, help="每分钟最多发送几封(服务器限制发信频率时使用)。")
+@_WORKSPACE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出发送结果。")
+@handle_errors
+def mail_send(forms_dir, units_path, round_, dry_run, resend, rate, workspace, as_json):
+    """把每个单位的填报表作为附件发到部门名录中的邮箱。
+
+    已成功发送的不会重复发送(中断后重新运行即可补发);没有邮箱或邮箱
+    有误的单位会列出。
+
+    \b
+    示例:
+      zwgk-xl mail send 下发/ --units 部门名录.xlsx --dry-run 待发邮件/
+      zwgk-xl mail send 下发/ --units 部门名录.xlsx --round 2021年第二季度 --rate 20
+      zwgk-xl mail send 下发/ --units 部门名录.xlsx --resend 县教育体育局
+    """
+    from .ledger import find_workspace
+    from .mail import send_forms
+
+    result = send_forms(forms_dir, units_path, find_workspace(workspace), round=round_, dry_run_dir=dry_run,
+                        resend=resend, rate=rate)
+    _echo_mail_result(result, as_json)
+
+
+@mail.command("remind")
+@click.option("--round", "round_", help="轮次(默认:台账中最近的轮次)。")
+@click.option("--units", "units_path", type=click.Path(path_type=Path),
+              help="部门名录 .xlsx(默认用发送填报表时的邮箱)。")
+@click.option("--due", default="", help="催报邮件中写的截止日期(默认沿用下发时的日期)。")
+@click.option("--dry-run", "dry_run", type=click.Path(path_type=Path), metavar="OUTDIR",
+              help="不发送,把催报邮件写成 .eml 文件放到 OUTDIR。")
+@click.option("--resend", multiple=True, metavar="UNIT", help="今天已催报过的单位也再发一次(可多次使用)。")
+@click.option("--rate", type=float, help="每分钟最多发送几封。")
+@_WORKSPACE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出催报结果。")
+@handle_errors
+def mail_remind(round_, units_path, due, dry_run, resend, rate, workspace, as_json):
+    """给尚未报送、或有逾期未完成任务的单位发催报邮件,并列出这些单位。
+
+    \b
+    示例:
+      zwgk-xl mail remind --dry-run 催报邮件/
+      zwgk-xl mail remind --round 2021年第二季度 --due 2021-06-30
+    """
+    from .ledger import find_workspace
+    from .mail import remind
+
+    result = remind(find_workspace(workspace), units_path, round=round_, dry_run_dir=dry_run, due=due,
+                    resend=resend, rate=rate)
+    _echo_mail_result(result, as_json)
+
+
+@mail.command("fetch")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="收取该日期(如 2021-06-01)以来的全部邮件;默认只收上次以来的新邮件。")
+@_WORKSPACE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出收取结果。")
+@handle_errors
+def mail_fetch(since, workspace, as_json):
+    """从收信邮箱(IMAP)收取回复中的表格附件,保存到台账文件夹的 回收/。
+
+    只保存表格文件(.xlsx .xlsm .xls .ods .et),不打开、不运行任何附件;
+    同样内容的附件只保存一次,并记下发件人供汇总时识别单位。
+
+    \b
+    示例:
+      zwgk-xl mail fetch
+      zwgk-xl mail fetch --since 2021-06-01 -C 台账/
+    """
+    from .ledger import find_workspace
+    from .mail import fetch
+
+    result = fetch(find_workspace(workspace), since=since.date() if since else None)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    click.echo(f"已检查 {result.messages} 封新邮件,保存 {len(result.saved)} 个表格到 {result.folder}"
+               f"{f',{len(result.duplicates)} 个重复附件未再保存' if result.duplicates else ''}。")
+    for f in result.saved:
+        click.echo(f"  {f.filename}  ← {f.unit or f.sender}")
+    for s in result.skipped:
+        click.echo(f"  未保存:{s['name']}({s['sender']},{s['reason']})")
+    for f in result.findings:
+        click.echo(f"提示:{f.message}{f.action}", err=True)
+
+
 # --- demo -------------------------------------------------------------------
 
 
