@@ -426,7 +426,7 @@ def _read_rows(rows, hdr: int, cols: dict[str, int], doc: Document, where: str) 
             sections[nid] = Node(id=nid, path=nid.split("."), title=_s(row, c["工作任务"]))
             if token and sections[nid].path:
                 sections[nid].path[-1] = token
-            section_parent[nid] = _s(row, c["所属分类"])
+            section_parent[nid] = _parent_section_id(nid)
             children.setdefault(nid, [])
             current = nid
             continue
@@ -439,7 +439,7 @@ def _read_rows(rows, hdr: int, cols: dict[str, int], doc: Document, where: str) 
             doc.warnings.append(f"{where}第{i}行是新增任务,已编号为 {task.id}。")
             parent = current
         else:
-            parent = _s(row, c["所属分类"])
+            parent = _s(row, c["所属分类"]) or _parent_section_id(task.id)
         if task.id in seen:
             raise PlanError(
                 f"{where}第{i}行的任务编号「{task.id}」与第{seen[task.id]}行重复。"
@@ -504,6 +504,11 @@ def _read_deadline(row, c, year: int | None) -> Deadline:
     return Deadline(text=shown, kind=kind)
 
 
+def _parent_section_id(node_id: str) -> str:
+    """The id of the enclosing section, from the numbering path (四.(一).2 → 四.(一))."""
+    return node_id.rsplit(".", 1)[0] if "." in node_id else ""
+
+
 def _new_id(task: Node, seen: dict) -> str:
     digest = hashlib.sha1(f"{task.title}\n{task.text}".encode("utf-8")).hexdigest()
     for n in range(6, 41):
@@ -524,7 +529,8 @@ def _build_tree(doc: Document, sections, section_parent, children) -> None:
         node = sections[sid]
         if sid not in attached:
             attached.add(sid)
-            parent = attach(section_parent.get(sid, ""))
+            parent_id = section_parent.get(sid, "")
+            parent = attach(parent_id) if parent_id and sid.startswith(parent_id + ".") else None
             (parent.children if parent else doc.roots).append(node)
         return node
 
