@@ -1,0 +1,703 @@
+"""The consolidated 落实情况报告: context data, Word rendering, statistics workbook.
+
+:func:`build_report_context` turns a :class:`~zwgk_xl.model.Master` into plain
+data (no Word objects); :func:`render_report` fills the user-editable docxtpl
+template with it, writes the statistics workbook beside the report and,
+on request, a PDF through LibreOffice.  :func:`report_workspace` is the one
+call behind ``zwgk-xl report``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter, OrderedDict
+from pathlib import Path
+from typing import Mapping
+
+from .errors import ConverterMissing, InputError, ReportError, WorkspaceError
+from .model import STATUSES, Master, MasterRow, Node, UnitReport
+from .resources import template_path
+
+TEMPLATE_NAME = "报告模板.docx"
+MISSING = "未填报"  # no status reported
+STAT_COLUMNS = list(STATUSES) + [MISSING]
+# Keys of the per-unit statistics (ASCII, for template expressions).
+STATUS_KEYS = {
+    "已完成": "done",
+    "推进中": "progressing",
+    "未启动": "not_started",
+    "不涉及": "not_applicable",
+    "长期推进": "ongoing",
+    MISSING: "missing",
+}
+CN_DIGITS = "零一二三四五六七八九"
+
+# ---------------------------------------------------------------------------
+# Small text helpers
+
+
+def cn_numeral(n: int) -> str:
+    """1 -> 一, 12 -> 十二, 20 -> 二十 (up to 99)."""
+    if n < 10:
+        return CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
+
+
+def numbering_label(token: str) -> str:
+    """A numbering token as printed: 一 -> 一、, (一) -> (一), 1 -> 1., (1) -> (1)."""
+    t = token.strip()
+    if re.fullmatch(r"[一二三四五六七八九十百零〇]+", t):
+        return t + "、"
+    m = re.fullmatch(r"[((](.+)[))]", t)
+    if m:
+        return f"({m.group(1)})"
+    if t.isdigit():
+        return t + "."
+    return t
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.1f}%" if whole else "0.0%"
+
+
+def cn_date(iso: str | dt.date | None) -> str:
+    """2021-06-30 -> 2021年6月30日 (GB/T 9704 uses Arabic numerals)."""
+    if not iso:
+        return ""
+    try:
+        d = iso if isinstance(iso, dt.date) else dt.date.fromisoformat(str(iso)[:10])
+    except ValueError:
+        return str(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _join(names, sep: str = "、") -> str:
+    return sep.join(n for n in names if n)
+
+
+def short_name(unit: str, directory=None) -> str:
+    """The unit's 简称 from the directory (its first alias shorter than the name)."""
+    if directory is None or not unit:
+        return unit
+    found = directory.get(unit)
+    if found is None:
+        return unit
+    for alias in found.aliases:
+        if alias and len(alias) < len(found.name):
+            return alias
+    return found.name
+
+
+# ---------------------------------------------------------------------------
+# Boilerplate removal
+
+_SENTENCE = re.compile(r"[^。!?;!?;\n]+[。!?;!?;]?")
+_PUNCT = re.compile(r"[\s,。、;:!?“”‘’()《》,.;:!?()\"'·…—-]+")
+# Generic leading clauses ("我单位高度重视,") that say nothing; no digits allowed.
+_OPENER = re.compile(
+    r"^[^,。;,;\d]{0,14}?"
+    r"(高度重视|认真贯彻落实|认真贯彻|认真落实|积极响应|高度关注|切实加强组织领导|按照[^,。;,;\d]{0,30}要求)"
+    r"[^,。;,;\d]{0,16}[,。;,;]\s*"
+)
+_EMPTY_WORDS = {"", "无", "暂无", "没有", "无。", "暂无。", "/", "-", "—", "无问题", "暂无问题", "不涉及"}
+
+
+def _norm(text: str) -> str:
+    return _PUNCT.sub("", text or "")
+
+
+def sentences(text: str) -> list[str]:
+    """Split Chinese prose into sentences, keeping their closing punctuation."""
+    return [s.strip() for s in _SENTENCE.findall(text or "") if s.strip()]
+
+
+def trim_opener(text: str) -> str:
+    """Drop generic leading clauses such as 「我单位高度重视,」; keep the text if nothing else is left."""
+    out = (text or "").strip()
+    while True:
+        m = _OPENER.match(out)
+        if not m or not out[m.end():].strip():
+            return out
+        out = out[m.end():].lstrip()
+
+
+def _is_empty(text: str) -> bool:
+    return _norm(text) in {_norm(w) for w in _EMPTY_WORDS}
+
+
+def _boilerplate(rows: list[MasterRow], min_tasks: int = 3) -> set[str]:
+    """Sentences (normalised) pasted into ``min_tasks`` or more tasks: no figures, short."""
+    seen: dict[str, set[str]] = {}
+    for row in rows:
+        for r in row.reports:
+            for s in sentences(r.progress):
+                key = _norm(s)
+                if 6 <= len(key) <= 40 and not re.search(r"\d", key):
+                    seen.setdefault(key, set()).add(row.task.id)
+    return {k for k, tasks in seen.items() if len(tasks) >= min_tasks}
+
+
+def _clean_progress(text: str, boiler: set[str]) -> str:
+    """Trim openers and boilerplate sentences; the original if nothing would be left."""
+    kept = [s for s in sentences(trim_opener(text)) if _norm(s) not in boiler]
+    joined = "".join(kept).strip()
+    return joined or (text or "").strip()
+
+
+def merge_unit_texts(items: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
+    """Join units' texts for one task: identical texts share one paragraph, and a
+    sentence already said by an earlier unit is not repeated.
+
+    ``items`` are ``(unit label, text)`` in report order (lead first); returns
+    ``([unit labels], text)`` paragraphs.
+    """
+    out: list[tuple[list[str], str]] = []
+    said: dict[str, int] = {}  # normalised sentence -> index into out
+    for label, text in items:
+        key = _norm(text)
+        same = next((i for i, (_, t) in enumerate(out) if _norm(t) == key), None)
+        if same is not None:
+            out[same][0].append(label)
+            continue
+        fresh, first_dup = [], None
+        for s in sentences(text):
+            k = _norm(s)
+            if len(k) >= 6 and k in said:
+                first_dup = said[k] if first_dup is None else first_dup
+                continue
+            fresh.append(s)
+        if not fresh and first_dup is not None:
+            out[first_dup][0].append(label)
+            continue
+        out.append(([label], "".join(fresh)))
+        for s in fresh:
+            said.setdefault(_norm(s), len(out) - 1)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+
+
+def _task_status(row: MasterRow | None) -> str:
+    return (row.status if row else "") or MISSING
+
+
+def _row_units(row: MasterRow | None, node: Node) -> list[str]:
+    """Responsible units of a task: those in its reports, else the plan's."""
+    if row and row.reports:
+        return [r.unit for r in row.reports]
+    return list(node.lead_local) + [u for u in node.others_local if u not in node.lead_local]
+
+
+def compute_statistics(master: Master, directory=None) -> dict:
+    """Counts by task status and by unit; the single source for report and workbook.
+
+    Returns a dict with ``total``, ``by_status`` (status -> count, including
+    未填报), ``units`` (list of per-unit dicts with counts per status, task count
+    and 完成率 = 已完成 ÷ (任务数 − 不涉及)), ``submitted`` / ``not_submitted``
+    unit names, ``overdue``, ``unreported`` (task rows) and ``changes``
+    (round over round).
+    """
+    rows = {r.task.id: r for r in master.rows}
+    tasks = master.plan.tasks
+    by_status = Counter({s: 0 for s in STAT_COLUMNS})
+    for t in tasks:
+        by_status[_task_status(rows.get(t.id))] += 1
+
+    unit_counts: "OrderedDict[str, Counter]" = OrderedDict()
+    for us in master.units:
+        unit_counts.setdefault(us.unit, Counter())
+    for t in tasks:
+        row = rows.get(t.id)
+        for r in row.reports if row else []:
+            unit_counts.setdefault(r.unit, Counter())[r.status or MISSING] += 1
+    status_of = {us.unit: us for us in master.units}
+    units = []
+    for i, (unit, c) in enumerate(unit_counts.items(), 1):
+        n = sum(c.values())
+        us = status_of.get(unit)
+        if us is not None and us.task_count > n:  # tasks with no report row at all
+            c[MISSING] += us.task_count - n
+            n = us.task_count
+        entry = {
+            "no": i,
+            "unit": unit,
+            "short": short_name(unit, directory),
+            "tasks": n,
+            "submitted": bool(us.submitted) if us else any(c[s] for s in STATUSES),
+            "done_rate": percent(c["已完成"], n - c["不涉及"]),
+        }
+        entry.update({STATUS_KEYS[s]: c[s] for s in STAT_COLUMNS})
+        units.append(entry)
+
+    overdue, unreported = [], []
+    for t in tasks:
+        row = rows.get(t.id)
+        if row and row.overdue:
+            overdue.append(t)
+        if not row or not any(r.status or r.progress for r in row.reports):
+            unreported.append(t)
+    changes = []
+    if master.previous_round:
+        for t in tasks:
+            before = master.previous_status.get(t.id, "") or MISSING
+            now = _task_status(rows.get(t.id))
+            if before != now:
+                changes.append({"task": t, "before": before, "after": now})
+    return {
+        "total": len(tasks),
+        "by_status": dict(by_status),
+        "units": units,
+        "submitted": [u["unit"] for u in units if u["submitted"]],
+        "not_submitted": [u["unit"] for u in units if not u["submitted"]],
+        "overdue": overdue,
+        "unreported": unreported,
+        "changes": changes,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Context
+
+
+def _task_label(node: Node) -> str:
+    title = (node.title or node.text or "").strip().rstrip("。;;,,")
+    return f"{node.id} {title}".strip()
+
+
+def _heading_text(node: Node) -> str:
+    label = numbering_label(node.path[-1]) if node.path else ""
+    title = (node.title or node.text or "").strip().rstrip("。;;,,")
+    return label + title
+
+
+def _has_task(node: Node) -> bool:
+    return any(n.is_task for n in node.walk())
+
+
+def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], directory) -> list[dict]:
+    """The prose under one task: each unit's 落实情况, lead first; gaps named."""
+    reports: list[UnitReport] = list(row.reports) if row else []
+    reports.sort(key=lambda r: 0 if r.role == "牵头" else 1)
+    if not any(r.status or r.progress for r in reports):
+        units = _join(short_name(u, directory) for u in _row_units(row, node))
+        who = f"责任单位{units}" if units else "该项任务尚未明确责任单位,"
+        return [{"kind": "gap", "text": f"【未报送】{who}本轮未报送落实情况。"}]
+    items, blocks, silent, empty = [], [], [], []
+    for r in reports:
+        label = short_name(r.unit, directory)
+        text = r.progress.strip()
+        if not r.status and not text:
+            silent.append(label)
+        elif _is_empty(text):
+            empty.append(f"{label}(填报状态为“{r.status}”)" if r.status else label)
+        else:
+            items.append((label, _clean_progress(text, boiler)))
+    for labels, text in merge_unit_texts(items):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()] or [""]
+        blocks.append({"kind": "text", "text": f"{_join(labels)}:{lines[0]}"})
+        blocks.extend({"kind": "text", "text": ln} for ln in lines[1:])
+    if empty:
+        blocks.append({"kind": "gap", "text": f"【未填写落实情况】{_join(empty)}。"})
+    if silent:
+        blocks.append({"kind": "gap", "text": f"【未报送】{_join(silent)}本轮未报送该项落实情况。"})
+    return blocks
+
+
+def _body(master: Master, boiler: set[str], directory) -> list[dict]:
+    rows = {r.task.id: r for r in master.rows}
+    blocks: list[dict] = []
+
+    def visit(node: Node, depth: int) -> None:
+        if not _has_task(node):
+            return
+        blocks.append({"kind": f"h{min(depth, 4)}", "text": _heading_text(node), "id": node.id})
+        if node.is_task:
+            blocks.extend(_report_paragraphs(node, rows.get(node.id), boiler, directory))
+        for child in node.children:
+            visit(child, depth + 1)
+
+    for root in master.plan.roots:
+        visit(root, 1)
+    return blocks
+
+
+def _cited(master: Master, cited) -> list[str]:
+    """Superior documents as 《title》(文号), without duplicates."""
+    plan = master.plan
+    out = list(cited or []) + list(plan.cited or [])
+    if plan.title:
+        title = plan.title.strip().strip("《》")
+        out.append(f"《{title}》" + (f"({plan.doc_number})" if plan.doc_number else ""))
+    seen, result = set(), []
+    for c in out:
+        key = _norm(c)
+        if key and key not in seen:
+            seen.add(key)
+            result.append(c)
+    return result
+
+
+def _report_title(plan_title: str) -> str:
+    core = re.sub(r"^关于印发|的通知$", "", (plan_title or "").strip().strip("《》"))
+    core = core.replace("任务分解表", "工作要点") if core.endswith("任务分解表") else core
+    return f"关于{core}落实情况的报告" if core else "政务公开工作任务落实情况报告"
+
+
+def _status_sentence(by_status: dict, total: int) -> str:
+    parts = [f"{s}{by_status[s]}项(占{percent(by_status[s], total)})" for s in STAT_COLUMNS if by_status[s]]
+    return ",".join(parts) if parts else "暂无填报数据"
+
+
+def _task_list(nodes, rows, directory, extra) -> list[str]:
+    out = []
+    for t in nodes:
+        units = _join(short_name(u, directory) for u in _row_units(rows.get(t.id), t))
+        out.append(f"{_task_label(t)}({extra(t)}{'责任单位:' + units if units else '未明确责任单位'})")
+    return out
+
+
+def _collected(master: Master, field: str, directory) -> list[str]:
+    """存在问题 / 下步计划 from the forms: one paragraph per distinct text, units joined."""
+    items: "OrderedDict[str, tuple[list[str], str]]" = OrderedDict()
+    for row in master.rows:
+        for r in row.reports:
+            text = (getattr(r, field) or "").strip()
+            if _is_empty(text):
+                continue
+            label = short_name(r.unit, directory)
+            key = _norm(text)
+            labels, _ = items.setdefault(key, ([], text))
+            if label not in labels:
+                labels.append(label)
+    return [f"{_join(labels)}:{text}" for labels, text in items.values()]
+
+
+def build_report_context(master: Master, directory=None, cited=None, *, settings: Mapping | None = None,
+                         today: dt.date | None = None) -> dict:
+    """Plain data for the report template (see ``templates/README.md``).
+
+    Args:
+        master: the merged round (``zwgk_xl.master.build_master``).
+        directory: unit directory; gives units' short names (简称) when given.
+        cited: extra superior documents to cite, as 《title》(文号) strings.
+        settings: the ``[report]`` table of ``zwgk.toml``: ``title``,
+            ``organ`` (署名机关), ``recipient`` (主送机关), ``cited``.
+        today: the report date (default: today).
+
+    Returns:
+        A dict of strings, lists and dicts only.
+    """
+    settings = dict(settings or {})
+    today = today or dt.date.today()
+    plan = master.plan
+    rows = {r.task.id: r for r in master.rows}
+    stats = compute_statistics(master, directory)
+    total, by_status = stats["total"], stats["by_status"]
+    cited_docs = _cited(master, list(settings.get("cited") or []) + list(cited or []))
+    organ = str(settings.get("organ") or "").strip()
+    n_units = len(stats["units"])
+    n_sub = len(stats["submitted"])
+
+    basis = f"根据{'、'.join(cited_docs)}的要求" if cited_docs else "根据上级政务公开工作部署"
+    opening = (
+        f"{basis},{organ or '我单位'}将{total}项工作任务分解落实到{n_units}个责任单位,"
+        f"组织开展{master.round}落实情况报送。"
+    )
+    if n_sub == 0:
+        opening += f"截至{cn_date(today)},各责任单位均未报送本轮落实情况。"
+    else:
+        opening += (
+            f"截至{cn_date(today)},{n_sub}个单位已报送"
+            + (f",{n_units - n_sub}个单位未报送" if n_units > n_sub else "")
+            + f";{total}项任务中{_status_sentence(by_status, total)}。"
+        )
+    opening += "现将有关情况报告如下:"
+
+    roots = plan.roots
+    top_cn = [r for r in roots if r.path and re.fullmatch(r"[一二三四五六七八九十]+", r.path[0])]
+    start = len([r for r in roots if _has_task(r)]) + 1 if top_cn else 1
+    names = ["落实情况统计", "逾期及未报送情况", "存在问题", "下步工作计划"]
+    headings = {k: f"{cn_numeral(start + i)}、{n}"
+                for i, (k, n) in enumerate(zip(["stats", "gaps", "problems", "next_steps"], names))}
+
+    stat_pars = [
+        f"本轮共{total}项任务:{_status_sentence(by_status, total)}。"
+        f"应报送单位{n_units}个,已报送{n_sub}个"
+        + (f",未报送{n_units - n_sub}个" if n_units > n_sub else "") + "。"
+    ]
+    if master.previous_round:
+        ch = stats["changes"]
+        newly_done = [c for c in ch if c["after"] == "已完成"]
+        if ch:
+            stat_pars.append(
+                f"与上轮({master.previous_round})相比,{len(ch)}项任务完成状态发生变化,"
+                f"其中新完成{len(newly_done)}项:"
+            )
+            stat_pars.extend(f"{_task_label(c['task'])}:{c['before']}→{c['after']}。" for c in ch)
+        else:
+            stat_pars.append(f"与上轮({master.previous_round})相比,各项任务完成状态没有变化。")
+
+    gaps = []
+    if stats["overdue"]:
+        gaps.append(f"逾期未完成任务{len(stats['overdue'])}项:")
+        gaps += _task_list(stats["overdue"], rows, directory,
+                           lambda t: f"完成时限{cn_date(t.deadline.date) or t.deadline.text},"
+                           if (t.deadline.date or t.deadline.text) else "")
+    else:
+        gaps.append("无逾期未完成任务。")
+    if stats["unreported"]:
+        gaps.append(f"本轮未报送落实情况的任务{len(stats['unreported'])}项:")
+        gaps += _task_list(stats["unreported"], rows, directory, lambda t: "")
+    else:
+        gaps.append("各项任务均已报送落实情况。")
+    missing = [short_name(u, directory) for u in stats["not_submitted"]]
+    gaps.append(f"未报送单位{len(missing)}个:{_join(missing)}。" if missing else "各责任单位均已报送。")
+
+    problems = _collected(master, "problems", directory) or ["各单位本轮未报告存在的问题。"]
+    next_steps = _collected(master, "next_steps", directory) or ["各单位本轮未填报下步工作计划。"]
+
+    unit_rows = [dict(u) for u in stats["units"]]
+    return {
+        "title": str(settings.get("title") or _report_title(plan.title)),
+        "subtitle": f"({master.round})" if master.round else "",
+        "recipient": str(settings.get("recipient") or "").strip(),
+        "organ": organ,
+        "date": cn_date(today),
+        "round": master.round,
+        "previous_round": master.previous_round or "",
+        "cited": cited_docs,
+        "opening": opening,
+        "body": _body(master, _boilerplate(master.rows), directory),
+        "headings": headings,
+        "stats": {
+            "total": total,
+            "paragraphs": stat_pars,
+            "table_title": "表1 任务完成状态统计",
+            "unit_table_title": "表2 分单位落实情况统计",
+            "note": "注:完成率=已完成÷(任务数−不涉及)。",
+            "by_status": [
+                {"status": s, "count": by_status[s], "percent": percent(by_status[s], total)}
+                for s in STAT_COLUMNS
+            ] + [{"status": "合计", "count": total, "percent": "100.0%" if total else "0.0%"}],
+            "units": unit_rows,
+            "submitted": stats["submitted"],
+            "not_submitted": stats["not_submitted"],
+            "changes": [
+                {"id": c["task"].id, "title": c["task"].title, "before": c["before"], "after": c["after"]}
+                for c in stats["changes"]
+            ],
+        },
+        "overdue": [{"id": t.id, "title": t.title, "deadline": t.deadline.date or t.deadline.text}
+                    for t in stats["overdue"]],
+        "unreported": [{"id": t.id, "title": t.title} for t in stats["unreported"]],
+        "gaps": gaps,
+        "problems": problems,
+        "next_steps": next_steps,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Files
+
+
+def _atomic_target(path: Path, suffix: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=".~zwgk-", dir=path.parent)
+    os.close(fd)
+    return tmp
+
+
+def _replace(tmp: str, path: Path) -> None:
+    try:
+        os.replace(tmp, path)
+    except PermissionError as e:
+        os.unlink(tmp)
+        raise ReportError(f"无法写入 {path}:文件可能正在 Word/WPS/Excel 中打开,请关闭后重试。") from e
+
+
+def write_statistics(master: Master, path, directory=None) -> Path:
+    """Write the statistics workbook: status distribution and completion by unit, with native charts.
+
+    Args:
+        master: the merged round.
+        path: the .xlsx to write (atomically).
+        directory: unit directory for short names.
+
+    Returns:
+        The path written.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    stats = compute_statistics(master, directory)
+    tmp = _atomic_target(path, ".xlsx")
+    wb = xlsxwriter.Workbook(tmp)
+    head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
+                          "bg_color": "#DDEBF7", "text_wrap": True})
+    cell = wb.add_format({"border": 1})
+    pct = wb.add_format({"border": 1, "num_format": "0.0%"})
+
+    ws = wb.add_worksheet("状态分布")
+    ws.write_row(0, 0, ["完成状态", "任务数", "占比"], head)
+    total = stats["total"]
+    for i, s in enumerate(STAT_COLUMNS, 1):
+        n = stats["by_status"][s]
+        ws.write(i, 0, s, cell)
+        ws.write_number(i, 1, n, cell)
+        ws.write_formula(i, 2, f"=IF(SUM($B$2:$B${len(STAT_COLUMNS) + 1})=0,0,B{i + 1}/SUM($B$2:$B${len(STAT_COLUMNS) + 1}))",
+                         pct, n / total if total else 0)
+    last = len(STAT_COLUMNS)
+    ws.write(last + 1, 0, "合计", head)
+    ws.write_formula(last + 1, 1, f"=SUM(B2:B{last + 1})", head, total)
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, 2, 10)
+    pie = wb.add_chart({"type": "pie"})
+    pie.add_series({
+        "name": "任务完成状态分布",
+        "categories": ["状态分布", 1, 0, last, 0],
+        "values": ["状态分布", 1, 1, last, 1],
+        "data_labels": {"value": True, "percentage": True, "category": True, "separator": "\n"},
+    })
+    pie.set_title({"name": f"{master.round} 任务完成状态分布"})
+    ws.insert_chart("E2", pie, {"x_scale": 1.3, "y_scale": 1.3})
+
+    wu = wb.add_worksheet("分单位")
+    headers = ["序号", "单位", "简称", "任务数"] + STAT_COLUMNS + ["完成率", "是否报送"]
+    wu.write_row(0, 0, headers, head)
+    units = stats["units"]
+    for i, u in enumerate(units, 1):
+        wu.write_number(i, 0, u["no"], cell)
+        wu.write(i, 1, u["unit"], cell)
+        wu.write(i, 2, u["short"], cell)
+        wu.write_number(i, 3, u["tasks"], cell)
+        for j, s in enumerate(STAT_COLUMNS):
+            wu.write_number(i, 4 + j, u[STATUS_KEYS[s]], cell)
+        denom = u["tasks"] - u["not_applicable"]
+        wu.write_formula(i, 4 + len(STAT_COLUMNS), f"=IF(D{i + 1}-H{i + 1}=0,0,E{i + 1}/(D{i + 1}-H{i + 1}))",
+                         pct, u["done"] / denom if denom else 0)
+        wu.write(i, 5 + len(STAT_COLUMNS), "是" if u["submitted"] else "否", cell)
+    wu.set_column(1, 1, 26)
+    wu.set_column(2, 2, 14)
+    wu.set_column(3, 4 + len(STAT_COLUMNS), 9)
+    wu.freeze_panes(1, 2)
+    if units:
+        bar = wb.add_chart({"type": "bar", "subtype": "stacked"})
+        for j, s in enumerate(STAT_COLUMNS):
+            bar.add_series({
+                "name": ["分单位", 0, 4 + j],
+                "categories": ["分单位", 1, 2, len(units), 2],
+                "values": ["分单位", 1, 4 + j, len(units), 4 + j],
+            })
+        bar.set_title({"name": "分单位任务完成情况"})
+        bar.set_x_axis({"name": "任务数"})
+        bar.set_y_axis({"reverse": True})
+        bar.set_legend({"position": "bottom"})
+        wu.insert_chart(len(units) + 3, 1, bar, {"x_scale": 1.6, "y_scale": max(1.0, len(units) / 12)})
+
+    wt = wb.add_worksheet("任务明细")
+    wt.write_row(0, 0, ["任务编号", "工作任务", "完成时限", "完成状态", "是否逾期", "责任单位", "上轮状态"], head)
+    rows = {r.task.id: r for r in master.rows}
+    for i, t in enumerate(master.plan.tasks, 1):
+        row = rows.get(t.id)
+        prev = master.previous_status.get(t.id, "") if master.previous_round else ""
+        wt.write_row(i, 0, [t.id, t.title, t.deadline.date or t.deadline.text, _task_status(row),
+                            "是" if row and row.overdue else "", _join(short_name(u, directory) for u in _row_units(row, t)),
+                            prev], cell)
+    wt.set_column(0, 0, 12)
+    wt.set_column(1, 1, 40)
+    wt.set_column(2, 6, 12)
+    wt.set_column(5, 5, 30)
+    wt.freeze_panes(1, 0)
+    try:
+        wb.close()
+    except Exception:
+        os.unlink(tmp)
+        raise
+    _replace(tmp, path)
+    return path
+
+
+def convert_to_pdf(docx: Path, outdir: Path | None = None) -> Path:
+    """Convert a .docx to PDF with LibreOffice (own profile per call)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        raise ConverterMissing("未找到 LibreOffice(soffice),无法生成 PDF。请安装 LibreOffice,或去掉 --pdf 后在 Word 中另存为 PDF。")
+    docx = Path(docx).resolve()
+    outdir = Path(outdir or docx.parent).resolve()
+    with tempfile.TemporaryDirectory(prefix="zwgk_lo_") as profile, \
+            tempfile.TemporaryDirectory(prefix="zwgk_pdf_", dir=outdir) as work:
+        cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+               "--convert-to", "pdf", "--outdir", work, str(docx)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        except subprocess.TimeoutExpired as e:
+            raise ReportError(f"LibreOffice 转换 {docx.name} 超时,请稍后重试或在 Word 中另存为 PDF。") from e
+        produced = Path(work) / (docx.stem + ".pdf")
+        if proc.returncode != 0 or not produced.is_file():
+            raise ReportError(f"LibreOffice 未能把 {docx.name} 转为 PDF:{(proc.stderr or proc.stdout).strip()[:200]}")
+        target = outdir / produced.name
+        _replace(str(produced), target)
+    return target
+
+
+def render_report(master: Master, out_path, template=None, directory=None, pdf: bool = False, *,
+                  settings: Mapping | None = None, cited=None, today: dt.date | None = None,
+                  workspace: Path | None = None) -> list[Path]:
+    """Render the report .docx from the template, plus ``<name>_统计.xlsx`` (and PDF).
+
+    Args:
+        master: the merged round.
+        out_path: the .docx to write (atomically).
+        template: a docxtpl template; default ``<台账>/templates/报告模板.docx``
+            when ``workspace`` is given and holds one, else the bundled default.
+        directory: unit directory for short names.
+        pdf: also convert to PDF with LibreOffice.
+        settings, cited, today: passed to :func:`build_report_context`.
+
+    Returns:
+        Paths written: the .docx, the statistics .xlsx and, with ``pdf``, the .pdf.
+    """
+    from docxtpl import DocxTemplate
+    from jinja2 import TemplateError
+
+    out_path = Path(out_path)
+    if out_path.suffix.lower() != ".docx":
+        raise ReportError(f"报告文件名应以 .docx 结尾:{out_path}")
+    if pdf and not (shutil.which("soffice") or shutil.which("libreoffice")):
+        raise ConverterMissing("未找到 LibreOffice(soffice),无法生成 PDF。请安装 LibreOffice,或去掉 --pdf 后在 Word 中另存为 PDF。")
+    tpl_path = Path(template) if template else template_path(TEMPLATE_NAME, workspace)
+    if not tpl_path.is_file():
+        raise ReportError(f"找不到报告模板 {tpl_path}。可用 --template 指定,或删除该路径使用内置模板。")
+    context = build_report_context(master, directory, cited, settings=settings, today=today)
+    try:
+        tpl = DocxTemplate(str(tpl_path))
+        tpl.render(context, autoescape=True)
+    except TemplateError as e:
+        line = f"(第{e.lineno}行)" if getattr(e, "lineno", None) else ""
+        raise ReportError(
+            f"报告模板 {tpl_path.name} 中的标签有误{line}:{e}。请检查 {{{{ }}}} 与 {{% %}} 标签是否完整、成对,"
+            "或改用内置模板。"
+        ) from e
+    except Exception as e:  # a .docx that is not a valid package
+        if isinstance(e, ReportError):
+            raise
+        raise ReportError(f"无法读取报告模板 {tpl_path}:{e}。请确认它是 Word .docx 文件。") from e
+    tmp = _atomic_target(out_path, ".docx")
+    try:
+        tpl.save(tmp)
+    except Exception:
+        os.unlink(tmp)
+        raise
+    _replace(tmp, out_path)
+    written = [out_path, write_statistics(master, out_path.with_name(out_path.stem + "_统计.xlsx"), directory)]
+    if pdf:
+        written.append(convert_to_pdf(out_path))
+    return written
