@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import uuid
 from pathlib import Path
 
 import openpyxl
@@ -64,18 +60,4 @@ def fill(path: Path, out: Path | None = None, rows: dict[str, dict] | None = Non
         edit(wb, ws, first)
     out = out or path
     wb.save(out)
-    return out
-
-
-def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    """Re-save ``src`` as ``fmt`` (xls, ods, xlsx) with LibreOffice in its own profile."""
-    profile = Path("/tmp") / f"lo_merge_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    outdir.mkdir(parents=True, exist_ok=True)
-    try:
-        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
-                        "--outdir", str(outdir), str(src)], check=True, capture_output=True, timeout=120)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    out = outdir / (src.stem + "." + fmt.split(":")[0])
-    assert out.is_file(), f"soffice did not write {out}"
     return out

@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS rounds (name TEXT PRIMARY KEY, seq INTEGER NOT NULL U
 CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, archived_path TEXT NOT NULL, original_name TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS plans (
-    round TEXT PRIMARY KEY, sha256 TEXT, source_name TEXT, plan_json TEXT NOT NULL);
+    round TEXT PRIMARY KEY, sha256 TEXT, source_name TEXT, plan_json TEXT NOT NULL, assignment_json TEXT);
 CREATE TABLE IF NOT EXISTS receipts (
     round TEXT NOT NULL, sha256 TEXT NOT NULL, file_name TEXT NOT NULL, received_at TEXT NOT NULL,
     outcome TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '', identified_by TEXT NOT NULL DEFAULT '',
@@ -191,6 +191,7 @@ class Ledger:
             workspace.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), isolation_level=None)
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA journal_mode=WAL")  # commits without fsync; safe against corruption
             conn.execute("PRAGMA synchronous=NORMAL")
             found = conn.execute("SELECT version FROM schema_version WHERE component='ledger'").fetchone() \
                 if conn.execute("SELECT 1 FROM sqlite_master WHERE name='schema_version'").fetchone() else None
@@ -233,10 +234,13 @@ class Ledger:
 
     # -- files ---------------------------------------------------------------
 
-    def archive_file(self, path: Path, sha256: str | None = None) -> tuple[str, Path]:
-        """Copy ``path`` into ``<台账>/归档/`` under its content hash (once); return (sha256, archived path)."""
+    def archive_file(self, path: Path, sha256: str | None = None, data: bytes | None = None) -> tuple[str, Path]:
+        """Copy ``path`` into ``<台账>/归档/`` under its content hash (once); return (sha256, archived path).
+
+        ``data`` (the file's bytes, when already read) saves reading it again.
+        """
         path = Path(path)
-        sha = sha256 or sha256_file(path)
+        sha = sha256 or (hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path))
         row = self.conn.execute("SELECT archived_path FROM files WHERE sha256=?", (sha,)).fetchone()
         if row and (self.workspace / row[0]).is_file():
             return sha, self.workspace / row[0]
@@ -247,7 +251,10 @@ class Ledger:
             fd, tmp = tempfile.mkstemp(prefix=".~zwgk_", dir=target.parent)
             os.close(fd)
             try:
-                shutil.copyfile(path, tmp)
+                if data is not None:
+                    Path(tmp).write_bytes(data)
+                else:
+                    shutil.copyfile(path, tmp)
                 os.replace(tmp, target)
             finally:
                 if os.path.exists(tmp):
@@ -283,10 +290,13 @@ class Ledger:
             return names[i - 1] if i > 0 else None
         return names[-1] if names else None
 
-    def store_plan(self, round: str, plan_path: Path | None = None, plan: Document | None = None) -> Document:
+    def store_plan(self, round: str, plan_path: Path | None = None, plan: Document | None = None,
+                   directory=None) -> Document:
         """Keep the plan of ``round``: read from ``plan_path`` (a 分解表) unless ``plan`` is given.
 
-        The plan file itself is archived.  Returns the stored Document.
+        The plan file itself is archived.  With a unit ``directory`` the
+        assignment of tasks to units (groups expanded) is kept too, so later
+        commands need no directory.  Returns the stored Document.
         """
         sha = name = None
         if plan_path is not None:
@@ -299,11 +309,25 @@ class Ledger:
             name = plan_path.name
         if plan is None:
             raise ValueError("store_plan needs plan_path or plan")
+        assignment = None
+        if directory is not None:
+            from .forms import assign_tasks
+
+            assignment = json.dumps({u: [[t.id, role] for t, role in tasks]
+                                     for u, tasks in assign_tasks(plan, directory).items()}, ensure_ascii=False)
         with self.transaction():
             self.ensure_round(round)
-            self.conn.execute("INSERT OR REPLACE INTO plans VALUES (?,?,?,?)",
-                              (round, sha, name, document_to_json(plan)))
+            old = self.conn.execute("SELECT assignment_json FROM plans WHERE round=?", (round,)).fetchone()
+            self.conn.execute("INSERT OR REPLACE INTO plans VALUES (?,?,?,?,?)",
+                              (round, sha, name, document_to_json(plan), assignment or (old[0] if old else None)))
         return plan
+
+    def assignment(self, round: str) -> dict[str, list[tuple[str, str]]] | None:
+        """unit -> [(task_id, role)] kept with the plan of ``round`` (None when no directory was given)."""
+        row = self.conn.execute("SELECT assignment_json FROM plans WHERE round=?", (round,)).fetchone()
+        if not row or not row[0]:
+            return None
+        return {u: [tuple(p) for p in pairs] for u, pairs in json.loads(row[0]).items()}
 
     def plan_for_round(self, round: str) -> Document | None:
         """The plan stored for ``round``, or None."""

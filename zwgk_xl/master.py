@@ -19,7 +19,7 @@ from . import findings as fk
 from .errors import WorkspaceError
 from .forms import assign_tasks
 from .formspec import ROLE_LEAD
-from .model import STATUSES, Document, Finding, Master, MasterRow, UnitReport, UnitStatus
+from .model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
 
 NOT_SUBMITTED = "未报送"
 NOT_FILLED = "未填"
@@ -32,20 +32,26 @@ MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
 # Building
 
 
-def task_units(plan: Document, directory=None) -> dict[str, list[tuple[str, str]]]:
-    """task id -> [(unit, role)], leads first, as the forms were issued."""
+def assigned_tasks(ledger, plan: Document, round: str, directory=None) -> dict[str, list[tuple[Node, str]]]:
+    """unit -> [(task, role)] as the forms were issued: from ``directory`` if given, else the
+    assignment kept in the ledger for ``round``, else the plan's unit names as written."""
+    if directory is None and ledger is not None:
+        kept = ledger.assignment(round)
+        if kept is not None:
+            tasks = {t.id: t for t in plan.tasks}
+            return {u: [(tasks[i], role) for i, role in pairs if i in tasks] for u, pairs in kept.items()}
+    return assign_tasks(plan, directory)
+
+
+def task_units(assigned: dict[str, list[tuple[Node, str]]]) -> dict[str, list[tuple[str, str]]]:
+    """task id -> [(unit, role)], leads first."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for unit, tasks in assign_tasks(plan, directory).items():
+    for unit, tasks in assigned.items():
         for task, role in tasks:
             out.setdefault(task.id, []).append((unit, role))
     for pairs in out.values():
         pairs.sort(key=lambda p: p[1] != ROLE_LEAD)
     return out
-
-
-def expected_units(plan: Document, directory=None) -> dict[str, int]:
-    """unit -> number of tasks it was sent, in order of first appearance in the plan."""
-    return {unit: len(tasks) for unit, tasks in assign_tasks(plan, directory).items()}
 
 
 def round_findings(ledger, round: str, units: dict[str, int], only_units: set[str] | None = None) -> list[Finding]:
@@ -90,10 +96,11 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     expansion) and ``today`` (overdue flags; default: the current date).
     """
     today = today or _dt.date.today()
-    units = expected_units(plan, directory)
+    assigned = assigned_tasks(ledger, plan, round, directory)
+    units = {u: len(t) for u, t in assigned.items()}
     reports = ledger.latest_reports(round)
     rows: list[MasterRow] = []
-    pairs = task_units(plan, directory)
+    pairs = task_units(assigned)
     for task in plan.tasks:
         reps = []
         for unit, role in pairs.get(task.id, []):

@@ -1,0 +1,146 @@
+"""Benchmark ``merge``: 300 returned forms × 60 rows, end to end.
+
+Generates the returned forms with xlsxwriter directly (the forms' layout and
+metadata, every input filled), then in the same process times:
+
+* ``merge``: read+validate, ledger, master (build + write), end to end;
+* a naive baseline: ``pandas.read_excel`` (openpyxl engine) per file, ``concat``,
+  ``to_excel`` of the concatenated master;
+* the floor: zip + inflate of the same sheets' XML (task sheet and shared
+  strings), no parsing.
+
+Usage:
+    python benchmarks/bench_merge.py [--units 300] [--rows 60] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from zwgk_xl import formspec as fs
+from zwgk_xl.forms import assign_tasks, locked_rows
+from zwgk_xl.ledger import Ledger
+from zwgk_xl.merge import run_merge
+from zwgk_xl.model import STATUSES, Deadline, Document, Node
+
+ROUND = "2021年第二季度"
+
+
+def make_plan(n_units: int, rows: int, tasks_per_unit_share: int = 10) -> Document:
+    """``rows`` tasks per unit out of ``rows * tasks_per_unit_share`` tasks; the first unit to get a task leads."""
+    n_tasks = rows * tasks_per_unit_share
+    units = [f"县第{i:03d}局" for i in range(n_units)]
+    holders: dict[int, list[str]] = {}
+    for i, unit in enumerate(units):
+        for j in range(rows):
+            holders.setdefault((i * tasks_per_unit_share // 5 + j) % n_tasks, []).append(unit)
+    sec = Node(id="一", path=["一"], title="一、测试")
+    for t in range(n_tasks):
+        who = holders.get(t, [])
+        sec.children.append(Node(
+            id=f"一.({t + 1})", path=["一", f"({t + 1})"], title=f"任务{t + 1}", is_task=True,
+            text=f"第{t + 1}项任务的具体要求:依法依规做好政府信息主动公开工作,及时更新公开内容。",
+            lead_local=who[:1], others_local=who[1:], deadline=Deadline(date="2021-12-31", kind="date")))
+    return Document(title="基准分解表", roots=[sec])
+
+
+def write_returned(plan: Document, folder: Path, ledger_id: str) -> list[Path]:
+    """One filled form per unit, in the forms' layout, written with xlsxwriter."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, (unit, tasks) in enumerate(assign_tasks(plan, None).items()):
+        rows = locked_rows(tasks)
+        meta = {"ledger_id": ledger_id, "round": ROUND, "unit": unit,
+                "task_ids": fs.encode_task_ids([r["id"] for r in rows]), "checksum": fs.locked_checksum(rows),
+                "template_version": fs.TEMPLATE_VERSION, "due": "2021-07-05"}
+        path = folder / f"{ROUND}_{unit}_落实情况填报表.xlsx"
+        wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                             "strings_to_urls": False})
+        ws = wb.add_worksheet(fs.TASK_SHEET)
+        ws.write_string(fs.TITLE_ROW, 0, f"{unit} {ROUND}政务公开工作任务落实情况填报表")
+        ws.write_string(fs.INFO_ROW, 0, "填报单位")
+        ws.write_string(fs.INFO_ROW, 1, unit)
+        labels = dict(fs.FORM_FIELDS)
+        values = {"filler": f"填报人{n}", "phone": "0878-1234567", "fill_date": "2021-07-01"}
+        for key, (r, c) in fs.FORM_FIELD_CELLS.items():
+            ws.write_string(r, c - 1, labels[key])
+            ws.write_string(r, c, values[key])
+        ws.write_row(fs.HEADER_ROW, 0, fs.HEADERS)
+        for i, row in enumerate(rows):
+            r = fs.FIRST_DATA_ROW + i
+            status = STATUSES[(n + i) % len(STATUSES)]
+            cells = [row[k] for k, _ in fs.LOCKED_COLUMNS] + [
+                status, f"{unit}已按要求落实第{i + 1}项任务,共公开信息{i * 3 + 7}条,并在门户网站专栏集中发布。",
+                "2021-06-20", "无", "继续做好常态化公开。", f"http://www.example.gov.cn/{n}/{i}.html"]
+            for c, v in enumerate(cells):
+                ws.write_string(r, c, v)
+        meta_ws = wb.add_worksheet(fs.META_SHEET)
+        for i, key in enumerate(fs.META_KEYS, start=1):
+            meta_ws.write_string(i, 0, key)
+            meta_ws.write_string(i, 1, meta[key])
+        meta_ws.very_hidden()
+        wb.close()
+        paths.append(path)
+    return paths
+
+
+def naive(paths: list[Path], out: Path) -> float:
+    t0 = time.perf_counter()
+    frames = [pd.read_excel(p, sheet_name=fs.TASK_SHEET, header=fs.HEADER_ROW, engine="openpyxl") for p in paths]
+    pd.concat(frames, ignore_index=True).to_excel(out, index=False)
+    return time.perf_counter() - t0
+
+
+def floor(paths: list[Path]) -> float:
+    t0 = time.perf_counter()
+    total = 0
+    for p in paths:
+        with zipfile.ZipFile(p) as z:
+            total += len(z.read("xl/worksheets/sheet1.xml")) + len(z.read("xl/sharedStrings.xml"))
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--units", type=int, default=300)
+    ap.add_argument("--rows", type=int, default=60)
+    ap.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    args = ap.parse_args()
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench_merge_"))
+    try:
+        ws = base / "台账"
+        plan = make_plan(args.units, args.rows)
+        with Ledger.open(ws) as ledger:
+            ledger.store_plan(ROUND, plan=plan)
+            ledger_id = ledger.ledger_id
+        t0 = time.perf_counter()
+        paths = write_returned(plan, base / "回收", ledger_id)
+        print(f"generated {len(paths)} forms x {args.rows} rows in {time.perf_counter() - t0:.2f} s")
+
+        t_floor = floor(paths)
+        t0 = time.perf_counter()
+        result = run_merge(base / "回收", workspace=ws, round=ROUND, output=base / "汇总表.xlsx")
+        t_merge = time.perf_counter() - t0
+        t_naive = naive(paths, base / "naive.xlsx")
+        tm = result.timings
+        print(f"merge: {result.summary()['accepted']} accepted, {len(result.findings)} findings")
+        print(f"  read+validate {tm['read_validate']:.2f} s | ledger {tm['ledger']:.2f} s | "
+              f"master {tm['master']:.2f} s | end to end {t_merge:.2f} s")
+        print(f"naive pandas/openpyxl: {t_naive:.2f} s   floor zip+inflate: {t_floor:.2f} s")
+        print(f"end to end vs naive: {t_naive / t_merge:.1f}x faster (target >= 6x)")
+        print(f"read+validate vs floor: {tm['read_validate'] / t_floor:.1f}x (target <= 3x)")
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Receiving returned workbooks safely: discovery, safety checks, reading with python-calamine.
+
+Checks happen on the raw bytes before anything is decompressed or parsed:
+size limit, zip-bomb ratio (from the zip directory), password protection
+(an OLE compound file holding ``EncryptedPackage``), macros (``vbaProject.bin``,
+an ``_VBA_PROJECT_CUR`` storage, ODF ``Basic/``).  Macros are never executed:
+only cell values are read.  Problems raise :class:`Rejected` carrying a
+finding kind, so a bad file never stops the others.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et", ".ett", ".xltx", ".xltm", ".xlt", ".ots"}
+LOCK_PREFIX = "~$"
+OWN_TEMP_PREFIX = ".~zwgk_"  # atomic-write temp files of this tool
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+_VBA_STORAGE = "_VBA_PROJECT_CUR".encode("utf-16-le")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>[^<]|<(?:\w+:)?is>")
+
+
+@dataclass
+class Limits:
+    """Safety limits for received files."""
+
+    max_file_bytes: int = 50 * 2**20  # larger files are not read
+    max_unpacked_bytes: int = 400 * 2**20  # total declared uncompressed size of a zip container
+    max_ratio: float = 100.0  # declared uncompressed / compressed size of one member …
+    ratio_min_bytes: int = 2 * 2**20  # … checked for members larger than this
+
+
+class Rejected(Exception):
+    """A file that cannot be merged: ``kind`` is a finding slug, ``message`` says why (Chinese)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list]  # cell values from A1 (python-calamine types)
+    formula_cells: set[str] = field(default_factory=set)  # "G6": formula without a cached value
+
+
+@dataclass
+class ReadBook:
+    """What was read from one workbook."""
+
+    kind: str  # "xlsx" | "xls" | "ods"
+    sheet_names: list[str]
+    macros: bool = False
+    sheets: dict[str, Sheet] = field(default_factory=dict)  # read on demand via ``sheet``
+    _wb: CalamineWorkbook | None = None
+    _zip: zipfile.ZipFile | None = None
+
+    def sheet(self, name: str) -> Sheet:
+        """Cell values of sheet ``name`` (read once)."""
+        if name not in self.sheets:
+            rows = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            formulas = _formulas_without_value(self._zip, self.sheet_names.index(name)) if self._zip else set()
+            self.sheets[name] = Sheet(name, rows, formulas)
+        return self.sheets[name]
+
+    def close(self) -> None:
+        if self._wb is not None:
+            self._wb.close()
+        if self._zip is not None:
+            self._zip.close()
+
+
+def discover(folder: Path, exclude: list[Path] = ()) -> list[Path]:
+    """Every file below ``folder`` (recursively), sorted by relative path; folders in ``exclude`` skipped."""
+    folder = Path(folder)
+    skip = [Path(p).resolve() for p in exclude]
+    out = []
+    for p in folder.rglob("*"):
+        if not p.is_file() or p.name.startswith(OWN_TEMP_PREFIX):
+            continue
+        rp = p.resolve()
+        if any(rp == s or s in rp.parents for s in skip):
+            continue
+        out.append(p)
+    return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def precheck(path: Path, limits: Limits) -> str | None:
+    """Cheap checks on the name and size: the finding kind of a file to skip or refuse, else None."""
+    if path.name.startswith(LOCK_PREFIX):
+        return "lock-file"
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+        return "not-spreadsheet"
+    if path.stat().st_size > limits.max_file_bytes:
+        return "too-large"
+    return None
+
+
+def open_book(data: bytes, limits: Limits) -> ReadBook:
+    """Check ``data`` (a file's bytes) and open it with python-calamine; raises :class:`Rejected`."""
+    macros = False
+    zf = None
+    if data.startswith(ZIP_MAGIC):
+        zf = _open_zip(data, limits)
+        names = set(zf.namelist())
+        macros = any(n.lower().endswith("vbaproject.bin") for n in names) or any(n.startswith("Basic/") for n in names)
+        kind = "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
+    elif data.startswith(OLE_MAGIC):
+        if _ENCRYPTED in data:
+            raise Rejected("password-protected", f"文件设有打开密码(加密文件),无法读取。")
+        macros = _VBA_STORAGE in data
+        kind = "xls"
+    else:
+        raise Rejected("unreadable", f"不是有效的 Excel/WPS/ODS 表格文件(文件头无法识别),可能已损坏或扩展名有误。")
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
+        if zf is not None:
+            zf.close()
+        text = f"{type(e).__name__}: {e}"
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise Rejected("password-protected", f"文件设有密码,无法读取。") from e
+        raise Rejected("unreadable", f"无法读取({text}),文件可能已损坏。") from e
+    return ReadBook(kind=kind, sheet_names=list(wb.sheet_names), macros=macros, _wb=wb,
+                    _zip=zf if kind == "xlsx" else _close(zf))
+
+
+def _close(zf):
+    if zf is not None:
+        zf.close()
+    return None
+
+
+def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """Open the zip directory only, and refuse zip bombs from the declared sizes."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise Rejected("unreadable", f"文件已损坏(压缩包结构无效:{e}),无法读取。") from e
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > limits.max_unpacked_bytes or (info.file_size > limits.ratio_min_bytes and ratio > limits.max_ratio):
+            zf.close()
+            raise Rejected(
+                "zip-bomb",
+                f"压缩包内 {info.filename} 声明解压后 {info.file_size:,} 字节,为压缩大小的 {ratio:,.0f} 倍"
+                f"(上限 {limits.max_ratio:,.0f} 倍、共 {limits.max_unpacked_bytes:,} 字节),疑似“压缩炸弹”,未解压。")
+    return zf
+
+
+def _sheet_part(zf: zipfile.ZipFile, index: int) -> str | None:
+    """Zip member of the ``index``-th sheet of an OOXML workbook, from workbook.xml and its rels."""
+    try:
+        wb = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    ids = re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", wb) or re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"", wb)
+    if index >= len(ids):
+        return None
+    for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        tag = m.group(0)
+        if re.search(rb'\bId="' + re.escape(ids[index]) + rb'"', tag):
+            target = re.search(rb'\bTarget="([^"]+)"', tag).group(1).decode()
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None
+
+
+def _formulas_without_value(zf: zipfile.ZipFile, index: int) -> set[str]:
+    """Cells of the ``index``-th sheet holding a formula but no cached value."""
+    part = _sheet_part(zf, index)
+    if part is None:
+        return set()
+    try:
+        xml = zf.read(part)
+    except KeyError:
+        return set()
+    if not _FORMULA.search(xml):
+        return set()
+    out = set()
+    for m in _CELL.finditer(xml):
+        inner = m.group(2) or b""
+        if _FORMULA.search(inner) and not _VALUE.search(inner):
+            ref = _REF.search(m.group(1))
+            if ref:
+                out.add(ref.group(1).decode())
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Cell values as text
+
+
+def cell_text(value) -> str:
+    """A cell value as text: numbers without a spurious ``.0``, dates as ISO, strings stripped."""
+    if type(value) is str:
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (_dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return str(value)
+    return str(value).strip()
+
+
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+EXCEL_EPOCH = _dt.date(1899, 12, 30)
+
+
+def parse_date(value) -> str | None:
+    """ISO date of a cell value (date, Excel serial number or text like 2021/6/30, 2021年6月30日); None if not a date."""
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 20000 <= value <= 80000:
+            return (EXCEL_EPOCH + _dt.timedelta(days=int(value))).isoformat()
+        return None
+    text = cell_text(value)
+    if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
+        text = text.split(" ")[0]
+    for pat in _DATE_PATTERNS:
+        m = pat.match(text)
+        if m:
+            try:
+                return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> A, B, …, AA."""
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s

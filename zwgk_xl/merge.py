@@ -1,0 +1,673 @@
+"""Merge returned forms into the ledger (the ``merge`` command).
+
+:func:`merge_folder` reads every file below a folder, identifies unit and
+round (form metadata, else the file name, else the content), validates it
+against the plan, and stores it in the ledger, one transaction per file.
+Every problem becomes a :class:`zwgk_xl.model.Finding`; a bad file never
+stops the others.  :func:`run_merge` is the whole command: workspace,
+ledger, plan, merge and the master workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import findings as fk
+from . import formspec as fs
+from .errors import UsageError
+from .forms import locked_rows
+from .intake import Limits, ReadBook, Rejected, cell_text, column_letter, discover, open_book, parse_date, precheck
+from .ledger import ARCHIVE_DIR, Ledger, Submission, find_workspace, read_config, sha256_file
+from .master import assigned_tasks, build_master, round_findings, write_master
+from .model import STATUSES, Document, Finding, Node
+
+Progress = Callable[[int, int, str], None]
+
+HEADER_KEYS = {h: k for k, h in fs.COLUMNS}
+LOCKED_KEYS = [k for k, _ in fs.LOCKED_COLUMNS]
+INPUT_KEYS = [k for k, _ in fs.INPUT_COLUMNS]
+LOCKED_TITLES = dict(fs.LOCKED_COLUMNS)
+FIELD_LABELS = {label: key for key, label in fs.FORM_FIELDS}
+# Status words departments write instead of the list's (exact match), and unambiguous phrases (substring).
+STATUS_ALIASES = {"完成": "已完成", "办结": "已完成", "已办结": "已完成", "全部完成": "已完成", "推进": "推进中",
+                  "进行中": "推进中", "正在推进": "推进中", "正在进行": "推进中", "未开始": "未启动",
+                  "尚未启动": "未启动", "未开展": "未启动", "不适用": "不涉及", "无此项": "不涉及",
+                  "持续推进": "长期推进", "长期坚持": "长期推进", "常态化": "长期推进"}
+STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未开展", "不适用", "持续推进", "长期坚持", "常态化推进"]
+PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
+_NUMBER = re.compile(r"^[+-]?\d[\d,.]*%?$")
+_ID_CHARS = str.maketrans({"(": "(", ")": ")", "。": ".", ".": ".", " ": "", "\u3000": ""})
+
+
+# ---------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class FileOutcome:
+    """What became of one file found in the folder."""
+
+    file: str  # path relative to the merged folder
+    outcome: str = "skipped"  # "accepted" | "rejected" | "skipped"
+    sha256: str = ""
+    unit: str = ""
+    round: str = ""
+    identified_by: str = ""  # "metadata" | "filename" | "content"
+    meta_source: str = ""  # "sheet" | "properties" | "names" (where the metadata was found)
+    received_at: str = ""
+    rows: int = 0
+    findings: int = 0
+    superseded: list[str] = field(default_factory=list)  # older files of this unit it replaces
+    superseded_by: str = ""  # a newer file of this unit that replaces it
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class MergeResult:
+    """The outcome of a merge: files, findings, and the round's reporting state."""
+
+    folder: str
+    workspace: str
+    ledger_created: bool
+    round: str
+    plan_source: str
+    files: list[FileOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    units_submitted: list[str] = field(default_factory=list)
+    units_missing: list[str] = field(default_factory=list)
+    output: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (not serialised)
+
+    @property
+    def valid(self) -> bool:
+        """True when everything merged cleanly (no finding above info)."""
+        return fk.is_clean(self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.valid else 1
+
+    def summary(self) -> dict:
+        count = lambda what: sum(1 for f in self.files if f.outcome == what)  # noqa: E731
+        sev = lambda s: sum(1 for f in self.findings if f.severity == s)  # noqa: E731
+        return {"files": len(self.files), "accepted": count("accepted"), "rejected": count("rejected"),
+                "skipped": count("skipped"), "errors": sev(fk.ERROR), "warnings": sev(fk.WARNING),
+                "notes": sev(fk.INFO), "units_submitted": len(self.units_submitted),
+                "units_missing": len(self.units_missing)}
+
+    def to_dict(self) -> dict:
+        """The JSON shape printed by ``merge --json``."""
+        return {"valid": self.valid, "exit_code": self.exit_code, "round": self.round, "folder": self.folder,
+                "workspace": self.workspace, "ledger_created": self.ledger_created,
+                "plan_source": self.plan_source, "output": self.output, "summary": self.summary(),
+                "files": [f.to_dict() for f in self.files], "findings": [f.to_dict() for f in self.findings],
+                "units_submitted": list(self.units_submitted), "units_missing": list(self.units_missing)}
+
+
+# ---------------------------------------------------------------------------
+# Context of one merge
+
+
+@dataclass
+class _Context:
+    round: str
+    ledger_id: str
+    assigned: dict[str, list[tuple[Node, str]]]  # unit -> [(task, role)]
+    directory: object = None
+    names: list[tuple[str, str]] = field(default_factory=list)  # (name or alias, unit), longest first
+
+    def __post_init__(self):
+        pairs = {u: u for u in self.assigned}
+        for u in self.assigned:
+            entry = self.directory.get(u) if self.directory is not None else None
+            for alias in getattr(entry, "aliases", []) or []:
+                if len(alias) >= 2:
+                    pairs.setdefault(alias, u)
+        self.names = sorted(pairs.items(), key=lambda p: -len(p[0]))
+
+    def canonical(self, name: str) -> str | None:
+        """The expected unit ``name`` stands for (exact, or via the directory's aliases)."""
+        name = (name or "").strip()
+        if name in self.assigned:
+            return name
+        entry = self.directory.get(name) if self.directory is not None and name else None
+        if entry is not None and entry.name in self.assigned:
+            return entry.name
+        return None
+
+    def unit_in_text(self, text: str) -> str | None:
+        """The longest known unit name (or alias) occurring in ``text``."""
+        for name, unit in self.names:
+            if name in text:
+                return unit
+        return None
+
+
+def _norm_id(value) -> str:
+    return cell_text(value).translate(_ID_CHARS)
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def normalize_status(raw: str) -> tuple[str, bool]:
+    """(status, exact): a STATUSES value read from ``raw`` ("" if none), and whether ``raw`` was exactly it."""
+    text = re.sub(r"[\s。.,,;;!!]+", "", raw or "")
+    if text in STATUSES:
+        return text, text == (raw or "").strip()
+    if text in STATUS_ALIASES:
+        return STATUS_ALIASES[text], False
+    found = {STATUS_ALIASES.get(p, p) for p in STATUS_PHRASES if p in text and not (p == "已完成" and "未完成" in text)}
+    return (found.pop(), False) if len(found) == 1 else ("", False)
+
+
+# ---------------------------------------------------------------------------
+# Reading one form
+
+
+@dataclass
+class _Form:
+    """A returned form as read: its table, header map, fields and metadata."""
+
+    sheet: str
+    rows: list[list]
+    header: int  # 0-based row index of the table header
+    cols: dict[str, int]  # column key -> 0-based column index
+    formula_cells: set[str]
+    meta: dict | None
+
+
+def _find_header(rows: list[list], limit: int = 40) -> tuple[int, dict[str, int]] | None:
+    """The table header row (任务编号 … 完成状态, columns in any order) and its column map."""
+    for i, row in enumerate(rows[:limit]):
+        cols = {}
+        for j, v in enumerate(row):
+            key = HEADER_KEYS.get(cell_text(v))
+            if key and key not in cols:
+                cols[key] = j
+        if "id" in cols and "status" in cols:
+            return i, cols
+    return None
+
+
+def _meta_from_rows(rows: list[list]) -> dict | None:
+    items = {cell_text(r[0]): cell_text(r[1]) for r in rows if len(r) >= 2 and cell_text(r[0]) in fs.META_KEYS}
+    if not (items.get("round") or items.get("unit")):
+        return None
+    meta = {k: items.get(k, "") for k in fs.META_KEYS}
+    meta["task_ids"] = fs.decode_task_ids(meta["task_ids"])
+    meta["meta_source"] = "sheet"
+    return meta
+
+
+def _read_form(book: ReadBook, path: Path, rel: str) -> _Form:
+    names = book.sheet_names
+    order = ([fs.TASK_SHEET] if fs.TASK_SHEET in names else []) + \
+        [n for n in names if n not in (fs.TASK_SHEET, fs.META_SHEET)]
+    for name in order:
+        sheet = book.sheet(name)
+        found = _find_header(sheet.rows)
+        if found:
+            break
+    else:
+        raise Rejected("not-a-form", f"文件中找不到填报表的表头(任务编号、工作任务……完成状态),不是下发的填报表。")
+    meta = _meta_from_rows(book.sheet(fs.META_SHEET).rows) if fs.META_SHEET in names else None
+    if meta is None:
+        from .forms import read_form_metadata
+
+        try:
+            meta = read_form_metadata(path)
+        except Exception:  # noqa: BLE001 - metadata is optional; the table was readable
+            meta = None
+    return _Form(sheet.name, sheet.rows, found[0], found[1], sheet.formula_cells, meta)
+
+
+# ---------------------------------------------------------------------------
+# Validating one form
+
+
+class _Checker:
+    """Validates one form against the plan, collecting findings and the values to store."""
+
+    def __init__(self, ctx: _Context, form: _Form, rel: str, unit: str):
+        self.ctx, self.form, self.rel, self.unit = ctx, form, rel, unit
+        self.findings: list[Finding] = []
+        self.values: dict[str, dict] = {}
+        self.fields: dict[str, str] = {}
+
+    def add(self, kind: str, message: str, row: int | None = None, col: int | None = None) -> None:
+        cell = f"{column_letter(col)}{row + 1}" if row is not None and col is not None else \
+            (str(row + 1) if row is not None else "")
+        self.findings.append(fk.finding(kind, message, unit=self.unit, file=self.rel, sheet=self.form.sheet,
+                                        cell=cell))
+
+    def addr(self, row: int, col: int) -> str:
+        return f"{column_letter(col)}{row + 1}"
+
+    def cell(self, row: list, key: str):
+        j = self.form.cols.get(key)
+        return row[j] if j is not None and j < len(row) else None
+
+    def text(self, i: int, row: list, key: str, label: str) -> str:
+        """Text of an input cell, noting formulas without values and formula-like text."""
+        j = self.form.cols.get(key)
+        value = cell_text(self.cell(row, key))
+        if j is not None:
+            self._inert(i, j, value, label)
+        return value
+
+    def _inert(self, i: int, j: int, value: str, label: str) -> None:
+        if value and value[0] in "=+-@\t\r" and not _NUMBER.match(value):
+            self.add("formula-text", f"「{label}」内容「{_clip(value, 40)}」以「{value[0]}」开头,形似公式,已按纯文本保存。", i, j)
+
+    def empty_because_formula(self, i: int, j: int | None) -> bool:
+        return j is not None and self.addr(i, j) in self.form.formula_cells
+
+    # -- form fields (填报人 / 联系电话 / 填报日期) ----------------------------
+
+    def read_fields(self) -> None:
+        found: dict[str, tuple[int, int]] = {}
+        for i, row in enumerate(self.form.rows[: self.form.header]):
+            for j, v in enumerate(row[:-1]):
+                key = FIELD_LABELS.get(cell_text(v).rstrip("::"))
+                if key and key not in found:
+                    found[key] = (i, j + 1)
+        for key, label in fs.FORM_FIELDS:
+            if key not in found:
+                self.fields[key] = ""
+                continue
+            i, j = found[key]
+            raw = self.form.rows[i][j] if j < len(self.form.rows[i]) else None
+            value = cell_text(raw)
+            if key == "fill_date" and value:
+                iso = parse_date(raw)
+                if iso is None:
+                    self.add("invalid-date", f"「{label}」填写为「{_clip(value)}」,不是日期。", i, j)
+                value = iso or value
+            elif value:
+                self._inert(i, j, value, label)
+            if not value and key == "filler" and not self.empty_because_formula(i, j):
+                self.add("required-empty", f"「{label}」未填写。", i, j)
+            self.fields[key] = value
+
+    # -- the task table ------------------------------------------------------
+
+    def check_table(self) -> int:
+        """Match rows to the unit's tasks by id; check locked text and inputs.  Returns rows read."""
+        expected = self.ctx.assigned.get(self.unit, [])
+        locked = {r["id"]: r for r in locked_rows(expected)}
+        tasks = {t.id: (t, role) for t, role in expected}
+        by_title = {}
+        for t, _ in expected:
+            by_title.setdefault(" ".join(t.title.split()), t.id)
+            by_title.setdefault(" ".join(t.text.split()), t.id)
+        matched: dict[str, int] = {}
+        order: list[str] = []
+        pending: list[tuple[int, list, str]] = []  # rows whose id is unknown
+        rows = self.form.rows
+        n = 0
+        for i in range(self.form.header + 1, len(rows)):
+            row = rows[i]
+            if not any(cell_text(v) for v in row):
+                continue
+            n += 1
+            tid = _norm_id(self.cell(row, "id"))
+            if tid in tasks and tid not in matched:
+                matched[tid] = i
+                order.append(tid)
+            else:
+                pending.append((i, row, tid))
+        for i, row, tid in pending:
+            guess = None
+            for key in ("title", "text"):
+                guess = guess or by_title.get(" ".join(cell_text(self.cell(row, key)).split()))
+            if guess and guess not in matched:
+                matched[guess] = i
+                order.append(guess)
+                continue
+            label = f"任务编号「{tid}」" if tid else "无任务编号"
+            why = "重复出现" if tid in matched else "不在下发给本单位的任务中"
+            self.add("row-inserted", f"第{i + 1}行({label},{_clip(cell_text(self.cell(row, 'title')) or '空')})"
+                                     f"{why},未计入汇总。", i)
+        issued = [t.id for t, _ in expected]
+        if order != [t for t in issued if t in matched]:
+            self.add("rows-reordered", f"任务行的顺序与下发时不同(已按任务编号对应):{'、'.join(order[:10])}"
+                                       f"{'…' if len(order) > 10 else ''}。")
+        for tid in sorted(matched, key=matched.get):
+            i = matched[tid]
+            task, role = tasks[tid]
+            self._check_locked(i, rows[i], locked[tid])
+            self._read_inputs(i, rows[i], tid, role)
+        for tid in issued:
+            if tid not in matched:
+                self.add("row-deleted", f"任务「{tid} {_clip(tasks[tid][0].title, 30)}」所在行被删除,"
+                                        f"本单位未报送该任务的情况。")
+        for ref in sorted(self.form.formula_cells, key=_ref_key):
+            self.findings.append(fk.finding(
+                "formula-no-value", f"单元格 {ref} 是公式,但文件中没有保存计算结果(可能由程序生成后未在 Excel 中打开),"
+                                    f"读不到数值。", unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
+        return n
+
+    def _check_locked(self, i: int, row: list, want: dict) -> None:
+        for key in LOCKED_KEYS:
+            j = self.form.cols.get(key)
+            if j is None:
+                continue
+            got = cell_text(self.cell(row, key))
+            if key == "id":
+                got = _norm_id(got)
+            if got == want[key] or (key == "deadline" and parse_date(self.cell(row, key)) == want[key]):
+                continue
+            if not _same(got, want[key]):
+                self.add("locked-text-altered",
+                         f"「{LOCKED_TITLES[key]}」被改动:下发原文「{_clip(want[key])}」,现为「{_clip(got) or '(空)'}」;"
+                         f"汇总仍按原文。", i, j)
+
+    def _read_inputs(self, i: int, row: list, tid: str, role: str) -> None:
+        labels = dict(fs.INPUT_COLUMNS)
+        v = {"row": i + 1, "role": role}
+        raw_status = self.text(i, row, "status", labels["status"])
+        status, exact = normalize_status(raw_status)
+        j = self.form.cols.get("status")
+        if raw_status and not exact:
+            guess = f"已按「{status}」计" if status else "无法识别,未计入状态"
+            self.add("invalid-status", f"任务 {tid} 的「完成状态」填写为「{_clip(raw_status)}」,不在下拉列表"
+                                       f"({'/'.join(STATUSES)})中;{guess}。", i, j)
+        elif not raw_status and not self.empty_because_formula(i, j):
+            self.add("required-empty", f"任务 {tid} 的「完成状态」未填写。", i, j)
+        v["status"], v["status_raw"] = status, raw_status
+        for key in INPUT_KEYS[1:]:
+            v[key] = self.text(i, row, key, labels[key])
+        jp = self.form.cols.get("progress")
+        if not v["progress"] and status not in PROGRESS_OPTIONAL and raw_status \
+                and not self.empty_because_formula(i, jp):
+            self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
+        raw_date = self.cell(row, "done_date")
+        if v["done_date"]:
+            iso = parse_date(raw_date)
+            if iso is None:
+                self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{_clip(v['done_date'])}」,不是日期。",
+                         i, self.form.cols.get("done_date"))
+            v["done_date"] = iso or v["done_date"]
+        self.values[tid] = v
+
+
+def _ref_key(ref: str) -> tuple[int, str]:
+    m = re.match(r"([A-Z]+)(\d+)$", ref)
+    return (int(m.group(2)), m.group(1).rjust(3)) if m else (0, ref)
+
+
+# ---------------------------------------------------------------------------
+# One file
+
+
+class _Merger:
+    def __init__(self, folder: Path, ledger: Ledger, ctx: _Context, limits: Limits):
+        self.folder, self.ledger, self.ctx, self.limits = folder, ledger, ctx, limits
+        self.seen: dict[str, str] = {}  # sha256 -> file of this run
+        self.timings = {"read_validate": 0.0, "ledger": 0.0}
+
+    def finding(self, kind: str, message: str, out: FileOutcome) -> Finding:
+        return fk.finding(kind, message, unit=out.unit, file=out.file)
+
+    def process(self, path: Path) -> tuple[FileOutcome, list[Finding]]:
+        t0 = time.perf_counter()
+        rel = path.relative_to(self.folder).as_posix()
+        out = FileOutcome(file=rel, round=self.ctx.round)
+        out.received_at = _dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
+        out.unit = self.ctx.unit_in_text(path.stem) or ""
+        kind = precheck(path, self.limits)
+        if kind in ("lock-file", "not-spreadsheet"):
+            what = "Excel/WPS 的临时锁定文件" if kind == "lock-file" else f"不是表格文件({path.suffix or '无扩展名'})"
+            return out, [self.finding(kind, f"{what},已跳过。", out)]
+        findings: list[Finding] = []
+        data = None
+        if kind == "too-large":
+            out.sha256 = sha256_file(path)
+            size = path.stat().st_size
+            findings.append(self.finding("too-large", f"文件大小 {size:,} 字节,超过上限 "
+                                                      f"{self.limits.max_file_bytes:,} 字节,未读取。", out))
+        else:
+            data = path.read_bytes()
+            out.sha256 = hashlib.sha256(data).hexdigest()
+        if out.sha256 in self.seen:
+            return out, [self.finding("duplicate-file", f"与 {self.seen[out.sha256]} 内容完全相同,只计一次。", out)]
+        self.seen[out.sha256] = rel
+        submission = None
+        if data is not None:
+            try:
+                submission = self._read(path, rel, data, out, findings)
+            except Rejected as r:
+                findings.append(self.finding(r.kind, r.message, out))
+        out.outcome = "accepted" if submission else "rejected"
+        t1 = time.perf_counter()
+        with self.ledger.transaction():
+            if kind != "too-large":
+                self.ledger.archive_file(path, out.sha256, data)
+            self.ledger.record_receipt(self.ctx.round, out.sha256, rel, out.received_at, out.outcome, out.unit,
+                                       out.identified_by, out.meta_source, findings)
+            if submission is not None:
+                self.ledger.store_submission(submission)
+        self.timings["read_validate"] += t1 - t0
+        self.timings["ledger"] += time.perf_counter() - t1
+        return out, findings
+
+    def _read(self, path: Path, rel: str, data: bytes, out: FileOutcome, findings: list[Finding]) -> Submission:
+        book = open_book(data, self.limits)
+        try:
+            if book.macros:
+                findings.append(self.finding("macros-present", f"文件含宏(VBA/Basic 代码),宏未被执行。", out))
+            form = _read_form(book, path, rel)
+        finally:
+            book.close()
+        self._identify(form, path, rel, out, findings)
+        checker = _Checker(self.ctx, form, rel, out.unit)
+        checker.read_fields()
+        out.rows = checker.check_table()
+        findings.extend(checker.findings)
+        return Submission(round=self.ctx.round, unit=out.unit, sha256=out.sha256, file_name=rel,
+                          received_at=out.received_at, identified_by=out.identified_by, values=checker.values,
+                          **checker.fields)
+
+    def _identify(self, form: _Form, path: Path, rel: str, out: FileOutcome, findings: list[Finding]) -> None:
+        ctx, meta = self.ctx, form.meta
+        if meta and meta.get("unit"):
+            out.identified_by, out.meta_source = "metadata", meta.get("meta_source", "")
+            named = meta["unit"]
+            unit = ctx.canonical(named)
+            if unit is None:
+                out.unit = named
+                raise Rejected("unknown-unit", f"表中记录的填报单位「{named}」不在本轮({ctx.round})分解表的责任单位中。")
+            out.unit = unit
+            if meta.get("round") and meta["round"] != ctx.round:
+                raise Rejected("wrong-round", f"这是「{meta['round']}」的填报表,本次汇总的轮次是「{ctx.round}」。")
+            if meta.get("ledger_id") and ctx.ledger_id and meta["ledger_id"] != ctx.ledger_id:
+                findings.append(self.finding("other-ledger", f"该表不是由本台账下发的(台账编号不同)。", out))
+            if meta.get("template_version") != fs.TEMPLATE_VERSION:
+                findings.append(self.finding(
+                    "old-template", f"模板版本为「{meta.get('template_version') or '未知'}」,"
+                                    f"当前为「{fs.TEMPLATE_VERSION}」。", out))
+            return
+        unit = ctx.unit_in_text(path.stem)
+        if unit:
+            out.unit, out.identified_by = unit, "filename"
+            findings.append(self.finding("unit-from-filename", f"表中没有填报表元数据(可能被复制到了新文件),"
+                                                               f"按文件名识别为「{unit}」。", out))
+            return
+        unit = self._unit_from_content(form)
+        if unit:
+            out.unit, out.identified_by = unit, "content"
+            findings.append(self.finding("unit-from-content", f"表中没有填报表元数据,文件名也不含单位名称,"
+                                                              f"按表格内容识别为「{unit}」。", out))
+            return
+        raise Rejected("unknown-unit", f"表中没有填报表元数据,文件名和表格内容中也找不到本轮的责任单位名称。")
+
+    def _unit_from_content(self, form: _Form) -> str | None:
+        """A unit named above the table (填报单位), else the unit whose task ids fit the rows best."""
+        for row in form.rows[: form.header]:
+            for v in row:
+                unit = self.ctx.unit_in_text(cell_text(v))
+                if unit:
+                    return unit
+        j = form.cols["id"]
+        ids = {_norm_id(r[j]) for r in form.rows[form.header + 1:] if j < len(r) and cell_text(r[j])}
+        if not ids:
+            return None
+        scores = sorted(((len(ids & {t.id for t, _ in tasks}) / len(ids | {t.id for t, _ in tasks}), u)
+                         for u, tasks in self.ctx.assigned.items()), reverse=True)
+        if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0]):
+            return scores[0][1]
+        return None
+
+
+# ---------------------------------------------------------------------------
+# The merge
+
+
+def _peek_round(files: list[Path], limits: Limits) -> str | None:
+    """The round named in the metadata of the first form that has one."""
+    from .forms import read_form_metadata
+
+    for p in files:
+        if precheck(p, limits) is not None:
+            continue
+        try:
+            meta = read_form_metadata(p)
+        except Exception:  # noqa: BLE001 - unreadable files are reported by the merge itself
+            continue
+        if meta and meta.get("round"):
+            return meta["round"]
+    return None
+
+
+def _resolve_plan(ledger: Ledger, plan, round: str, directory) -> tuple[Document, str]:
+    if isinstance(plan, (str, Path)):
+        path = Path(plan)
+        if not path.is_file():
+            raise UsageError(f"找不到分解表文件:{path}。请检查 --plan 的路径。")
+        return ledger.store_plan(round, path, directory=directory), f"分解表 {path.name}"
+    if isinstance(plan, Document):
+        return ledger.store_plan(round, plan=plan, directory=directory), "调用方给定的分解表"
+    doc = ledger.plan_for_round(round)
+    if doc is not None:
+        if directory is not None:
+            ledger.store_plan(round, plan=doc, directory=directory)
+        return doc, f"台账中{round}的分解表"
+    found = ledger.latest_plan()
+    if found is None:
+        raise UsageError(f"台账中还没有{round}的分解表。请用 --plan 指定分解表.xlsx。")
+    ledger.store_plan(round, plan=found[1], directory=directory)
+    return found[1], f"沿用台账中{found[0]}的分解表"
+
+
+def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, progress: Progress | None = None,
+                 limits: Limits | None = None, directory=None) -> MergeResult:
+    """Merge every returned file below ``folder`` into ``ledger``.
+
+    Args:
+        folder: the folder of returned files (searched recursively).
+        ledger: an open :class:`Ledger`.
+        plan: a 分解表 path, a Document, or None to use the ledger's plan for the round.
+        round: the reporting round; default: the round in the first form's metadata,
+            else the ledger's latest round.
+        progress: called as ``progress(done, total, file)`` after each file is stored.
+        limits: safety limits (:class:`zwgk_xl.intake.Limits`).
+        directory: unit directory (expands groups such as 县直各部门; kept in the ledger).
+
+    Returns:
+        A :class:`MergeResult`; its ``exit_code`` is 0 only when no finding is above info.
+
+    Raises:
+        UsageError: the folder or plan file does not exist, or no round or plan can be found.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"找不到回收文件夹:{folder}。请检查路径。")
+    limits = limits or Limits()
+    files = discover(folder, exclude=[ledger.workspace / ARCHIVE_DIR])
+    round = (round or "").strip() or _peek_round(files, limits) or (ledger.rounds() or [None])[-1]
+    if not round:
+        raise UsageError("无法确定汇总轮次:文件中没有填报表元数据,台账中也没有轮次。请用 --round 指定,如 2021年第二季度。")
+    ledger.ensure_round(round)
+    plan_doc, plan_source = _resolve_plan(ledger, plan, round, directory)
+    ctx = _Context(round=round, ledger_id=ledger.ledger_id,
+                   assigned=assigned_tasks(ledger, plan_doc, round, directory), directory=directory)
+    merger = _Merger(folder, ledger, ctx, limits)
+    run = ledger.start_run(round, str(folder))
+    result = MergeResult(folder=str(folder), workspace=str(ledger.workspace), ledger_created=ledger.created,
+                         round=round, plan_source=plan_source)
+    for n, path in enumerate(files, start=1):
+        out, found = merger.process(path)
+        out.findings = sum(1 for f in found if f.severity != fk.INFO)
+        result.files.append(out)
+        result.findings.extend(found)
+        if progress:
+            progress(n, len(files), out.file)
+    _link_supersedes(ledger, round, result.files)
+    touched = {f.unit for f in result.files if f.outcome == "accepted"}
+    result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched))
+    current = ledger.current_submissions(round)
+    result.units_submitted = [u for u in ctx.assigned if u in current]
+    result.units_missing = [u for u in ctx.assigned if u not in current]
+    result.timings = dict(merger.timings)
+    ledger.finish_run(run, len(files), len(result.findings))
+    return result
+
+
+def _link_supersedes(ledger: Ledger, round: str, outcomes: list[FileOutcome]) -> None:
+    """Name, for each accepted file, the older files it replaces (or the newer one replacing it)."""
+    subs = ledger.submissions(round)
+    by_id = {s.id: s for s in subs}
+    for out in outcomes:
+        if out.outcome != "accepted":
+            continue
+        mine = next((s for s in subs if s.unit == out.unit and s.sha256 == out.sha256), None)
+        if mine is None:
+            continue
+        out.superseded = [s.file_name for s in subs if s.superseded_by is not None and s.unit == out.unit
+                          and s.id != mine.id and mine.superseded_by is None]
+        if mine.superseded_by is not None:
+            out.superseded_by = by_id[mine.superseded_by].file_name
+
+
+def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = None, output=None,
+              units_path=None, progress: Progress | None = None, limits: Limits | None = None,
+              today: _dt.date | None = None) -> MergeResult:
+    """The ``merge`` command: find the 台账, merge ``folder``, write the master workbook.
+
+    The master goes to ``output`` (default ``<台账>/汇总表_<round>.xlsx``).  The
+    unit directory comes from ``units_path``, else ``units`` in ``zwgk.toml``.
+    """
+    ws = find_workspace(Path(workspace) if workspace else None)
+    if units_path is None:
+        configured = read_config(ws).get("units")
+        units_path = ws / configured if configured else None
+    directory = None
+    if units_path is not None:
+        from .units import load_directory
+
+        directory = load_directory(units_path)
+    with Ledger.open(ws) as ledger:
+        result = merge_folder(folder, ledger, plan=plan_path, round=round, progress=progress, limits=limits,
+                              directory=directory)
+        t0 = time.perf_counter()
+        master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
+                              today=today)
+        target = Path(output) if output else ws / f"汇总表_{result.round}.xlsx"
+        write_master(master, target)
+        result.timings["master"] = time.perf_counter() - t0
+        result.output = str(target)
+    return result
