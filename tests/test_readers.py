@@ -283,3 +283,18 @@ def test_bad_input_gives_one_line_chinese_message(tmp_path):
         out = r.output.strip()
         assert out.startswith("错误:") and expected in out, (name, out)
         assert len(out.splitlines()) == 1 and "Traceback" not in out, (name, out)
+
+
+def test_misnamed_files_are_read_by_content(tmp_path):
+    """Web systems export HTML as .xls/.doc, clerks rename .docx to .doc: read what the file is."""
+    nd = NumberedDocx()
+    for line in ["一、总则", "(一)做好公开(县政府办公室牵头)"]:
+        nd.add_line(line)
+    as_doc = nd.save(tmp_path / "其实是docx.doc")
+    assert [t.id for t in parse_file(as_doc).tasks] == ["一.(一)"]
+    html_xls = tmp_path / "导出.xls"
+    html_xls.write_text("<html><body><table><tr><td>序号</td><td>工作任务</td><td>责任单位</td></tr>"
+                        "<tr><td>1</td><td>做好公开</td><td>县发改局</td></tr></table></body></html>",
+                        encoding="utf-8")
+    t = parse_file(html_xls).tasks[0]
+    assert (t.id, t.title, t.others) == ("1", "做好公开", ["县发改局"])

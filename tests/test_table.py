@@ -223,3 +223,18 @@ def test_csv_table(tmp_path):
     p.write_text("序号,工作任务,牵头单位,配合单位\n1,做好公开,县发改局,县财政局\n", encoding="gbk")
     t = parse_file(p, year=2021).tasks[0]
     assert (t.id, t.lead, t.others) == ("1", ["县发改局"], ["县财政局"])
+
+
+def test_pipe_separated_rows_scraped_from_a_page(tmp_path):
+    p = tmp_path / "清单.txt"
+    p.write_text("2021年某县政务公开任务清单\n"
+                 "| 序号 | 工作任务 | 责任单位 | 完成时限 |\n|---|---|---|---|\n"
+                 "| 一、推进决策公开 | 一、推进决策公开 | 一、推进决策公开 | 一、推进决策公开 |\n"
+                 "| 1 | 做好预公开 | 县政府办公室牵头,县直各部门配合 | 6月底前 |\n"
+                 "| 2 | 做好解读 | 县司法局 | 年内 |\n", encoding="utf-8")
+    doc = parse_file(p)
+    assert doc.title == "2021年某县政务公开任务清单"
+    assert [(t.id, t.lead, t.others, t.deadline.date) for t in doc.tasks] == [
+        ("一.1", ["县政府办公室"], ["县直各部门"], "2021-06-30"),
+        ("一.2", [], ["县司法局"], "2021-12-31"),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -109,8 +110,35 @@ def parse_path(path, year: int | None = None) -> Document:
         text = readers.read_text_file(path)
         if suffix in {".csv", ".tsv"} | SHEET_SUFFIXES:  # web systems export tab-separated "xls"
             return _from_sheets([_csv_sheet(text, path)], name, year)
+        rows = pipe_rows(text)
+        if rows:
+            doc = parse_table(rows, source=name, year=year)
+            if doc is not None:
+                return _fill_metadata(doc, text.split("\n"), year)
         return parse_text(text, source=name, year=year)
     raise UnsupportedFormat(f"不支持的文件类型「{suffix or name}」。可读取:{_SUPPORTED}。")
+
+
+_PIPE_RULE = re.compile(r"^[\s|:+\-=]+$")
+
+
+def pipe_rows(text: str) -> list[list[str]] | None:
+    """Rows of a table scraped as ``|``-separated lines (Markdown style included), else None.
+
+    Lines without ``|`` (a title, notes) are kept as one-cell rows so that the
+    table finds its title above the header.
+    """
+    lines = [l.strip() for l in text.split("\n") if l.strip()]
+    piped = [l for l in lines if l.count("|") >= 2]
+    if len(piped) < 3 or len(piped) < len(lines) * 0.5:
+        return None
+    rows = []
+    for l in lines:
+        if "|" not in l:
+            rows.append([l])
+        elif not _PIPE_RULE.match(l):
+            rows.append([c.strip() for c in l.strip().strip("|").split("|")])
+    return rows
 
 
 def _csv_sheet(text: str, path: Path) -> readers.Sheet:
