@@ -201,6 +201,80 @@ def split(plan_path, units_path, round_, due, out_dir, contact, workspace, no_le
 
 # --- merge (issue 5) --------------------------------------------------------
 
+
+class _MergeProgress:
+    """A progress bar on stderr, created once the number of files is known."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="汇总", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command()
+@click.argument("folder", metavar="回收文件夹", type=click.Path(path_type=Path))
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path),
+              help="分解表 .xlsx(本轮首次汇总时给出;之后可省略,沿用台账中保存的分解表)。")
+@click.option("--round", "round_", help="汇总轮次,如 2021年第二季度(默认取填报表中记录的轮次)。")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="汇总表 .xlsx(默认:台账文件夹/汇总表_<轮次>.xlsx)。")
+@click.option("--units", "units_path", type=click.Path(path_type=Path),
+              help="部门名录 .xlsx(展开“县直各部门”等泛指单位;默认取 zwgk.toml 的 units)。")
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), help="台账文件夹(默认从当前文件夹向上查找)。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总结果(与库函数结果相同)。")
+@click.option("-q", "--quiet", is_flag=True, help="安静模式:不显示进度条和问题明细,只输出一行摘要。")
+@handle_errors
+def merge(folder, plan_path, round_, output, units_path, workspace, as_json, quiet):
+    """汇总回收的填报表:逐个校验、存入台账、写出汇总表。
+
+    递归读取文件夹中的 .xlsx/.xlsm/.xls/.ods/.et;每个问题都列入汇总表的「问题清单」。
+    退出码:0 全部顺利汇总;1 有问题需处理;2 用法错误。
+
+    \b
+    示例:
+      zwgk-xl merge 回收/ --plan 分解表.xlsx -o 汇总表.xlsx
+      zwgk-xl merge 回收/ --round 2021年第二季度 --json
+      zwgk-xl merge 回收/ -C D:/政务公开台账 -q
+    """
+    from .merge import run_merge
+
+    bar = _MergeProgress() if not (quiet or as_json) and sys.stderr.isatty() else None
+    try:
+        result = run_merge(folder, workspace=workspace, plan_path=plan_path, round=round_, output=output,
+                           units_path=units_path, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        _echo_json(result.to_dict())
+        sys.exit(result.exit_code)
+    s = result.summary()
+    line = (f"{result.round}:{s['files']} 个文件,采用 {s['accepted']},拒收 {s['rejected']},跳过 {s['skipped']};"
+            f"已报送 {s['units_submitted']}/{s['units_submitted'] + s['units_missing']} 个单位;"
+            f"错误 {s['errors']} 条,警告 {s['warnings']} 条,提示 {s['notes']} 条。汇总表:{result.output}")
+    if quiet:
+        click.echo(line)
+        sys.exit(result.exit_code)
+    if result.ledger_created:
+        click.echo(f"未找到台账,已在 {result.workspace} 新建台账(台账.sqlite)。以后在此文件夹或其子文件夹中运行即可。")
+    click.echo(f"台账:{result.workspace};分解表:{result.plan_source}")
+    labels = {"error": "错误", "warning": "警告", "info": "提示"}
+    for f in result.findings:
+        where = " ".join(x for x in (f.unit, f.file, f.cell) if x)
+        click.echo(f"[{labels.get(f.severity, f.severity)}] {where}:{f.message}")
+    if result.units_missing:
+        click.echo(f"未报送:{'、'.join(result.units_missing)}")
+    click.echo(line)
+    sys.exit(result.exit_code)
+
+
 # --- report (issue 6) -------------------------------------------------------
 
 # --- mail (issue 7) ---------------------------------------------------------
