@@ -137,6 +137,17 @@ def test_seed_000_with_sample_sections(bureau):
     assert unmatched(doc) == []
 
 
+def test_input_may_be_the_parse_task_table(tmp_path, county):
+    from zwgk_xl.tasktable import write_task_table
+
+    table = write_task_table(parse_file(SEED_004), tmp_path / "上级任务.xlsx")
+    from_table = decompose_file(table, sample_directory_path("county"))
+    from_text = decompose_file(SEED_004, sample_directory_path("county"))
+    assert [(t.id, t.lead_local, t.others_local) for t in from_table.tasks] == [
+        (t.id, t.lead_local, t.others_local) for t in from_text.tasks
+    ]
+
+
 def test_core_names():
     assert core_name("省发展改革委") == core_name("县发展和改革局") == "发展改革"
     assert core_name("省市场监管局") == core_name("县市场监督管理局") == "市场监管"

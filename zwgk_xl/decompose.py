@@ -345,25 +345,35 @@ def unmatched(doc: Document) -> list[tuple[str, str]]:
 
 
 def load_input(path, year: int | None = None) -> Document:
-    """Read what ``decompose`` starts from: a 分解表, a ``parse`` task table or a superior document."""
+    """Read what ``decompose`` starts from: a 分解表, a ``parse`` task table or a superior document.
+
+    Workbooks are told apart by their sheets: a header with 任务编号 and 牵头单位
+    (分解表), a sheet 任务清单 (``parse -o``); anything else goes to the parser.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"找不到输入文件:{path}。请检查路径。")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from .plan import is_plan, read_plan
 
+        from .tasktable import SHEET_TASKS, read_task_table
+
         if is_plan(path):
             return read_plan(path)
-        try:
-            from .tasktable import is_task_table, read_task_table
-        except ImportError:
-            pass
-        else:
-            if is_task_table(path):
-                return read_task_table(path)
+        if SHEET_TASKS in _sheet_names(path):
+            return read_task_table(path)
     from .parsing import parse_file
 
     return parse_file(path, year=year)
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:  # noqa: BLE001 - unreadable: let the parser report it
+        return []
 
 
 def decompose_file(

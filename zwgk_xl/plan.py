@@ -24,6 +24,7 @@ from pathlib import Path
 from .errors import InputError, PlanError
 from .model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Assignment, Deadline, Document, Node
 from .units import Directory, split_names
+from .xlsxfit import row_height
 
 PLAN_SHEET = "分解表"
 NOTES_SHEET = "分配依据"
@@ -186,29 +187,13 @@ def _write_task(ws, row: int, seq: int, t: Node, parent_id: str, fmt) -> None:
     ws.write_string(row, COL["上级任务来源"], t.origin, fmt["cell"])
     ws.write_string(row, COL["备注"], t.note, fmt["cell"])
     cells = [t.title, req, "、".join(t.lead_local), "、".join(t.others_local), _deadline_text(t.deadline), t.origin, t.note]
-    ws.set_row(row, _row_height(cells, WIDTHS[1:]))
+    ws.set_row(row, row_height(cells, WIDTHS[1:], line=13.0))
     hidden = [
         t.id, KIND_TASK, parent_id,
         _SUPERIOR_SEP.join(t.lead), _SUPERIOR_SEP.join(t.others),
         t.deadline.date or "", t.deadline.text, t.deadline.kind, joiner,
     ]
     ws.write_row(row, len(VISIBLE_COLUMNS), hidden, fmt["cell"])
-
-
-def _text_width(text: str) -> float:
-    """Width of text in column-width units (a CJK character is about two)."""
-    return sum(1.0 if ord(ch) < 0x2E80 else 1.7 for ch in text)
-
-
-def _row_height(cells: list[str], widths: list[float], line: float = 13.0) -> float:
-    """Row height (points) fitting the wrapped cells: xlsxwriter cannot autofit, and
-    LibreOffice keeps the default height of rows written without one."""
-    lines = 1
-    for text, width in zip(cells, widths):
-        usable = max(width - 1.0, 1.0)
-        n = sum(max(1, -(-int(_text_width(part)) // int(usable))) for part in (text or "").split("\n"))
-        lines = max(lines, n)
-    return min(line * lines + 4, 409)
 
 
 def _choices(doc: Document, directory: Directory | None) -> list[str]:
