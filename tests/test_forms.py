@@ -271,6 +271,13 @@ def test_previous_round_answers_are_prefilled(tmp_path):
     assert read_form_metadata(infos["县财政局"].path)["ledger_id"] == "led-123"
 
 
+@pytest.mark.parametrize("due", ["2021-06-25", "2021/6/25", "2021年6月25日", " 2021.06.25 "])
+def test_due_dates_are_written_iso(tmp_path, due):
+    plan, directory = small_plan()
+    info = write_forms(plan, directory, ROUND, due, tmp_path)[0]
+    assert read_form_metadata(info.path)["due"] == "2021-06-25"
+
+
 def test_rerun_overwrites_and_leaves_no_temp_files(tmp_path):
     plan, directory = small_plan()
     write_forms(plan, directory, ROUND, "2021-06-25", tmp_path)

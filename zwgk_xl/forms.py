@@ -217,10 +217,15 @@ def _notes(round: str, due: str, contact: str) -> str:
     return "\n".join(lines)
 
 
-def _parse_iso(value: str) -> _dt.datetime | None:
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _parse_iso(value) -> _dt.datetime | None:
+    """A date written 2021-06-25, 2021/6/25, 2021.6.25 or 2021年6月25日 (time ignored), else None."""
+    m = _DATE.match(str(value or ""))
     try:
-        return _dt.datetime.strptime(str(value).strip()[:10], "%Y-%m-%d")
-    except (TypeError, ValueError):
+        return _dt.datetime(*map(int, m.groups())) if m else None
+    except ValueError:
         return None
 
 
