@@ -12,6 +12,7 @@ import pytest
 from _readers_helpers import add_table, copy_fixture
 from zwgk_xl import office
 from zwgk_xl.parsing import parse_file
+from zwgk_xl.parsing.readers import read_sheets
 from zwgk_xl.parsing.table import find_header, label_role, parse_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -180,12 +181,17 @@ def test_seed_as_xlsx_table_gives_the_same_tasks(tmp_path, seed, count):
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
-def test_seed_as_xls_table_gives_the_same_tasks(tmp_path):
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_seed_as_xls_or_ods_table_gives_the_same_tasks(tmp_path, fmt):
     txt = copy_fixture("004", tmp_path)
     text_doc = parse_file(txt)
-    xlsx = write_xlsx(*table_rows_from(text_doc), tmp_path / "004.xlsx")
-    xls = office.convert_with_soffice(xlsx, "xls", tmp_path / "xls")
-    assert task_key(parse_file(xls)) == task_key(text_doc)
+    rows, merges = table_rows_from(text_doc)
+    xlsx = write_xlsx(rows, merges, tmp_path / "004.xlsx")
+    other = office.convert_with_soffice(xlsx, fmt, tmp_path / fmt)
+    (r0, c0), (r1, _c1) = merges[0]
+    sheet = read_sheets(other)[0].rows
+    assert rows[r1][c0] == "" and sheet[r1][c0] == sheet[r0][c0] != ""  # merged cell filled
+    assert task_key(parse_file(other)) == task_key(text_doc)
 
 
 def test_seed_as_word_table_gives_the_same_tasks(tmp_path):

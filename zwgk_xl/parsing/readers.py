@@ -726,6 +726,37 @@ def _openpyxl_merges(path: Path, name: str):
         return []
 
 
+_ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+
+
+def _ods_merges(path: Path) -> dict[str, list]:
+    """Merged ranges of an .ods (calamine does not report them): sheet -> [((r0, c0), (r1, c1))]."""
+    from lxml import etree
+
+    t = lambda tag: f"{{{_ODS_TABLE}}}{tag}"  # noqa: E731
+    out: dict[str, list] = {}
+    try:
+        with zipfile.ZipFile(path) as z, z.open("content.xml") as f:
+            for _ev, table in etree.iterparse(f, tag=t("table")):
+                ranges, r = [], 0
+                for row in table.iter(t("table-row")):
+                    c = 0
+                    for cell in row:
+                        if cell.tag not in (t("table-cell"), t("covered-table-cell")):
+                            continue
+                        rs = int(cell.get(t("number-rows-spanned"), "1"))
+                        cs = int(cell.get(t("number-columns-spanned"), "1"))
+                        if rs > 1 or cs > 1:
+                            ranges.append(((r, c), (r + rs - 1, c + cs - 1)))
+                        c += int(cell.get(t("number-columns-repeated"), "1"))
+                    r += int(row.get(t("number-rows-repeated"), "1"))
+                out[table.get(t("name"))] = ranges
+                table.clear()
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, OSError):
+        return {}
+    return out
+
+
 def read_sheets(path) -> list[Sheet]:
     """Visible worksheets of an .xlsx/.xlsm/.xls/.ods/.et as rows of texts, merged cells filled."""
     import python_calamine as pc
@@ -742,6 +773,7 @@ def read_sheets(path) -> list[Sheet]:
             "请用 Excel/WPS 打开后另存为 .xlsx 再试。"
         ) from None
     sheets: list[Sheet] = []
+    ods_merges = None
     for meta in wb.sheets_metadata:
         if str(meta.visible).endswith("Hidden") or str(meta.visible).endswith("VeryHidden"):
             continue
@@ -754,8 +786,11 @@ def read_sheets(path) -> list[Sheet]:
             continue
         rows = [[cell_text(v) for v in r] for r in raw]
         ranges = ws.merged_cell_ranges
-        if ranges is None and path.suffix.lower() in (".xlsx", ".xlsm"):
-            ranges = _openpyxl_merges(path, meta.name)
+        if ranges is None and zipfile.is_zipfile(path):
+            if ods_merges is None:
+                ods_merges = _ods_merges(path) if data[30:80].find(b"opendocument") >= 0 else {}
+            ranges = ods_merges.get(meta.name) or (
+                _openpyxl_merges(path, meta.name) if not ods_merges else [])
         _fill_merged(rows, ranges)
         while rows and not any(rows[-1]):
             rows.pop()
