@@ -194,3 +194,11 @@ def test_libreoffice_renders_the_plan(plan004, tmp_path):
     assert dark / (len(rows) * len(rows[0])) > 0.005  # not blank: text and borders drawn
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "任务分解表" in text and "提高人员素质" in text and "县市场监督管理局" in text
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+def test_plan_resaved_by_libreoffice_reads_the_same(plan004, tmp_path):
+    resaved = soffice_convert(plan004, "xlsx", tmp_path / "resaved")
+    assert read_plan(resaved).to_dict(local=True) == read_plan(plan004).to_dict(local=True)
+    ws = openpyxl.load_workbook(resaved)["分解表"]
+    assert ws.column_dimensions["I"].hidden and ws.auto_filter.ref.startswith("A3:Q")
