@@ -159,6 +159,7 @@ class Dovecot:
         import tempfile
 
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.cert, key = _self_signed(root)
         (root / "run").mkdir()

@@ -109,10 +109,10 @@ def safe_attachment_name(name: str) -> str:
     """
     name = unicodedata.normalize("NFC", _recover_8bit(name or ""))
     name = PureWindowsPath(name.replace("\x00", "")).name  # handles both / and \ and drive letters
-    name = _UNSAFE.sub("_", name).strip(" .")
-    stem, dot, ext = name.rpartition(".")
+    stem, dot, ext = _UNSAFE.sub("_", name).rpartition(".")
     if not dot:
-        stem, ext = name, ""
+        stem, ext = ext, ""
+    ext = ext.strip(" ")[:16]
     stem = stem.strip(" .")[:MAX_NAME].rstrip(" .")
     if not stem or set(stem) <= {"_"}:
         stem = "附件" + stem
