@@ -298,3 +298,20 @@ def test_misnamed_files_are_read_by_content(tmp_path):
                         encoding="utf-8")
     t = parse_file(html_xls).tasks[0]
     assert (t.id, t.title, t.others) == ("1", "做好公开", ["县发改局"])
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+@pytest.mark.parametrize("script,expected", [
+    ("#!/bin/sh\nsleep 30\n", "超时"),
+    ("#!/bin/sh\necho 'Error: source file could not be loaded' >&2\nexit 1\n", "could not be loaded"),
+])
+def test_converter_timeout_and_failure_are_clean_errors(tmp_path, monkeypatch, script, expected):
+    fake = tmp_path / "soffice"
+    fake.write_text(script)
+    fake.chmod(0o755)
+    monkeypatch.setenv("ZWGK_SOFFICE", str(fake))
+    src = tmp_path / "a.doc"
+    src.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(InputError, match=expected):
+        office.convert_with_soffice(src, "docx", tmp_path / "out", timeout=1)
+    assert not list((tmp_path / "out").iterdir())
