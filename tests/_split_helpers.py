@@ -107,3 +107,34 @@ def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
     out = outdir / (src.stem + "." + fmt)
     assert out.is_file(), f"soffice did not write {out}"
     return out
+
+
+def describe_form(path: Path) -> dict:
+    """What a form holds, without timestamps: values, merges, validations, protection, print setup, metadata."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[fs.TASK_SHEET]
+    cal = CalamineWorkbook.from_path(str(path))
+    try:
+        values = {name: [[("" if v is None else str(v)) for v in row]
+                         for row in cal.get_sheet_by_name(name).to_python(skip_empty_area=False)]
+                  for name in cal.sheet_names}
+    finally:
+        cal.close()
+    p = ws.protection
+    return {
+        "sheets": [[s.title, s.sheet_state] for s in wb],
+        "values": values,
+        "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+        "validations": sorted([str(dv.sqref), dv.type, dv.operator, dv.formula1, dv.formula2, dv.promptTitle,
+                               dv.prompt, dv.errorTitle, dv.error] for dv in ws.data_validations.dataValidation),
+        "conditional": sorted([str(r.sqref), [[x.type, x.formula] for x in r.rules]] for r in ws.conditional_formatting),
+        "unlocked": sorted(unlocked_cells(path)),
+        "protection": {k: getattr(p, k) for k in ("sheet", "formatCells", "formatColumns", "formatRows",
+                                                   "insertRows", "deleteRows", "autoFilter", "sort")},
+        "print": [ws.page_setup.orientation, str(ws.page_setup.paperSize), ws.print_title_rows,
+                  ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, str(ws.print_area)],
+        "freeze": ws.freeze_panes,
+        "autofilter": ws.auto_filter.ref,
+        "names": sorted([n, d.attr_text] for n, d in wb.defined_names.items()),
+        "properties": sorted([pr.name, pr.value] for pr in wb.custom_doc_props.props),
+    }

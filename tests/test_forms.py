@@ -303,3 +303,23 @@ def test_errors_are_clear(tmp_path):
         write_forms(plan, directory, ROUND, "2021-06-25", tmp_path)
     with pytest.raises(FormError, match="找不到"):
         read_form_metadata("/nonexistent/a.xlsx")
+
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden"
+
+
+@pytest.mark.parametrize("unit", ["县财政局", "城关镇"])
+def test_form_matches_its_golden_description(written, unit):
+    """Layout drift breaks merge: compare with the reviewed description (ZWGK_UPDATE_GOLDEN=1 rewrites it)."""
+    import json
+    import os
+
+    from _split_helpers import describe_form
+
+    _, infos = written
+    got = json.loads(json.dumps(describe_form(infos[unit].path), ensure_ascii=False))
+    golden = GOLDEN / f"split_small_plan_{unit}.json"
+    if os.environ.get("ZWGK_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert got == json.loads(golden.read_text(encoding="utf-8"))
