@@ -41,15 +41,6 @@ from .units import (
 LEVELS = ("县", "市", "局")
 DEFAULT_FUZZY_CUTOFF = 75.0
 
-RULE_LABELS = {
-    "exact": "名称一致",
-    "alias": "别名/对照",
-    "level": "层级替换",
-    "group": "泛称归入分组",
-    "fuzzy": "模糊匹配",
-    "manual": "人工指定",
-    "unmatched": "未匹配",
-}
 
 # --- names ------------------------------------------------------------------
 

@@ -43,11 +43,12 @@ NOTE_COLUMNS = ["任务编号", "工作任务", "角色", "上级单位", "本�
 INFO_LABELS = [("title", "上级文件标题"), ("doc_number", "文号"), ("issuer", "发文单位"), ("year", "年度"), ("source_file", "来源文件")]
 _SUPERIOR_SEP = ";"  # superior names may hold 、 (各州、市人民政府)
 _ROLE_NOTE = re.compile(r"^\[(牵头|配合)\]\s*")
-_RULE_LABELS = {
+RULE_LABELS = {  # Assignment.rule -> label shown in 分配依据
+   
     "exact": "名称一致", "alias": "别名/对照", "level": "层级替换", "group": "泛称归入分组",
     "fuzzy": "模糊匹配", "manual": "人工指定", "unmatched": "未匹配",
 }
-_RULE_BY_LABEL = {v: k for k, v in _RULE_LABELS.items()}
+_RULE_BY_LABEL = {v: k for k, v in RULE_LABELS.items()}
 _README = [
     "本表由 zwgk-xl decompose 生成,可直接在 Excel 或 WPS 中修改后报批、下发。",
     "修改责任单位:在“牵头单位”“配合单位”列中改写,可从下拉列表选择;多个单位用顿号“、”分隔。",
@@ -254,7 +255,7 @@ def _write_notes_sheet(wb, doc: Document, fmt) -> None:
             note = a.note[m.end():] if m else a.note
             style = fmt["bad"] if a.rule in ("unmatched", "fuzzy") else fmt["cell"]
             ws.write_row(row, 0, [
-                t.id, t.title, role, a.source, "、".join(a.local), _RULE_LABELS.get(a.rule, a.rule),
+                t.id, t.title, role, a.source, "、".join(a.local), RULE_LABELS.get(a.rule, a.rule),
             ], style)
             if a.score is None:
                 ws.write_blank(row, 6, None, style)
