@@ -44,7 +44,6 @@ INFO_LABELS = [("title", "上级文件标题"), ("doc_number", "文号"), ("issu
 _SUPERIOR_SEP = ";"  # superior names may hold 、 (各州、市人民政府)
 _ROLE_NOTE = re.compile(r"^\[(牵头|配合)\]\s*")
 RULE_LABELS = {  # Assignment.rule -> label shown in 分配依据
-   
     "exact": "名称一致", "alias": "别名/对照", "level": "层级替换", "group": "泛称归入分组",
     "fuzzy": "模糊匹配", "manual": "人工指定", "unmatched": "未匹配",
 }
