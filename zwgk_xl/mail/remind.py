@@ -113,7 +113,8 @@ def remind(workspace: Path, directory=None, *, round: str | None = None, dry_run
                 item.status, item.error = "already-sent", f"今天已于 {reminded[-1]} 催报"
                 continue
             unit_due = due or next((x["due"] for x in reversed(sent) if x["due"]), "")
-            values = _template_values(r.unit, round, unit_due, config, now(), reason=_reason_text(r, round, today),
+            values = _template_values(r.unit, round, unit_due, config, now(), today=today,
+                                      reason=_reason_text(r, round, today),
                                       tasks=_task_lines(r.tasks))
             subject, body = _compose("remind", workspace, values)
             planned.append(_Planned(item, subject, body, [], unit_due))

@@ -150,11 +150,22 @@ def due_text(due: str) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _template_values(unit: str, round: str, due: str, config: MailConfig, now: datetime, **extra) -> dict:
+def when_text(due: str, today: _date | None = None) -> str:
+    """``于2021年6月25日前``, or ``尽快`` when there is no due date or it passed before ``today``."""
+    try:
+        passed = today is not None and _date.fromisoformat((due or "").strip()) < today
+    except ValueError:
+        passed = False
+    return "尽快" if passed or not (due or "").strip() else f"于{due_text(due)}前"
+
+
+def _template_values(unit: str, round: str, due: str, config: MailConfig, now: datetime,
+                     today: _date | None = None, **extra) -> dict:
     return {
         "unit": unit,
         "round": round,
         "due": due_text(due),
+        "when": when_text(due, today),
         "contact": config.contact or config.sender_name or config.from_address,
         "sender_name": config.sender_name,
         "date": f"{now.year}年{now.month}月{now.day}日",
@@ -165,7 +176,8 @@ def _template_values(unit: str, round: str, due: str, config: MailConfig, now: d
 def _compose(kind: str, workspace: Path | None, values: dict) -> tuple[str, str]:
     subject = fill_template(f"mail_{kind}_subject.txt", workspace, values)
     subject = " ".join(subject.split())  # one line
-    return subject, fill_template(f"mail_{kind}_body.txt", workspace, values)
+    body = fill_template(f"mail_{kind}_body.txt", workspace, values)
+    return subject, re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n"  # empty fields leave no gaps
 
 
 # ---------------------------------------------------------------------------

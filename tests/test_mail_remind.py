@@ -1,0 +1,123 @@
+"""mail remind: units that have not reported, or have overdue tasks, get a reminder (real SMTP, real ledger)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import shutil
+from email import policy
+
+import pytest
+from click.testing import CliRunner
+
+from zwgk_xl.cli import main
+from zwgk_xl.errors import MailError
+from zwgk_xl.forms import write_forms
+from zwgk_xl.ledger import Ledger
+from zwgk_xl.mail import remind, send_forms
+
+from _mail_helpers import DUE, ROUND, UNITS, Capture, make_directory, make_plan, smtp_config, smtp_server
+
+UNIT_NAMES = [u for u, _ in UNITS]
+SUBMITTED = "县财政局"
+COLON, COMMA = "\uff1a", "\uff0c"
+
+
+@pytest.fixture
+def ws(tmp_path):
+    """A round issued to every unit and mailed; 县财政局 has returned its (unfilled) form and it is merged."""
+    from zwgk_xl.merge import merge_folder
+
+    folder = tmp_path / "台账"
+    directory, plan = make_directory(), make_plan(UNIT_NAMES, deadline="2021-12-31")
+    with Ledger.open(folder) as ledger:
+        ledger.store_plan(ROUND, plan=plan, directory=directory)
+        forms = write_forms(plan, directory, ROUND, DUE, folder / "下发", ledger=ledger)
+    with smtp_server(Capture()) as port:
+        assert send_forms(folder / "下发", directory, folder, config=smtp_config(port)).ok
+    (folder / "回收").mkdir()
+    shutil.copy(next(f.path for f in forms if f.unit == SUBMITTED), folder / "回收")
+    with Ledger.open(folder) as ledger:
+        assert merge_folder(folder / "回收", ledger, round=ROUND, directory=directory).units_submitted == [SUBMITTED]
+    return folder
+
+
+def _now(day: dt.date):
+    return lambda: dt.datetime.combine(day, dt.time(9, 30)).astimezone()
+
+
+def _remind(ws, port, day: dt.date, **kw):
+    return remind(ws, kw.pop("directory", None), config=smtp_config(port), today=day, now=_now(day), **kw)
+
+
+def _bodies(handler) -> dict[str, str]:
+    out = {}
+    for env in handler.envelopes:
+        msg = email.message_from_bytes(env.content, policy=policy.default)
+        out[env.rcpt_tos[0]] = (str(msg["Subject"]), msg.get_body(("plain",)).get_content())
+    return out
+
+
+def test_units_that_have_not_reported_are_reminded_at_the_address_they_were_sent_to(ws):
+    handler = Capture()
+    with smtp_server(handler) as port:
+        result = _remind(ws, port, dt.date(2021, 6, 20))
+    assert result.ok and {i.unit: (i.status, i.reason) for i in result.items} == {
+        u: ("sent", "未报送") for u in UNIT_NAMES if u != SUBMITTED}
+    mails = _bodies(handler)
+    assert sorted(mails) == sorted(e.split(";")[0] for u, e in UNITS if u != SUBMITTED)
+    subject, body = mails["fgj@dept.example.cn"]
+    assert subject.startswith("【催报】") and "县发展和改革局" in subject
+    assert f"截至2021年6月20日{COMMA}贵单位尚未报送{ROUND}" in body and "请于2021年6月25日前将" in body
+    assert "\n\n\n" not in body  # no overdue task list, no gap
+    assert all(env.rcpt_tos != ["czj@dept.example.cn"] for env in handler.envelopes)
+
+
+def test_overdue_tasks_are_listed_and_a_second_run_the_same_day_sends_nothing(ws):
+    handler = Capture()
+    day = dt.date(2022, 1, 5)
+    with smtp_server(handler) as port:
+        first = _remind(ws, port, day)
+        second = _remind(ws, port, day)
+        forced = _remind(ws, port, day, resend=[SUBMITTED])
+    items = {i.unit: i for i in first.items}
+    assert items[SUBMITTED].reason == "有逾期任务" and items[SUBMITTED].tasks == ["一.(2)", "一.(3)"]
+    assert items["县发展和改革局"].reason == "未报送" and items["县发展和改革局"].tasks == ["一.(1)", "一.(5)"]
+    _, body = _bodies(handler)["czj@dept.example.cn"]
+    assert f"逾期任务{COLON}" in body and "一.(2) 任务2" in body and "2021-12-31" in body
+    assert "请尽快将" in body  # the due date has passed
+    assert second.count("already-sent") == len(UNIT_NAMES) and second.count("sent") == 0
+    assert forced.count("sent") == 1 and len(handler.envelopes) == len(UNIT_NAMES) + 1
+
+
+def test_directory_addresses_win_and_missing_ones_are_listed(ws):
+    directory = make_directory({"县教育体育局": "", "县卫生健康局": "new-wjj@dept.example.cn"})
+    handler = Capture()
+    with smtp_server(handler) as port:
+        result = _remind(ws, port, dt.date(2021, 6, 20), directory=directory)
+    status = {i.unit: i.status for i in result.items}
+    # 县教育体育局 has no address in the directory, but the round's sent mail still has one
+    assert status == {"县发展和改革局": "sent", "县教育体育局": "sent", "县市场监督管理局": "sent", "县卫生健康局": "sent"}
+    assert "new-wjj@dept.example.cn" in {a for e in handler.envelopes for a in e.rcpt_tos}
+
+
+def test_cli_dry_run_lists_units_and_writes_eml(ws, tmp_path):
+    out = tmp_path / "催报"
+    res = CliRunner().invoke(main, ["mail", "remind", "-C", str(ws), "--dry-run", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["round"] == ROUND and data["kind"] == "remind"
+    # today is past every deadline: the unit that did report is reminded of its overdue tasks
+    reasons = {i["unit"]: i["reason"] for i in data["items"]}
+    assert reasons == {u: "有逾期任务" if u == SUBMITTED else "未报送" for u in UNIT_NAMES}
+    assert len(list(out.glob("*.eml"))) == len(UNIT_NAMES)
+    res = CliRunner().invoke(main, ["mail", "remind", "-C", str(ws), "--dry-run", str(out)])
+    assert res.exit_code == 0 and "县发展和改革局 [未报送]" in res.output
+
+
+def test_without_a_ledger_a_clear_message(tmp_path):
+    with pytest.raises(MailError, match="没有台账"):
+        remind(tmp_path, config=smtp_config(1))
+    res = CliRunner().invoke(main, ["mail", "remind", "-C", str(tmp_path)])
+    assert res.exit_code == 1 and "没有台账" in res.output and not (tmp_path / "台账.sqlite").exists()
