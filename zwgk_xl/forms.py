@@ -688,6 +688,10 @@ def _fallback_sources(path: Path):
         with zipfile.ZipFile(path) as z:
             return [("properties", _ods_properties(z)), ("names", _ods_names(z))]
     if suffix == ".xls":
+        try:
+            import xlrd  # noqa: F401 - optional: only the .xls fallbacks need it
+        except ImportError:
+            return []
         return [("properties", _xls_properties(path)), ("names", _xls_names(path))]
     return []
 
