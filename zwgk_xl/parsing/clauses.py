@@ -52,8 +52,8 @@ def _join_compounds(parts: list[str], seps: list[str]) -> list[str]:
         while i + 1 < len(parts) and seps[i] == "、":
             nxt = parts[i + 1]
             if _AREA_FRAGMENT.match(cur.split("、")[-1]) or (
-                _is_generic(cur) and _is_generic(nxt) and not _ends_unit(nxt.replace("各", ""), strict=True)
-            ) or (_is_generic(cur) and nxt.startswith("各") and len(nxt) <= 5):
+                _is_generic(cur) and nxt.startswith("各") and not _ends_unit(nxt, strict=True)
+            ):
                 cur = f"{cur}、{nxt}"
                 i += 1
             else:
@@ -85,7 +85,14 @@ def _split_and(name: str) -> list[str]:
 
 def clean_unit(name: str) -> str:
     """Trim role words, brackets and punctuation around one unit name."""
-    s = name.strip(" \t\n,;:、。.()[]【】“”\"'")
+    s = name.strip(" \t\n,;:、。.[]【】“”\"'")
+    # brackets: strip only the unbalanced ones, so 各乡镇(街道) keeps its own
+    while s.endswith(")") and s.count(")") > s.count("("):
+        s = s[:-1].rstrip()
+    while s.startswith("(") and s.count("(") > s.count(")"):
+        s = s[1:].lstrip()
+    if s.startswith("(") and s.endswith(")") and s.count("(") == 1:
+        s = s[1:-1].strip()
     prev = None
     while s and s != prev:
         prev = s
@@ -179,7 +186,7 @@ def _dedupe(xs: list[str]) -> list[str]:
     return out
 
 
-_TRAIL = re.compile(r"\(([^()]{2,300})\)\s*[。;.]?\s*$")
+_TRAIL = re.compile(r"\(((?:[^()]|\([^()]{1,20}\)){2,300})\)\s*[。;.]?\s*$")
 _DEADLINE_IN_CLAUSE = re.compile(
     r"[,;]?\s*((?:\d{4}年)?(?:\d{1,2}月(?:\d{1,2}日|底|中旬|上旬|下旬)?|年?底|年?内|上半年|下半年|\d{1,2}月)前?(?:完成)?"
     r"|\d{4}年前(?:完成)?|长期坚持|长期推进|持续推进|常态化推进)\s*$"
@@ -219,7 +226,9 @@ def split_clause(text: str) -> Clause:
 
 def split_unit_cell(cell: str) -> tuple[list[str], list[str]]:
     """Lead and others from a table cell such as ``A牵头,B配合`` or ``A、B``."""
-    cell = (cell or "").strip().strip("()")
+    cell = (cell or "").strip()
+    if cell.startswith("(") and cell.endswith(")") and cell.count("(") == 1:
+        cell = cell[1:-1]
     if not cell:
         return [], []
     return parse_responsibility(cell)
