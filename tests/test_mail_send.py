@@ -253,3 +253,69 @@ def test_forms_of_several_rounds_need_round(ws):
         result = send_forms(ws / "下发", make_directory(), ws, round="2021年第三季度", config=smtp_config(port))
     assert result.round == "2021年第三季度" and len(handler.envelopes) == len(UNITS)
     assert all("2021年第三季度" in _parse(e)["Subject"] for e in handler.envelopes)
+
+
+def test_interrupted_run_resumes_with_only_the_unsent(ws):
+    handler = Capture()
+    calls = []
+
+    def sleep(seconds):  # the throttle's pause before the third message: the clerk presses Ctrl+C
+        calls.append(seconds)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with smtp_server(handler) as port:
+        with pytest.raises(KeyboardInterrupt):
+            _send(ws, port, rate=60, clock=lambda: 0.0, sleep=sleep)
+        assert len(handler.envelopes) == 2
+        rest = _send(ws, port)
+    assert rest.count("already-sent") == 2 and rest.count("sent") == len(UNITS) - 2
+    got = sorted(a for e in handler.envelopes for a in e.rcpt_tos)
+    assert got == sorted(a.strip() for _, e in UNITS for a in e.split(";"))  # each unit exactly once
+
+
+class _MemoryKeyring:
+    """A keyring backend holding one password in memory."""
+
+    def __init__(self, user, password):
+        import keyring.backend
+
+        class Backend(keyring.backend.KeyringBackend):
+            priority = 1
+
+            def get_password(self, service, username):
+                return password if (service, username) == ("zwgk-xl", user) else None
+
+            def set_password(self, service, username, pw):
+                raise NotImplementedError
+
+            def delete_password(self, service, username):
+                raise NotImplementedError
+
+        self.backend = Backend()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_password_from_keyring_and_never_written(ws, monkeypatch):
+    import keyring
+
+    monkeypatch.delenv("ZWGK_SMTP_PASSWORD", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(_MemoryKeyring("office", "kr-Secret-42").backend)
+    try:
+        handler = Capture()
+        with smtp_server(handler, user="office", password="kr-Secret-42") as port:
+            result = _send(ws, port, config=smtp_config(port, user="office"))
+    finally:
+        keyring.set_keyring(previous)
+    assert result.count("sent") == len(UNITS) == len(handler.envelopes)
+    for path in ws.rglob("*"):
+        if path.is_file():
+            assert b"kr-Secret-42" not in path.read_bytes(), path
+
+
+def test_mail_commands_have_help_with_examples():
+    for cmd in ("send", "remind", "fetch"):
+        res = CliRunner().invoke(main, ["mail", cmd, "--help"])
+        assert res.exit_code == 0 and "示例" in res.output and "zwgk-xl mail " + cmd in res.output
+        assert "-C, --workspace" in res.output and "--json" in res.output

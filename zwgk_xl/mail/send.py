@@ -390,6 +390,11 @@ def _deliver(kind: str, round: str, planned: list[_Planned], result: MailResult,
         except smtplib.SMTPServerDisconnected as e:
             _mark_pending(planned[n - 1:], result, f"与发信服务器的连接中断({e})")
             return
+        except MailError as e:  # reconnecting failed
+            if n == 1:
+                raise
+            _mark_pending(planned[n - 1:], result, str(e).rstrip("。"))
+            return
         except smtplib.SMTPException as e:  # before OSError: SMTPException subclasses it
             item.status, item.error = "failed", _smtp_error(e)
             result.findings.append(_refusal_finding(item, kind))
@@ -443,7 +448,7 @@ def _address_item(unit: str, cell: str | None, result: MailResult) -> MailItem |
             "mail-unknown-unit", f"部门名录中没有「{unit}」,未发送。",
             "请在部门名录中补上该单位(或它的别名)和邮箱后重新运行。", unit=unit, severity="error"))
     elif invalid:
-        item.status, item.recipients, item.error = "invalid-address", invalid, f"邮箱「{cell}」格式不正确"
+        item.status, item.recipients = "invalid-address", invalid
         result.findings.append(Finding(
             "mail-invalid-address", f"{unit}的邮箱「{cell}」格式不正确,未发送。",
             "请在部门名录的“邮箱”列改正(多个邮箱用分号隔开)后重新运行。", unit=unit, severity="error"))
@@ -518,7 +523,8 @@ def send_forms(forms_dir: Path, directory, workspace: Path, *, round: str | None
         if conn is not None:
             log.ensure_tables(conn)
         planned = []
-        for unit, forms in by_unit.items():
+        order = {name: i for i, name in enumerate(getattr(directory, "names", None) or [])}
+        for unit, forms in sorted(by_unit.items(), key=lambda kv: order.get(kv[0], len(order))):
             found = directory.get(unit) if directory is not None else None
             item = _address_item(unit, found.email if found is not None else None, result)
             if item is None:
