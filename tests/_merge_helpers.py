@@ -61,3 +61,86 @@ def fill(path: Path, out: Path | None = None, rows: dict[str, dict] | None = Non
     out = out or path
     wb.save(out)
     return out
+
+
+def issue_forms(tmp_path: Path, round: str = ROUND, plan: Document | None = None):
+    """A 台账 with the sample plan stored for ``round`` and the forms written from it: (workspace, {unit: path})."""
+    from zwgk_xl.forms import write_forms
+    from zwgk_xl.ledger import Ledger
+
+    ws = tmp_path / "台账"
+    plan = plan or sample_plan()
+    with Ledger.open(ws) as ledger:
+        ledger.store_plan(round, plan=plan)
+        infos = write_forms(plan, None, round, "2021-07-05", tmp_path / "下发", ledger=ledger)
+    return ws, {i.unit: i.path for i in infos}
+
+
+def copy_values(src: Path, dst: Path, edit=None) -> Path:
+    """Copy the task sheet's cells into a brand-new workbook (no metadata), as a department pasting it would."""
+    old = openpyxl.load_workbook(src)[fs.TASK_SHEET]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Sheet1"
+    for row in old.iter_rows():
+        for c in row:
+            if c.value is not None:
+                ws.cell(c.row, c.column).value = c.value
+    if edit:
+        edit(wb, ws, header_row(ws) + 1)
+    wb.save(dst)
+    return dst
+
+
+def set_mtime(path: Path, iso: str) -> Path:
+    import datetime as dt
+    import os
+
+    t = dt.datetime.fromisoformat(iso).timestamp()
+    os.utime(path, (t, t))
+    return path
+
+
+def zip_bomb(src: Path, dst: Path, megabytes: int = 24) -> Path:
+    """``src`` with its task sheet replaced by ``megabytes`` MB of XML padding (inflates ~1000x)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * (megabytes << 20), 1)
+            zout.writestr(item.filename, data)
+    return dst
+
+
+def add_vba(src: Path, dst: Path) -> Path:
+    """``src`` with an (inert) ``xl/vbaProject.bin`` part, as an .xlsm saved from Excel carries."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item.filename))
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + b"Attribute VB_Name")
+    return dst
+
+
+def crafted_encrypted(dst: Path) -> Path:
+    """A minimal OLE compound file holding an ``EncryptedPackage`` stream (how Office stores a password-protected .xlsx)."""
+    import struct
+
+    free, end, fat = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0))
+    header += struct.pack("<I", 0) + struct.pack("<I", free) * 108
+    fat_sector = struct.pack("<4I", fat, end, end, end) + struct.pack("<I", free) * 124
+
+    def entry(name: str, kind: int, start: int, size: int, child: int = free, right: int = free) -> bytes:
+        raw = name.encode("utf-16-le") + b"\0\0"
+        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", free, right, child)
+                + b"\0" * 36 + struct.pack("<IQ", start, size))
+
+    directory = (entry("Root Entry", 5, end, 0, child=1) + entry("EncryptedPackage", 2, 2, 512, right=2)
+                 + entry("EncryptionInfo", 2, 3, 64) + b"\0" * 128)
+    dst.write_bytes(header + fat_sector + directory + b"\x01" * 512 + b"\x02" * 512)
+    return dst

@@ -435,7 +435,7 @@ class Ledger:
         if sha256 is not None:
             sql += " AND sha256=?"
             args.append(sha256)
-        return [(r[0], Finding(*r[1:])) for r in self.conn.execute(sql + " ORDER BY sha256, seq", args)]
+        return [(r[0], Finding(*r[1:])) for r in self.conn.execute(sql + " ORDER BY file, sha256, seq", args)]
 
     # -- runs ----------------------------------------------------------------
 

@@ -99,14 +99,18 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     assigned = assigned_tasks(ledger, plan, round, directory)
     units = {u: len(t) for u, t in assigned.items()}
     reports = ledger.latest_reports(round)
+    subs = ledger.submissions(round)
+    current = {s.unit: s for s in subs if s.superseded_by is None}
     rows: list[MasterRow] = []
     pairs = task_units(assigned)
     for task in plan.tasks:
         reps = []
         for unit, role in pairs.get(task.id, []):
             rep = reports.get((task.id, unit))
-            if rep is None:
-                rep = UnitReport(unit=unit, role=role)
+            if rep is None:  # not reported: no file, or the row was deleted from it
+                sub = current.get(unit)
+                rep = UnitReport(unit=unit, role=role, submitted_at=sub.received_at if sub else "",
+                                 file=sub.file_name if sub else "")
             else:
                 rep.role = role
             reps.append(rep)
@@ -115,8 +119,6 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
         row.overdue = bool(d.date and d.date < today.isoformat() and row.status not in DONE_STATUSES)
         rows.append(row)
 
-    subs = ledger.submissions(round)
-    current = {s.unit: s for s in subs if s.superseded_by is None}
     superseded: dict[str, list[str]] = {}
     for s in subs:
         if s.superseded_by is not None:

@@ -38,7 +38,8 @@ FIELD_LABELS = {label: key for key, label in fs.FORM_FIELDS}
 STATUS_ALIASES = {"完成": "已完成", "办结": "已完成", "已办结": "已完成", "全部完成": "已完成", "推进": "推进中",
                   "进行中": "推进中", "正在推进": "推进中", "正在进行": "推进中", "未开始": "未启动",
                   "尚未启动": "未启动", "未开展": "未启动", "不适用": "不涉及", "无此项": "不涉及",
-                  "持续推进": "长期推进", "长期坚持": "长期推进", "常态化": "长期推进"}
+                  "持续推进": "长期推进", "长期坚持": "长期推进", "常态化": "长期推进",
+                  "常态化推进": "长期推进"}
 STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未开展", "不适用", "持续推进", "长期坚持", "常态化推进"]
 PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
 _NUMBER = re.compile(r"^[+-]?\d[\d,.]*%?$")
@@ -270,7 +271,7 @@ class _Checker:
         return value
 
     def _inert(self, i: int, j: int, value: str, label: str) -> None:
-        if value and value[0] in "=+-@\t\r" and not _NUMBER.match(value):
+        if len(value) > 1 and value[0] in "=+-@\t\r" and not _NUMBER.match(value):
             self.add("formula-text", f"「{label}」内容「{_clip(value, 40)}」以「{value[0]}」开头,形似公式,已按纯文本保存。", i, j)
 
     def empty_because_formula(self, i: int, j: int | None) -> bool:
@@ -428,11 +429,11 @@ class _Merger:
         rel = path.relative_to(self.folder).as_posix()
         out = FileOutcome(file=rel, round=self.ctx.round)
         out.received_at = _dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
-        out.unit = self.ctx.unit_in_text(path.stem) or ""
         kind = precheck(path, self.limits)
         if kind in ("lock-file", "not-spreadsheet"):
             what = "Excel/WPS 的临时锁定文件" if kind == "lock-file" else f"不是表格文件({path.suffix or '无扩展名'})"
             return out, [self.finding(kind, f"{what},已跳过。", out)]
+        out.unit = self.ctx.unit_in_text(path.stem) or ""
         findings: list[Finding] = []
         data = None
         if kind == "too-large":

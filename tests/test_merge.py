@@ -1,0 +1,296 @@
+"""merge: returned forms filled the way departments do, merged with exact findings and master content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from _merge_helpers import (ROUND, copy_values, crafted_encrypted, fill, issue_forms, sample_plan, set_mtime,
+                            zip_bomb)
+from zwgk_xl.ledger import Ledger
+from zwgk_xl.merge import merge_folder, normalize_status, run_merge
+from zwgk_xl.office import convert_with_soffice
+
+TODAY = dt.date(2021, 7, 10)
+INJECTION = '=HYPERLINK("http://evil.example/x","点击查看")'
+CMD = "@SUM(1+1)*cmd|' /C calc'!A0"
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
+
+
+def sheet(path, name):
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def finance(forms, box):
+    """县财政局: filled in Excel, task title edited, row of 一.(3) deleted, then re-saved as .xls in LibreOffice."""
+    def edit(wb, ws, first):
+        ws.cell(first, 2).value = "预决算公开(已改)"
+        ws.delete_rows(first + 1)
+
+    filled = fill(forms["县财政局"], box / "work" / forms["县财政局"].name,
+                  rows={"一.(1)": {"status": "已完成", "progress": "2021年部门预算已于3月公开,共58个部门。",
+                                   "done_date": dt.datetime(2021, 3, 20)},
+                        "一.(3)": {"status": "推进中", "progress": "配合审核招生信息。"}},
+                  fields={"filler": "张三", "phone": "0878-1234567", "fill_date": dt.datetime(2021, 7, 1)}, edit=edit)
+    out = convert_with_soffice(filled, "xls", box / "回收")
+    return set_mtime(out, "2021-07-01T09:00:00")
+
+
+def education(forms, box):
+    """县教育局: an early .ods, then a later .xlsx with sorted rows, pasted-over cells, a new row, formula text."""
+    early = fill(forms["县教育局"], box / "work" / "教育局初稿.xlsx",
+                 rows={t: {"status": "推进中", "progress": "初稿"} for t in ("一.(1)", "一.(2)", "一.(3)")},
+                 fields={"filler": "李四"})
+    ods = convert_with_soffice(early, "ods", box / "回收")
+    set_mtime(ods, "2021-07-01T10:00:00")
+
+    def edit(wb, ws, first):
+        rows = [[(c.value, c.data_type) for c in ws[r]] for r in range(first, first + 3)]
+        for r, values in zip(range(first, first + 3), reversed(rows)):  # sorted by 任务编号, descending
+            for c, (v, kind) in enumerate(values, start=1):
+                ws.cell(r, c).value = v
+                ws.cell(r, c).data_type = kind
+        ws.cell(first + 3, 1).value = "一.(9)"
+        ws.cell(first + 3, 2).value = "自行增加的任务"
+
+    later = fill(forms["县教育局"], box / "回收" / "教育局(修改版).xlsx",
+                 rows={"一.(1)": {"status": "完成", "progress": "已提供教育收费数据。"},
+                       "一.(2)": {"status": "已完成", "progress": INJECTION, "done_date": "6月底", "evidence": CMD},
+                       "一.(3)": {"status": "推进中", "progress": "招生信息已公开。"}},
+                 fields={"filler": "李四", "phone": 13800000000, "fill_date": "2021/7/2"}, edit=edit)
+    return ods, set_mtime(later, "2021-07-02T10:00:00")
+
+
+def health(forms, box):
+    """县卫生健康局: its table pasted into a new workbook (no metadata), 落实情况 a formula never calculated."""
+    def edit(wb, ws, first):
+        ws.cell(first, 6).value = "推进中"
+        ws.cell(first, 7).value = "=A6&B6"
+        ws.cell(first - 2, 2).value = "王五"
+
+    return set_mtime(copy_values(forms["县卫生健康局"], box / "回收" / "回复.xlsx", edit), "2021-07-03T10:00:00")
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice not installed")
+    box = tmp_path_factory.mktemp("messy")
+    ws, forms = issue_forms(box)
+    (box / "回收").mkdir()
+    (box / "work").mkdir()
+    finance(forms, box)
+    education(forms, box)
+    health(forms, box)
+    zip_bomb(forms["县财政局"], box / "回收" / "附件.xlsx")
+    crafted_encrypted(box / "回收" / "加密.xlsx")
+    (box / "回收" / "~$教育局(修改版).xlsx").write_bytes(b"\x00lock")
+    (box / "回收" / "说明.docx").write_bytes(b"PK\x03\x04 not really")
+    result = run_merge(box / "回收", workspace=ws, output=box / "汇总表.xlsx", today=TODAY)
+    return box, ws, result
+
+
+FIN = "2021年第二季度_县财政局_落实情况填报表.xls"
+EDU_NEW = "教育局(修改版).xlsx"
+
+EXPECTED_FINDINGS = [
+    ("locked-text-altered", "warning", "县财政局", FIN, "B6"),
+    ("row-deleted", "warning", "县财政局", FIN, ""),
+    ("lock-file", "info", "", "~$教育局(修改版).xlsx", ""),
+    ("password-protected", "error", "", "加密.xlsx", ""),
+    ("unit-from-content", "warning", "县卫生健康局", "回复.xlsx", ""),
+    ("formula-no-value", "warning", "县卫生健康局", "回复.xlsx", "G6"),
+    ("row-inserted", "warning", "县教育局", EDU_NEW, "9"),
+    ("rows-reordered", "info", "县教育局", EDU_NEW, ""),
+    ("formula-text", "info", "县教育局", EDU_NEW, "G7"),
+    ("formula-text", "info", "县教育局", EDU_NEW, "K7"),
+    ("invalid-date", "warning", "县教育局", EDU_NEW, "H7"),
+    ("invalid-status", "warning", "县教育局", EDU_NEW, "F8"),
+    ("not-spreadsheet", "info", "", "说明.docx", ""),
+    ("zip-bomb", "error", "", "附件.xlsx", ""),
+    ("duplicate-submission", "warning", "县教育局", "教育局初稿.ods", ""),
+]
+
+
+def test_every_problem_is_a_finding(messy):
+    _, _, result = messy
+    got = [(f.type, f.severity, f.unit, f.file, f.cell) for f in result.findings]
+    assert got == EXPECTED_FINDINGS
+    msgs = {(f.type, f.cell): f.message for f in result.findings}
+    assert msgs[("locked-text-altered", "B6")] == \
+        "「工作任务」被改动:下发原文「预决算信息公开」,现为「预决算公开(已改)」;汇总仍按原文。"
+    assert msgs[("invalid-status", "F8")].endswith("填写为「完成」,不在下拉列表(已完成/推进中/未启动/不涉及/长期推进)中;已按「已完成」计。")
+    assert "一.(3) 义务教育招生公开" in msgs[("row-deleted", "")]
+    assert "按表格内容识别为「县卫生健康局」" in msgs[("unit-from-content", "")]
+    assert "「教育局(修改版).xlsx」" in msgs[("duplicate-submission", "")]
+    assert all(f.action for f in result.findings)
+    assert result.exit_code == 1 and not result.valid
+
+
+def test_outcomes_identification_and_superseding(messy):
+    _, _, result = messy
+    by_file = {f.file: f for f in result.files}
+    assert {f: (o.outcome, o.unit, o.identified_by) for f, o in by_file.items()} == {
+        FIN: ("accepted", "县财政局", "metadata"),
+        "加密.xlsx": ("rejected", "", ""),
+        "教育局初稿.ods": ("accepted", "县教育局", "metadata"),
+        EDU_NEW: ("accepted", "县教育局", "metadata"),
+        "回复.xlsx": ("accepted", "县卫生健康局", "content"),
+        "说明.docx": ("skipped", "", ""),
+        "附件.xlsx": ("rejected", "", ""),
+        "~$教育局(修改版).xlsx": ("skipped", "", ""),
+    }
+    assert by_file[FIN].meta_source == "sheet"  # the very hidden sheet survives LibreOffice's .xls
+    assert by_file[EDU_NEW].superseded == ["教育局初稿.ods"]
+    assert by_file["教育局初稿.ods"].superseded_by == EDU_NEW
+    assert result.units_submitted == ["县财政局", "县教育局", "县卫生健康局"] and result.units_missing == []
+
+
+def test_master_content(messy):
+    box, _, result = messy
+    rows = sheet(box / "汇总表.xlsx", "汇总")
+    assert rows[0] == ["任务编号", "工作任务", "任务要求", "完成时限", "牵头单位", "完成状态", "牵头单位落实情况",
+                       "完成时间", "存在问题", "下步计划", "配合单位情况", "是否逾期"]
+    plan = sample_plan()
+    t = {x.id: x for x in plan.tasks}
+    assert rows[1:] == [
+        ["一.(1)", "预决算信息公开", t["一.(1)"].text, "2021-06-30", "县财政局", "已完成",
+         "2021年部门预算已于3月公开,共58个部门。", "2021-03-20", "", "", "县教育局:已完成;已提供教育收费数据。", ""],
+        ["一.(2)", "教育收费公开", t["一.(2)"].text, "2021-12-31", "县教育局", "已完成", INJECTION, "6月底", "", "",
+         "", ""],
+        ["一.(3)", "义务教育招生公开", t["一.(3)"].text, "长期坚持", "县教育局", "推进中", "招生信息已公开。", "", "",
+         "", "县财政局:未填", ""],
+        ["一.(4)", "医疗机构信息公开", t["一.(4)"].text, "2021-03-31", "县卫生健康局", "推进中", "", "", "", "",
+         "", "逾期"],
+    ]
+    units = sheet(box / "汇总表.xlsx", "报送情况")
+    assert [r[:3] + r[4:] for r in units[1:]] == [
+        ["县财政局", 2.0, "已报送", FIN, 2.0, ""],
+        ["县教育局", 3.0, "已报送", EDU_NEW, 4.0, "教育局初稿.ods"],
+        ["县卫生健康局", 1.0, "已报送", "回复.xlsx", 2.0, ""],
+    ]
+    assert units[1][3] == "2021-07-01T09:00:00"
+    problems = sheet(box / "汇总表.xlsx", "问题清单")
+    assert [(r[3], r[4], r[5], r[7]) for r in problems[1:]] == [
+        (k, u, f, c) for k, _, u, f, c in EXPECTED_FINDINGS
+        if k not in ("not-spreadsheet", "lock-file")]  # notes on skipped files are not kept in the ledger
+    stats = sheet(box / "汇总表.xlsx", "统计")
+    assert stats[1:8] == [[s, n] + [""] * 7 for s, n in (("已完成", 2.0), ("推进中", 2.0), ("未启动", 0.0),
+                                                         ("不涉及", 0.0), ("长期推进", 0.0), ("未填", 0.0),
+                                                         ("未报送", 0.0))]
+
+
+def test_injection_arrives_as_inert_text(messy):
+    box, ws, _ = messy
+    wb = openpyxl.load_workbook(box / "汇总表.xlsx")
+    cell = wb["汇总"]["G3"]
+    assert cell.value == INJECTION and cell.data_type == "s"
+    with Ledger.open(ws) as led:
+        rep = led.latest_reports(ROUND)[("一.(2)", "县教育局")]
+    assert (rep.progress, rep.evidence, rep.done_date, rep.phone, rep.fill_date) == \
+        (INJECTION, CMD, "6月底", "13800000000", "2021-07-02")
+
+
+def test_master_has_chart_and_conditional_formats(messy):
+    import zipfile
+
+    box, _, _ = messy
+    with zipfile.ZipFile(box / "汇总表.xlsx") as z:
+        names = z.namelist()
+        assert "xl/charts/chart1.xml" in names
+        summary = z.read("xl/worksheets/sheet1.xml").decode()
+    assert summary.count("<conditionalFormatting") == 2 and '<formula>"逾期"</formula>' in summary
+
+
+def test_rerun_changes_nothing(messy):
+    box, ws, first = messy
+    with Ledger.open(ws) as led:
+        before = dump(led)
+    again = run_merge(box / "回收", workspace=ws, output=box / "汇总表2.xlsx", today=TODAY)
+    with Ledger.open(ws) as led:
+        assert dump(led) == before
+    assert [f.to_dict() for f in again.findings] == [f.to_dict() for f in first.findings]
+    assert sheet(box / "汇总表2.xlsx", "汇总") == sheet(box / "汇总表.xlsx", "汇总")
+
+
+def dump(led: Ledger) -> dict:
+    """Every ledger table except the run log, sorted."""
+    out = {}
+    for (name,) in led.conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('runs','meta')"):
+        out[name] = sorted(led.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+    return out
+
+
+def test_copied_form_identified_by_file_name_and_missing_units(tmp_path):
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    copy_values(forms["县卫生健康局"], box / "县卫生健康局报送.xlsx",
+                lambda wb, w, first: (w.cell(first, 6, "已完成"), w.cell(first, 7, "已公开"), w.cell(first - 2, 2, "王五")))
+    with Ledger.open(ws) as led:
+        result = merge_folder(box, led)
+    assert [(f.type, f.unit) for f in result.findings] == [
+        ("unit-from-filename", "县卫生健康局"), ("missing-submission", "县财政局"), ("missing-submission", "县教育局")]
+    assert result.findings[0].message == "表中没有填报表元数据(可能被复制到了新文件),按文件名识别为「县卫生健康局」。"
+    assert result.files[0].identified_by == "filename"
+    assert result.units_missing == ["县财政局", "县教育局"]
+
+
+def test_wrong_round_old_template_unknown_unit(tmp_path):
+    ws, forms = issue_forms(tmp_path)
+    _, old_forms = issue_forms(tmp_path / "old", round="2021年第一季度")
+    box = tmp_path / "回收"
+    box.mkdir()
+    ok = {"status": "已完成", "progress": "已公开"}
+
+    def meta(key, value):
+        def edit(wb, w, first):
+            m = wb["_zwgk_meta"]
+            for r in m.iter_rows(min_row=2):
+                if r[0].value == key:
+                    r[1].value = value
+        return edit
+
+    fill(old_forms["县财政局"], box / "a_上季度.xlsx", rows={"一.(1)": ok, "一.(3)": ok}, fields={"filler": "张三"})
+    fill(forms["县教育局"], box / "b_旧模板.xlsx", rows={t: ok for t in ("一.(1)", "一.(2)", "一.(3)")},
+         fields={"filler": "李四"}, edit=meta("template_version", "zwgk-form-0"))
+    fill(forms["县卫生健康局"], box / "c_外单位.xlsx", rows={"一.(4)": ok}, fields={"filler": "王五"},
+         edit=meta("unit", "县不存在局"))
+    with Ledger.open(ws) as led:
+        result = merge_folder(box, led, round=ROUND)
+    assert [(f.type, f.severity, f.unit, f.file) for f in result.findings] == [
+        ("wrong-round", "error", "县财政局", "a_上季度.xlsx"),
+        ("old-template", "warning", "县教育局", "b_旧模板.xlsx"),
+        ("unknown-unit", "error", "县不存在局", "c_外单位.xlsx"),
+        ("missing-submission", "warning", "县财政局", ""),
+        ("missing-submission", "warning", "县卫生健康局", ""),
+    ]
+    assert result.findings[0].message == "这是「2021年第一季度」的填报表,本次汇总的轮次是「2021年第二季度」。"
+    assert [f.outcome for f in result.files] == ["rejected", "accepted", "rejected"]
+
+
+def test_clean_merge_exits_zero(tmp_path):
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    ok = {"status": "已完成", "progress": "已公开", "done_date": dt.datetime(2021, 6, 1)}
+    for unit, path in forms.items():
+        ids = {"县财政局": ["一.(1)", "一.(3)"], "县教育局": ["一.(1)", "一.(2)", "一.(3)"], "县卫生健康局": ["一.(4)"]}[unit]
+        fill(path, box / path.name, rows={t: ok for t in ids}, fields={"filler": "某某"})
+    result = run_merge(box, workspace=ws, today=TODAY)
+    assert result.findings == [] and result.exit_code == 0
+    assert result.output == str(ws / f"汇总表_{ROUND}.xlsx")
+    assert [r[5] for r in sheet(result.output, "汇总")[1:]] == ["已完成"] * 4
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("已完成", ("已完成", True)), (" 已完成。", ("已完成", False)), ("完成", ("已完成", False)),
+    ("正在推进,已完成一半", ("", False)), ("未完成", ("", False)), ("常态化推进", ("长期推进", False)),
+    ("进行中", ("推进中", False)), ("", ("", False)),
+])
+def test_normalize_status(raw, expected):
+    assert normalize_status(raw) == expected
