@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import uuid
-from pathlib import Path
-
 from docx import Document as open_docx
 
 from zwgk_xl.model import Deadline, Document, Master, MasterRow, Node, UnitReport, UnitStatus
@@ -64,15 +58,3 @@ def sample_master(previous: bool = False) -> Master:
 def docx_paragraphs(path) -> list[tuple[str, str]]:
     """(style name, text) of every body paragraph."""
     return [(p.style.name, p.text) for p in open_docx(str(path)).paragraphs]
-
-
-def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    """Convert with LibreOffice using a private profile."""
-    profile = Path("/tmp") / f"lo_report_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        subprocess.run([shutil.which("soffice"), f"-env:UserInstallation=file://{profile}", "--headless",
-                        "--convert-to", fmt, "--outdir", str(outdir), str(src)],
-                       check=True, capture_output=True, timeout=180)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    return outdir / (src.stem + "." + fmt.split(":")[0])

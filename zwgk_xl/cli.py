@@ -277,6 +277,41 @@ def merge(folder, plan_path, round_, output, units_path, workspace, as_json, qui
 
 # --- report (issue 6) -------------------------------------------------------
 
+
+@main.command()
+@click.argument("source", metavar="[台账目录 | 汇总表.xlsx]", required=False, type=click.Path(path_type=Path))
+@click.option("--round", "round_", help="报告轮次,如 2021年第二季度(默认:汇总表文件名中的轮次,否则台账中最近一轮)。")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="报告 .docx(默认:台账文件夹/落实情况报告_<轮次>.docx);统计表写在旁边(<名称>_统计.xlsx)。")
+@click.option("--template", type=click.Path(path_type=Path),
+              help="报告模板 .docx(默认:台账文件夹/templates/报告模板.docx,否则内置公文模板)。")
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转出 PDF。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果(与库函数结果相同)。")
+@handle_errors
+def report(source, round_, output, template, pdf, as_json):
+    """依据台账生成本轮落实情况报告(Word)及统计表(带图表的 Excel)。
+
+    报告按上级清单的结构逐项列出各单位落实情况(牵头单位在前),并含统计、
+    逾期及未报送情况、存在问题和下步计划。给出汇总表时,从它所在的台账读取数据。
+
+    \b
+    示例:
+      zwgk-xl report -o 报告.docx
+      zwgk-xl report D:/政务公开台账 --round 2021年第二季度 -o 报告.docx --pdf
+      zwgk-xl report 汇总表_2021年第二季度.xlsx --template 我的模板.docx
+    """
+    from .report import report_workspace
+
+    result = report_workspace(source, output, round=round_, template=template, pdf=pdf)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    done = result.by_status.get("已完成", 0)
+    click.echo(f"{result.round}:{result.tasks} 项任务,已完成 {done} 项;"
+               f"已报送 {result.units_submitted}/{result.units} 个单位。")
+    for path in result.outputs:
+        click.echo(f"已写出:{path}")
+
 # --- mail (issue 7) ---------------------------------------------------------
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
-import subprocess
 import tempfile
 from collections import Counter, OrderedDict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from .errors import ConverterMissing, InputError, ReportError, WorkspaceError
+from .office import convert_with_soffice, soffice_path
 from .model import STATUSES, Master, MasterRow, Node, UnitReport
 from .resources import template_path
 
@@ -81,17 +81,23 @@ def _join(names, sep: str = "、") -> str:
     return sep.join(n for n in names if n)
 
 
+def _abbreviates(alias: str, name: str) -> bool:
+    """True when ``alias`` is ``name`` with characters left out (县发改局 / 县发展和改革局).
+
+    Other aliases (old names such as 县扶贫办 for 县乡村振兴局) are not short names.
+    """
+    rest = iter(name)
+    return len(alias) < len(name) and all(ch in rest for ch in alias)
+
+
 def short_name(unit: str, directory=None) -> str:
-    """The unit's 简称 from the directory (its first alias shorter than the name)."""
+    """The unit's 简称 from the directory: its first alias that abbreviates the name."""
     if directory is None or not unit:
         return unit
     found = directory.get(unit)
     if found is None:
         return unit
-    for alias in found.aliases:
-        if alias and len(alias) < len(found.name):
-            return alias
-    return found.name
+    return next((a for a in found.aliases if a and _abbreviates(a, found.name)), found.name)
 
 
 # ---------------------------------------------------------------------------
@@ -249,7 +255,7 @@ def compute_statistics(master: Master, directory=None) -> dict:
         for t in tasks:
             before = master.previous_status.get(t.id, "") or MISSING
             now = _task_status(rows.get(t.id))
-            if before != now:
+            if before != now and now != MISSING:  # not reported this round is a gap, not a move
                 changes.append({"task": t, "before": before, "after": now})
     return {
         "total": len(tasks),
@@ -282,11 +288,16 @@ def _has_task(node: Node) -> bool:
     return any(n.is_task for n in node.walk())
 
 
-def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], directory) -> list[dict]:
-    """The prose under one task: each unit's 落实情况, lead first; gaps named."""
+def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], directory,
+                       submitted: set[str]) -> list[dict]:
+    """The prose under one task: each unit's 落实情况, lead first; gaps named.
+
+    ``submitted`` names the units that returned a form this round: a blank row
+    from them is "not filled in", from the others "not reported".
+    """
     reports: list[UnitReport] = list(row.reports) if row else []
     reports.sort(key=lambda r: 0 if r.role == "牵头" else 1)
-    if not any(r.status or r.progress for r in reports):
+    if not any(r.status or r.progress or r.unit in submitted for r in reports):
         units = _join(short_name(u, directory) for u in _row_units(row, node))
         who = f"责任单位{units}" if units else "该项任务尚未明确责任单位,"
         return [{"kind": "gap", "text": f"【未报送】{who}本轮未报送落实情况。"}]
@@ -294,10 +305,10 @@ def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], dire
     for r in reports:
         label = short_name(r.unit, directory)
         text = r.progress.strip()
-        if not r.status and not text:
+        if not r.status and not text and r.unit not in submitted:
             silent.append(label)
         elif _is_empty(text):
-            empty.append(f"{label}(填报状态为“{r.status}”)" if r.status else label)
+            empty.append(f"{label}(完成状态为“{r.status}”)" if r.status else f"{label}(完成状态亦未填写)")
         else:
             items.append((label, _clean_progress(text, boiler)))
     for labels, text in merge_unit_texts(items):
@@ -313,6 +324,7 @@ def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], dire
 
 def _body(master: Master, boiler: set[str], directory) -> list[dict]:
     rows = {r.task.id: r for r in master.rows}
+    submitted = {u.unit for u in master.units if u.submitted}
     blocks: list[dict] = []
 
     def visit(node: Node, depth: int) -> None:
@@ -320,7 +332,7 @@ def _body(master: Master, boiler: set[str], directory) -> list[dict]:
             return
         blocks.append({"kind": f"h{min(depth, 4)}", "text": _heading_text(node), "id": node.id})
         if node.is_task:
-            blocks.extend(_report_paragraphs(node, rows.get(node.id), boiler, directory))
+            blocks.extend(_report_paragraphs(node, rows.get(node.id), boiler, directory, submitted))
         for child in node.children:
             visit(child, depth + 1)
 
@@ -436,10 +448,12 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
     if master.previous_round:
         ch = stats["changes"]
         newly_done = [c for c in ch if c["after"] == "已完成"]
-        if ch:
+        if n_sub == 0:
+            stat_pars.append(f"本轮尚无单位报送,暂无法与上轮({master.previous_round})比较。")
+        elif ch:
             stat_pars.append(
-                f"与上轮({master.previous_round})相比,{len(ch)}项任务完成状态发生变化,"
-                f"其中新完成{len(newly_done)}项:"
+                f"与上轮({master.previous_round})相比,{len(ch)}项任务完成状态发生变化"
+                + (f",其中新完成{len(newly_done)}项:" if newly_done else ":")
             )
             stat_pars.extend(f"{_task_label(c['task'])}:{c['before']}→{c['after']}。" for c in ch)
         else:
@@ -454,10 +468,10 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
     else:
         gaps.append("无逾期未完成任务。")
     if stats["unreported"]:
-        gaps.append(f"本轮未报送落实情况的任务{len(stats['unreported'])}项:")
+        gaps.append(f"本轮无落实情况反馈的任务{len(stats['unreported'])}项:")
         gaps += _task_list(stats["unreported"], rows, directory, lambda t: "")
     else:
-        gaps.append("各项任务均已报送落实情况。")
+        gaps.append("各项任务均有落实情况反馈。")
     missing = [short_name(u, directory) for u in stats["not_submitted"]]
     gaps.append(f"未报送单位{len(missing)}个:{_join(missing)}。" if missing else "各责任单位均已报送。")
 
@@ -625,29 +639,6 @@ def write_statistics(master: Master, path, directory=None) -> Path:
     return path
 
 
-def convert_to_pdf(docx: Path, outdir: Path | None = None) -> Path:
-    """Convert a .docx to PDF with LibreOffice (own profile per call)."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        raise ConverterMissing("未找到 LibreOffice(soffice),无法生成 PDF。请安装 LibreOffice,或去掉 --pdf 后在 Word 中另存为 PDF。")
-    docx = Path(docx).resolve()
-    outdir = Path(outdir or docx.parent).resolve()
-    with tempfile.TemporaryDirectory(prefix="zwgk_lo_") as profile, \
-            tempfile.TemporaryDirectory(prefix="zwgk_pdf_", dir=outdir) as work:
-        cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
-               "--convert-to", "pdf", "--outdir", work, str(docx)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-        except subprocess.TimeoutExpired as e:
-            raise ReportError(f"LibreOffice 转换 {docx.name} 超时,请稍后重试或在 Word 中另存为 PDF。") from e
-        produced = Path(work) / (docx.stem + ".pdf")
-        if proc.returncode != 0 or not produced.is_file():
-            raise ReportError(f"LibreOffice 未能把 {docx.name} 转为 PDF:{(proc.stderr or proc.stdout).strip()[:200]}")
-        target = outdir / produced.name
-        _replace(str(produced), target)
-    return target
-
-
 def render_report(master: Master, out_path, template=None, directory=None, pdf: bool = False, *,
                   settings: Mapping | None = None, cited=None, today: dt.date | None = None,
                   workspace: Path | None = None) -> list[Path]:
@@ -671,7 +662,7 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".docx":
         raise ReportError(f"报告文件名应以 .docx 结尾:{out_path}")
-    if pdf and not (shutil.which("soffice") or shutil.which("libreoffice")):
+    if pdf and soffice_path() is None:
         raise ConverterMissing("未找到 LibreOffice(soffice),无法生成 PDF。请安装 LibreOffice,或去掉 --pdf 后在 Word 中另存为 PDF。")
     tpl_path = Path(template) if template else template_path(TEMPLATE_NAME, workspace)
     if not tpl_path.is_file():
@@ -699,5 +690,98 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
     _replace(tmp, out_path)
     written = [out_path, write_statistics(master, out_path.with_name(out_path.stem + "_统计.xlsx"), directory)]
     if pdf:
-        written.append(convert_to_pdf(out_path))
+        written.append(convert_with_soffice(out_path, "pdf", out_path.parent))
     return written
+
+
+# ---------------------------------------------------------------------------
+# The command: from the 台账
+
+
+@dataclass
+class ReportResult:
+    """What ``zwgk-xl report`` produced."""
+
+    workspace: str
+    round: str
+    outputs: list[str] = field(default_factory=list)
+    tasks: int = 0
+    by_status: dict = field(default_factory=dict)
+    units: int = 0
+    units_submitted: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _round_from_name(path: Path) -> str | None:
+    """``汇总表_2021年第二季度.xlsx`` -> ``2021年第二季度``."""
+    m = re.match(r"^汇总表[_-](.+)$", path.stem)
+    return m.group(1) if m else None
+
+
+def _load_directory(workspace: Path, config: dict):
+    units = config.get("units")
+    if not units:
+        return None
+    from .units import load_directory
+
+    return load_directory(workspace / units)
+
+
+def report_workspace(source=None, output=None, *, round: str | None = None, template=None, pdf: bool = False,
+                     today: dt.date | None = None) -> ReportResult:
+    """The ``report`` command: read the round from the 台账 and render the report.
+
+    Args:
+        source: the 台账 folder, or a 汇总表 .xlsx inside (or below) it; default:
+            the nearest 台账 from the current folder upward.  A 汇总表 is only
+            used to find its 台账 (and the round, from a name like
+            ``汇总表_<轮次>.xlsx``): the data always come from the ledger.
+        output: the .docx (default ``<台账>/落实情况报告_<轮次>.docx``).
+        round: the round (default: from the 汇总表 name, else the ledger's last).
+        template: a report template (default: ``<台账>/templates/报告模板.docx``,
+            else the bundled one).
+        pdf: also write a PDF through LibreOffice.
+        today: the report date.
+    """
+    from .ledger import LEDGER_NAME, Ledger, find_workspace, read_config
+    from .master import build_master
+
+    start = Path(source) if source else None
+    if start is not None and not start.exists():
+        raise InputError(f"找不到 {start}。请给出台账文件夹或汇总表 .xlsx 的路径。")
+    if start is not None and start.is_file():
+        if start.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise InputError(f"{start.name} 不是汇总表 .xlsx。请给出台账文件夹或汇总表的路径。")
+        round = round or _round_from_name(start)
+        start = start.parent
+    ws = find_workspace(start=start)
+    if not (ws / LEDGER_NAME).is_file():
+        raise WorkspaceError(
+            f"在 {ws} 及其上级文件夹中找不到台账({LEDGER_NAME})。报告依据台账生成:"
+            "请先用 zwgk-xl merge 汇总回收的填报表,或给出台账文件夹的路径。"
+        )
+    config = read_config(ws)
+    directory = _load_directory(ws, config)
+    with Ledger.open(ws) as ledger:
+        rounds = ledger.rounds()
+        if not rounds:
+            raise WorkspaceError(f"台账 {ws / LEDGER_NAME} 中还没有任何轮次。请先用 zwgk-xl split/merge 开始一轮报送。")
+        round = (round or "").strip() or rounds[-1]
+        if round not in rounds:
+            raise WorkspaceError(f"台账中没有轮次“{round}”。已有轮次:{'、'.join(rounds)}。请用 --round 指定其中之一。")
+        plan = ledger.plan_for_round(round)
+        if plan is None:
+            found = ledger.latest_plan()
+            if found is None:
+                raise WorkspaceError(f"台账中没有{round}的分解表。请先用 zwgk-xl merge --plan 分解表.xlsx 汇总一次。")
+            plan = found[1]
+        master = build_master(ledger, plan, round, directory=directory, today=today)
+    target = Path(output) if output else ws / f"落实情况报告_{round}.docx"
+    settings = config.get("report") if isinstance(config.get("report"), dict) else {}
+    paths = render_report(master, target, template, directory, pdf, settings=settings, today=today, workspace=ws)
+    stats = compute_statistics(master, directory)
+    return ReportResult(workspace=str(ws), round=round, outputs=[str(p) for p in paths], tasks=stats["total"],
+                        by_status=stats["by_status"], units=len(stats["units"]),
+                        units_submitted=len(stats["submitted"]))

@@ -1,0 +1,248 @@
+"""Report from hand-built merged rounds: structure, prose, gaps, statistics, template edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import zipfile
+
+import openpyxl
+import pytest
+from docx import Document as open_docx
+from docx.shared import Pt, RGBColor
+
+from _report_helpers import docx_paragraphs, rep, sample_master, sample_plan
+from zwgk_xl.errors import ReportError
+from zwgk_xl.model import Master, MasterRow, UnitStatus
+from zwgk_xl.report import (
+    build_report_context,
+    merge_unit_texts,
+    render_report,
+    trim_opener,
+    write_statistics,
+)
+from zwgk_xl.report_template import build_default_template
+from zwgk_xl.resources import default_template
+from zwgk_xl.units import Directory, Unit
+
+TODAY = dt.date(2021, 7, 5)
+
+
+def render(tmp_path, master, **kw):
+    out = tmp_path / "报告.docx"
+    paths = render_report(master, out, today=TODAY, **kw)
+    return out, paths
+
+
+def test_headings_follow_plan_and_text_sits_under_its_task(tmp_path):
+    out, paths = render(tmp_path, sample_master())
+    assert paths == [out, tmp_path / "报告_统计.xlsx"]
+    paras = docx_paragraphs(out)
+    heads = [t for s, t in paras if s in ("一级标题", "二级标题", "三级标题")]
+    assert heads[:7] == ["一、以政务公开助力稳增长", "(一)推进减税降费信息公开", "(二)推进“放管服”改革信息公开",
+                         "二、增强政务公开实效", "(一)推进财税体制改革信息公开", "1.深入推进预决算公开",
+                         "2.做好建议提案办理结果公开"]
+    # the section without tasks (零 总体要求) is left out; our own parts continue the numbering
+    assert heads[7:] == ["三、落实情况统计", "四、逾期及未报送情况", "五、存在问题", "六、下步工作计划"]
+    texts = [t for _, t in paras]
+    i = texts.index("(一)推进减税降费信息公开")
+    # lead first, the opener trimmed, the cooperating unit's repeated sentence dropped
+    assert texts[i + 1] == "县财政局:公开减税降费政策32条。"
+    assert texts[i + 2] == "县税务局:发布解读材料5篇。"
+    j = texts.index("1.深入推进预决算公开")
+    assert texts[j + 1] == "县财政局:2021年部门预算已于3月公开。"
+    assert paras[0] == ("公文标题", "关于2021年某州政务公开工作要点落实情况的报告")
+
+
+def test_opening_cites_superior_documents_and_states_figures(tmp_path):
+    out, _ = render(tmp_path, sample_master())
+    opening = next(t for _, t in docx_paragraphs(out) if t.startswith("根据"))
+    assert opening.startswith("根据《2021年某省政务公开工作要点》(某政办发〔2021〕3号)、"
+                              "《2021年某州政务公开工作要点》(某政办发〔2021〕12号)的要求")
+    assert "4项工作任务分解落实到5个责任单位" in opening
+    assert "截至2021年7月5日,4个单位已报送,1个单位未报送" in opening
+    assert "已完成1项(占25.0%)" in opening and opening.endswith("现将有关情况报告如下:")
+
+
+def test_gaps_are_named(tmp_path):
+    out, _ = render(tmp_path, sample_master())
+    texts = [t for _, t in docx_paragraphs(out)]
+    # a unit that reported a status with empty 落实情况
+    assert "【未填写落实情况】县市场监督管理局(完成状态为“推进中”)。" in texts
+    # a task nobody reported on
+    assert "【未报送】责任单位县人民政府办公室本轮未报送落实情况。" in texts
+    assert "未报送单位1个:县人民政府办公室。" in texts
+    assert "一.(二) 推进“放管服”改革信息公开(责任单位:县政务服务管理局、县市场监督管理局)" in texts
+    assert "二.(一).2 做好建议提案办理结果公开(责任单位:县人民政府办公室)" in texts
+    # 存在问题 collected once though reported under two tasks
+    k = texts.index("五、存在问题")
+    assert texts[k + 1:k + 3] == ["县财政局:政策解读形式单一。", "六、下步工作计划"]
+
+
+def test_blank_row_from_a_unit_that_submitted_is_not_filled_rather_than_missing(tmp_path):
+    m = sample_master()
+    m.units[-1].submitted = True  # 县人民政府办公室 sent its form but left the row blank
+    out, _ = render(tmp_path, m)
+    texts = [t for _, t in docx_paragraphs(out)]
+    assert "【未填写落实情况】县人民政府办公室(完成状态亦未填写)。" in texts
+    assert "各责任单位均已报送。" in texts
+
+
+def test_round_without_any_submission(tmp_path):
+    plan = sample_plan()
+    m = Master(round="2021年第三季度", plan=plan,
+               rows=[MasterRow(t, [rep(u, "牵头", "", "") for u in t.lead_local]) for t in plan.tasks],
+               units=[UnitStatus(u, 1, False) for u in ("县财政局", "县政务服务管理局", "县人民政府办公室")])
+    out, paths = render(tmp_path, m)
+    texts = [t for _, t in docx_paragraphs(out)]
+    assert any("各责任单位均未报送本轮落实情况" in t for t in texts)
+    assert sum(t.startswith("【未报送】") for t in texts) == 4
+    assert "本轮无落实情况反馈的任务4项:" in texts
+    assert "各单位本轮未报告存在的问题。" in texts
+    wb = openpyxl.load_workbook(paths[1])
+    assert [c.value for c in wb["状态分布"]["B"][1:7]] == [0, 0, 0, 0, 0, 4]
+
+
+def test_empty_plan_renders(tmp_path):
+    m = Master(round="2021年第三季度", plan=sample_plan().__class__(title="某要点"))
+    out, _ = render(tmp_path, m)
+    assert any("本轮共0项任务" in t for _, t in docx_paragraphs(out))
+
+
+def test_statistics_tables_and_round_over_round(tmp_path):
+    out, _ = render(tmp_path, sample_master(previous=True))
+    doc = open_docx(str(out))
+    status_table, unit_table = doc.tables
+    rows = [[c.text for c in r.cells] for r in status_table.rows]
+    assert rows[0] == ["完成状态", "任务数", "占比"]
+    assert rows[1:] == [["已完成", "1", "25.0%"], ["推进中", "1", "25.0%"], ["未启动", "0", "0.0%"],
+                        ["不涉及", "0", "0.0%"], ["长期推进", "1", "25.0%"], ["未填报", "1", "25.0%"],
+                        ["合计", "4", "100.0%"]]
+    units = [[c.text for c in r.cells] for r in unit_table.rows]
+    assert units[1] == ["1", "县财政局", "2", "1", "0", "0", "0", "1", "0", "50.0%"]
+    assert units[5] == ["5", "县人民政府办公室", "1", "0", "0", "0", "0", "0", "1", "0.0%"]
+    texts = [p.text for p in doc.paragraphs]
+    assert "与上轮(2021年第一季度)相比,1项任务完成状态发生变化,其中新完成1项:" in texts
+    assert "一.(一) 推进减税降费信息公开:推进中→已完成。" in texts
+
+
+def test_statistics_workbook_has_native_charts(tmp_path):
+    path = write_statistics(sample_master(), tmp_path / "统计.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["状态分布", "分单位", "任务明细"]
+    ws = wb["分单位"]
+    assert [c.value for c in ws[1]][:4] == ["序号", "单位", "简称", "任务数"]
+    assert [c.value for c in ws[2]][3:10] == [2, 1, 0, 0, 0, 1, 0]
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        xml = "".join(z.read(n).decode() for n in charts)
+    assert len(charts) == 2 and "<c:pieChart>" in xml and "<c:barChart>" in xml
+
+
+def test_short_names_from_directory_and_boilerplate_merged(tmp_path):
+    m = sample_master()
+    t2 = m.rows[1]
+    same = "按要求在政府网站公开办事指南。"
+    t2.reports[0].progress = "我单位高度重视," + same
+    t2.reports[1].progress = same
+    for row in m.rows[:3]:  # one unit pastes the same generic sentence into three tasks
+        row.reports[0].progress += "下一步将持续做好政务公开工作。"
+    d = Directory(units=[Unit("县政务服务管理局", aliases=["县政务局"]),
+                         Unit("县市场监督管理局", aliases=["县市场监管局", "县工商局"])])
+    out, _ = render(tmp_path, m, directory=d)
+    texts = [t for _, t in docx_paragraphs(out)]
+    assert "县政务局、县市场监管局:按要求在政府网站公开办事指南。" in texts
+    assert not any("持续做好政务公开工作" in t for t in texts)
+    assert "县财政局:公开减税降费政策32条。" in texts
+
+
+def test_merge_unit_texts_and_opener():
+    assert trim_opener("我局高度重视此项工作,认真贯彻落实,公开信息32条。") == "公开信息32条。"
+    assert trim_opener("高度重视。") == "高度重视。"  # nothing else left: kept
+    assert trim_opener("2021年6月公开信息12条。") == "2021年6月公开信息12条。"
+    merged = merge_unit_texts([("A", "公开预算信息32条。发布解读3篇。"), ("B", "公开预算信息32条。"),
+                               ("C", "公开预算信息32条。发布解读3篇。"), ("D", "另行公开决算。")])
+    assert merged == [(["A", "B", "C"], "公开预算信息32条。发布解读3篇。"), (["D"], "另行公开决算。")]
+
+
+def test_template_round_trip(tmp_path):
+    """A clerk edits the template in Word: the edits and the data both reach the output."""
+    tpl = tmp_path / "templates" / "报告模板.docx"
+    tpl.parent.mkdir()
+    shutil.copy(default_template("报告模板.docx"), tpl)
+    doc = open_docx(str(tpl))
+    h1 = doc.styles["一级标题"]
+    h1.font.size = Pt(18)
+    h1.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
+    # a fixed paragraph after the opening, in the body style
+    opening = next(p for p in doc.paragraphs if p.text == "{{ opening }}")
+    fixed = opening.insert_paragraph_before("(此件公开发布)", style="Normal")
+    opening._p.addnext(fixed._p)
+    doc.save(str(tpl))
+
+    out, _ = render(tmp_path, sample_master(), workspace=tmp_path)  # found via <台账>/templates/
+    result = open_docx(str(out))
+    texts = [p.text for p in result.paragraphs]
+    k = texts.index("(此件公开发布)")
+    assert texts[k - 1].startswith("根据《") and texts[k + 1] == "一、以政务公开助力稳增长"
+    h1_paras = [p for p in result.paragraphs if p.style.name == "一级标题"]
+    assert [p.text for p in h1_paras][:2] == ["一、以政务公开助力稳增长", "二、增强政务公开实效"]
+    style = result.styles["一级标题"]
+    assert style.font.size == Pt(18) and style.font.color.rgb == RGBColor(0xC0, 0x00, 0x00)
+    assert "县财政局:公开减税降费政策32条。" in texts
+
+
+def test_default_template_is_what_the_code_builds(tmp_path):
+    """templates/报告模板.docx is the committed output of build_default_template."""
+    built = build_default_template(tmp_path / "t.docx")
+
+    def body(p):
+        with zipfile.ZipFile(p) as z:
+            return {n: z.read(n) for n in ("word/document.xml", "word/styles.xml", "word/footer1.xml")}
+    assert body(built) == body(default_template("报告模板.docx"))
+
+
+def test_default_template_layout(tmp_path):
+    doc = open_docx(str(build_default_template(tmp_path / "t.docx")))
+    sec = doc.sections[0]
+    mm = lambda v: round(v.mm)  # noqa: E731
+    assert (mm(sec.page_width), mm(sec.page_height)) == (210, 297)
+    assert (mm(sec.top_margin), mm(sec.bottom_margin), mm(sec.left_margin), mm(sec.right_margin)) == (37, 35, 28, 26)
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+    def east_asia(style_name):
+        return doc.styles[style_name].element.rPr.find(ns + "rFonts").get(ns + "eastAsia")
+
+    assert east_asia("公文标题") == "方正小标宋简体" and doc.styles["公文标题"].font.size == Pt(22)
+    assert east_asia("Normal") == "仿宋_GB2312" and doc.styles["Normal"].font.size == Pt(16)
+    assert east_asia("一级标题") == "黑体" and east_asia("二级标题") == "楷体_GB2312"
+    assert round(doc.styles["Normal"].paragraph_format.line_spacing.pt, 1) == 29.0  # 22 lines
+    footer = sec.footer._element.xml
+    assert "PAGE" in footer and "— " in footer and " —" in footer
+
+
+def test_bad_template_is_a_clear_error(tmp_path):
+    tpl = tmp_path / "坏模板.docx"
+    doc = open_docx(str(default_template("报告模板.docx")))
+    doc.add_paragraph("{% for x in %}")
+    doc.save(str(tpl))
+    with pytest.raises(ReportError, match="坏模板.docx 中的标签有误"):
+        render(tmp_path, sample_master(), template=tpl)
+    with pytest.raises(ReportError, match="找不到报告模板"):
+        render(tmp_path, sample_master(), template=tmp_path / "无.docx")
+    with pytest.raises(ReportError, match=r"\.docx 结尾"):
+        render_report(sample_master(), tmp_path / "报告.pdf")
+
+
+def test_context_is_plain_data():
+    ctx = build_report_context(sample_master(previous=True), today=TODAY)
+
+    def plain(v):
+        if isinstance(v, dict):
+            return all(isinstance(k, str) and plain(x) for k, x in v.items())
+        if isinstance(v, list):
+            return all(plain(x) for x in v)
+        return isinstance(v, (str, int, float, bool))
+
+    assert plain(ctx)
+    assert ctx["date"] == "2021年7月5日" and ctx["subtitle"] == "(2021年第二季度)"
