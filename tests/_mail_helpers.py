@@ -86,18 +86,30 @@ class Capture:
 
 
 @contextmanager
-def smtp_server(handler, user: str | None = None, password: str | None = None):
-    """A real SMTP server on 127.0.0.1; with ``user`` it requires AUTH (without TLS)."""
+def smtp_server(handler, user: str | None = None, password: str | None = None, tls: str = "",
+                cert_dir: Path | None = None):
+    """A real SMTP server on 127.0.0.1; with ``user`` it requires AUTH (without TLS).
+
+    ``tls="ssl"`` serves implicit TLS, ``tls="starttls"`` requires STARTTLS, both with a
+    self-signed certificate written to ``cert_dir`` (cert.pem).
+    """
+    import ssl
+
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
     kw = {}
+    if tls:
+        cert, key = _self_signed(cert_dir)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        kw = {"ssl_context": ctx} if tls == "ssl" else {"tls_context": ctx, "require_starttls": True}
     if user is not None:
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
             return AuthResult(success=ok, handled=False)
 
-        kw = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True}
+        kw.update(authenticator=authenticator, auth_require_tls=False, auth_required=True)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **kw)
     controller.start()
     try:

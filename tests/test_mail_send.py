@@ -319,3 +319,19 @@ def test_mail_commands_have_help_with_examples():
         res = CliRunner().invoke(main, ["mail", cmd, "--help"])
         assert res.exit_code == 0 and "示例" in res.output and "zwgk-xl mail " + cmd in res.output
         assert "-C, --workspace" in res.output and "--json" in res.output
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_encrypted_connections(ws, tmp_path, security):
+    import ssl
+
+    handler = Capture()
+    with smtp_server(handler, tls=security, cert_dir=tmp_path) as port:
+        config = smtp_config(port)
+        config.security = security
+        with pytest.raises(MailError, match="证书无法验证.*cafile"):  # the system CAs do not know the test cert
+            _send(ws, port, config=config)
+        config.cafile = str(tmp_path / "cert.pem")
+        result = _send(ws, port, config=config)
+    assert result.ok and len(handler.envelopes) == len(UNITS)
+    assert isinstance(ssl.create_default_context(cafile=config.cafile), ssl.SSLContext)

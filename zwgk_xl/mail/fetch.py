@@ -30,6 +30,7 @@ from ..model import Finding
 from . import log
 from .compose import SPREADSHEET_TYPES
 from .config import MailConfig, get_password, load_config
+from .send import _open_ledger, _ssl_context, tls_error
 
 RECEIVE_DIR = "回收"
 MAX_ATTACHMENT = 50 * 1024 * 1024
@@ -160,8 +161,6 @@ def _connect(config: MailConfig, ssl_context: ssl.SSLContext | None, timeout: fl
                         "或设置环境变量 ZWGK_IMAP_HOST。")
     where = f"{config.imap_host}:{config.imap_port_or_default}"
     if ssl_context is None:
-        from .send import _ssl_context
-
         ssl_context = _ssl_context(config)
     try:
         if config.imap_security == "ssl":
@@ -171,12 +170,8 @@ def _connect(config: MailConfig, ssl_context: ssl.SSLContext | None, timeout: fl
             imap = imaplib.IMAP4(config.imap_host, config.imap_port_or_default, timeout=timeout)
             if config.imap_security == "starttls":
                 imap.starttls(ssl_context=ssl_context)
-    except ssl.SSLCertVerificationError as e:
-        raise MailError(f"收信服务器 {where} 的证书无法验证({e.verify_message})。若单位邮件系统使用自签证书,"
-                        "请在 zwgk.toml 的 [mail] 中用 cafile 指定其证书文件。") from None
     except ssl.SSLError as e:
-        raise MailError(f"与收信服务器 {where} 建立加密连接失败({e.reason or e})。"
-                        "请检查 imap_port 与 imap_security(993 端口用 ssl)。") from None
+        raise MailError(tls_error("收信", where, e, "993 端口用 ssl,143 端口用 starttls")) from None
     except (OSError, imaplib.IMAP4.error) as e:
         raise MailError(f"无法连接收信服务器 {where}({e})。请检查 imap_host、imap_port 设置和网络。") from None
     user = config.imap_login
@@ -322,8 +317,6 @@ def fetch(workspace: Path, *, since: _date | None = None, config: MailConfig | N
     Raises:
         MailError: missing settings, connection or login failure, unknown folder.
     """
-    from .send import _open_ledger
-
     workspace = Path(workspace)
     config = config or load_config(workspace)
     now = now or (lambda: datetime.now().astimezone())

@@ -276,8 +276,7 @@ class SmtpSession:
                 if cfg.security == "starttls":
                     smtp.starttls(context=self.ssl_context)
         except ssl.SSLError as e:
-            raise MailError(f"与发信服务器 {self.where} 建立加密连接失败({e.reason or e})。请检查 security 设置:"
-                            "465 端口一般用 ssl,587 端口用 starttls。") from None
+            raise MailError(tls_error("发信", self.where, e, "465 端口一般用 ssl,587 端口用 starttls")) from None
         except (OSError, smtplib.SMTPException) as e:
             raise MailError(f"无法连接发信服务器 {self.where}({e})。请检查 host、port 设置和网络。") from None
         if cfg.user:
@@ -336,6 +335,14 @@ def _ssl_context(config: MailConfig) -> ssl.SSLContext:
         except (OSError, ssl.SSLError) as e:
             raise MailError(f"证书文件 {config.cafile} 无法读取({e}),请检查 cafile 设置。") from None
     return ctx
+
+
+def tls_error(role: str, where: str, e: ssl.SSLError, ports: str) -> str:
+    """A Chinese message for a failed TLS handshake with the 发信/收信 server at ``where``."""
+    if isinstance(e, ssl.SSLCertVerificationError):
+        return (f"{role}服务器 {where} 的证书无法验证({e.verify_message})。若单位邮件系统使用自签证书,"
+                "请在 zwgk.toml 的 [mail] 中用 cafile 指定其证书文件。")
+    return f"与{role}服务器 {where} 建立加密连接失败({e.reason or e})。请检查加密方式设置:{ports}。"
 
 
 def _smtp_error(e: smtplib.SMTPException) -> str:
