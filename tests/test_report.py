@@ -246,3 +246,21 @@ def test_context_is_plain_data():
 
     assert plain(ctx)
     assert ctx["date"] == "2021年7月5日" and ctx["subtitle"] == "(2021年第二季度)"
+
+
+def test_real_superior_list_seed_004(tmp_path):
+    """The parsed 2020 云南 list: its 4 sections and 18 tasks in order, gaps named, cites the list only."""
+    from pathlib import Path
+
+    from zwgk_xl.parsing import parse_file
+
+    plan = parse_file(Path(__file__).parent / "fixtures" / "004_c4b3b1eb13022469.txt")
+    out, _ = render(tmp_path, Master(round="2020年年度", plan=plan))
+    paras = docx_paragraphs(out)
+    h1 = [t for s, t in paras if s == "一级标题"]
+    h2 = [t for s, t in paras if s == "二级标题"]
+    assert h1[:4] == [f"{r.path[0]}、{r.title}" for r in plan.roots] and len(h1) == 8
+    assert len(h2) == 18 == len(plan.tasks) and h2[0].startswith("(一)围绕“六稳”")
+    opening = next(t for _, t in paras if t.startswith("根据"))
+    assert opening.startswith("根据《2020年云南省政务公开工作要点》的要求")  # not the 条例 it mentions
+    assert sum(t.startswith("【未报送】") for _, t in paras) == 18

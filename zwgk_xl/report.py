@@ -341,10 +341,20 @@ def _body(master: Master, boiler: set[str], directory) -> list[dict]:
     return blocks
 
 
+# Of the documents a list mentions, those in the chain of yearly task lists are cited.
+_CHAIN = re.compile(r"政务公开.*(要点|任务|分解)")
+
+
 def _cited(master: Master, cited) -> list[str]:
-    """Superior documents as 《title》(文号), without duplicates."""
+    """Superior documents as 《title》(文号), highest first, without duplicates.
+
+    ``cited`` (from the caller or ``zwgk.toml``) comes first, then the plan's
+    cited documents that belong to the chain of 政务公开 task lists (a list
+    also mentions laws and other notices, which the report does not cite),
+    then the plan's own superior document.
+    """
     plan = master.plan
-    out = list(cited or []) + list(plan.cited or [])
+    out = list(cited or []) + [c for c in plan.cited or [] if _CHAIN.search(c)]
     if plan.title:
         title = plan.title.strip().strip("《》")
         out.append(f"《{title}》" + (f"({plan.doc_number})" if plan.doc_number else ""))
