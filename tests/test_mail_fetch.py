@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import imaplib
 import json
+from urllib.parse import quote
 from email.message import EmailMessage
 
 import pytest
@@ -157,3 +159,22 @@ def test_cli_fetch_with_settings_from_zwgk_toml(ws, imap):
 ])
 def test_safe_attachment_name(raw, safe):
     assert safe_attachment_name(raw) == safe
+
+
+def _part_message(sender: str, disposition: bytes) -> bytes:
+    return (b"From: " + sender.encode() + b"\r\nSubject: =?gbk?B?" + base64.b64encode("报送".encode("gbk"))
+            + b"?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+            b"--b\r\nContent-Type: text/plain; charset=gbk\r\n\r\n" + "见附件".encode("gbk") + b"\r\n"
+            b"--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; " + disposition
+            + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(sender.encode()) + b"\r\n--b--\r\n")
+
+
+def test_names_from_older_chinese_clients_are_read_right(ws, imap):
+    name = "县财政局填报表镕.xlsx"  # 镕 is in GBK but not in GB2312
+    gb2312_word = b"=?gb2312?B?" + base64.b64encode(name.encode("gbk")) + b"?="
+    imap.deliver(_part_message("a@dept.example.cn", b'filename="' + gb2312_word + b'"'))  # mislabelled charset
+    imap.deliver(_part_message("b@dept.example.cn", b'filename="' + "乙".encode("gbk") + name.encode("gbk") + b'"'))
+    imap.deliver(_part_message("c@dept.example.cn", b"filename*=gb2312''" + quote(("丙" + name).encode("gbk")).encode()))
+    result = _fetch(ws, imap)
+    assert sorted(f.filename for f in result.saved) == sorted([name, "乙" + name, "丙" + name])
+    assert (ws / "回收" / ("乙" + name)).read_bytes() == b"b@dept.example.cn"

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date as _date
 from datetime import datetime
 from email import policy
+from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path, PureWindowsPath
 from typing import Callable
@@ -230,13 +231,34 @@ def _fetch_raw(imap: imaplib.IMAP4, uid: int) -> bytes:
 # Messages
 
 
+_GB_LABEL = re.compile(rb"(?i)(=\?|\*=)(?:gb2312|gbk|x-gbk|cp936)(\?|'')")
+
+
+def relabel_gb(raw: bytes) -> bytes:
+    """Read GB2312/GBK-labelled encoded names as GB18030, their superset (clients often mislabel)."""
+    return _GB_LABEL.sub(rb"\1gb18030\2", raw)
+
+
+def _filename(part) -> str | None:
+    """The part's file name, also when a client wrote it as raw 8-bit GBK/UTF-8 bytes."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        raw = next((v for k, v in part.raw_items() if k.lower() == header), None)
+        if isinstance(raw, str) and any("\udc80" <= c <= "\udcff" for c in raw):
+            probe = EmailMessage()
+            probe[header] = " ".join(_recover_8bit(raw).split())
+            name = probe.get_param(param, header=header)
+            if name:
+                return str(name)
+    return part.get_filename()
+
+
 def _attachments(msg) -> list[tuple[str, bytes | None]]:
     """(name, bytes) of each named part or spreadsheet-typed part of ``msg``."""
     out = []
     for part in msg.walk():
         if part.is_multipart():
             continue
-        name = part.get_filename()
+        name = _filename(part)
         ctype = part.get_content_type()
         if name is None:
             if ctype not in _EXT_BY_TYPE:
@@ -257,7 +279,7 @@ class _Collector:
                 self.known.setdefault(hashlib.sha256(p.read_bytes()).hexdigest(), p.name)
 
     def message(self, raw: bytes) -> tuple[dict, int, int]:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        msg = email.message_from_bytes(relabel_gb(raw), policy=policy.default)
         head = {
             "sender": parseaddr(str(msg.get("From", "")))[1].lower(),
             "message_id": str(msg.get("Message-ID", "")).strip(),
