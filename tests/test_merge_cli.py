@@ -1,0 +1,170 @@
+"""merge: interrupted runs, the CLI (--json equals the library result, exit codes, quiet), progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from _merge_helpers import ROUND, fill, issue_forms, set_mtime
+from zwgk_xl.cli import main
+from zwgk_xl.ledger import LEDGER_NAME, Ledger
+from zwgk_xl.merge import merge_folder, run_merge
+
+OK = {"status": "已完成", "progress": "已公开", "done_date": dt.datetime(2021, 6, 1)}
+IDS = {"县财政局": ["一.(1)", "一.(3)"], "县教育局": ["一.(1)", "一.(2)", "一.(3)"], "县卫生健康局": ["一.(4)"]}
+
+
+def returns(tmp_path, forms, extra: bool = True):
+    """A folder with every unit's form, a second (newer) one of 县教育局 and a bad row in one."""
+    box = tmp_path / "回收"
+    box.mkdir(exist_ok=True)
+    for n, (unit, path) in enumerate(forms.items()):
+        rows = {t: dict(OK) for t in IDS[unit]}
+        if unit == "县财政局" and extra:
+            rows["一.(3)"] = {"status": "差不多了"}
+        set_mtime(fill(path, box / f"{n}_{unit}.xlsx", rows=rows, fields={"filler": "某某"}), f"2021-07-0{n + 1}T08:00:00")
+    if extra:
+        again = fill(forms["县教育局"], box / "9_县教育局_更正.xlsx",
+                     rows={t: dict(OK, progress="已公开(更正)") for t in IDS["县教育局"]},
+                     fields={"filler": "某某"})
+        set_mtime(again, "2021-07-09T08:00:00")
+    return box
+
+
+def dump(ws) -> dict:
+    with Ledger.open(ws) as led:
+        return {name: sorted(led.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+                for (name,) in led.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('runs', 'meta')")}
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("where", ["after-file", "inside-file"])
+def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch, where):
+    ws, forms = issue_forms(tmp_path / "a")
+    box = returns(tmp_path, forms)
+    ws_b = tmp_path / "b"
+    shutil.copytree(ws, ws_b)  # the same ledger before merging, for the uninterrupted run
+    with Ledger.open(ws_b) as led:
+        merge_folder(box, led)
+    reference = dump(ws_b)
+
+    def fail_after_two(done, total, name):
+        if done == 2:
+            raise Boom(name)
+
+    progress = None
+    if where == "after-file":
+        progress = fail_after_two
+    else:  # a fault in the middle of storing the third file: its transaction must roll back
+        import zwgk_xl.ledger as ledger_mod
+
+        real = ledger_mod.Ledger.store_submission
+        calls = []
+
+        def flaky(self, data):
+            calls.append(data.file_name)
+            out = real(self, data)
+            if len(calls) == 3:
+                raise Boom(data.file_name)
+            return out
+
+        monkeypatch.setattr(ledger_mod.Ledger, "store_submission", flaky)
+    with Ledger.open(ws) as led, pytest.raises(Boom):
+        merge_folder(box, led, progress=progress)
+    monkeypatch.undo()
+    partial = dump(ws)
+    assert 0 < len(partial["receipts"]) < len(reference["receipts"])
+    assert len(partial["submissions"]) == 2  # the faulty file rolled back as a whole
+    with Ledger.open(ws) as led:
+        merge_folder(box, led)
+    assert dump(ws) == reference  # nothing lost, nothing duplicated
+
+
+def test_cli_json_equals_library_result(tmp_path):
+    ws, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms)
+    out = tmp_path / "汇总表.xlsx"
+    lib = run_merge(box, workspace=ws, output=out).to_dict()
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json"])
+    assert res.exit_code == 1 == lib["exit_code"]
+    assert json.loads(res.stdout) == lib
+    assert lib["summary"] == {"files": 4, "accepted": 4, "rejected": 0, "skipped": 0, "errors": 0, "warnings": 3,
+                              "notes": 0, "units_submitted": 3, "units_missing": 0}
+    assert [f["type"] for f in lib["findings"]] == ["invalid-status", "required-empty", "duplicate-submission"]
+
+
+def test_cli_clean_quiet_exit_zero_finds_ledger_upward(tmp_path, monkeypatch):
+    ws, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms, extra=False)
+    (ws / "子文件夹").mkdir()
+    monkeypatch.chdir(ws / "子文件夹")
+    res = CliRunner().invoke(main, ["merge", str(box), "-q"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("\n") == 1 and "已报送 3/3 个单位" in res.output
+    assert (ws / f"汇总表_{ROUND}.xlsx").is_file() and not (ws / "子文件夹" / LEDGER_NAME).exists()
+
+
+def test_cli_says_when_it_creates_the_ledger(tmp_path, monkeypatch):
+    _, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms, extra=False)
+    here = tmp_path / "空文件夹"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    res = CliRunner().invoke(main, ["merge", str(box)])
+    assert res.exit_code == 2  # no plan anywhere yet: a usage error, in Chinese
+    assert "请用 --plan 指定分解表" in res.output
+    assert (here / LEDGER_NAME).is_file()
+
+
+def test_cli_usage_errors(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["merge", str(tmp_path / "没有这个文件夹"), "-C", str(tmp_path)])
+    assert res.exit_code == 2 and "找不到回收文件夹" in res.output
+    (tmp_path / "回收").mkdir()
+    res = runner.invoke(main, ["merge", str(tmp_path / "回收"), "-C", str(tmp_path)])
+    assert res.exit_code == 2 and "请用 --round 指定" in res.output
+    res = runner.invoke(main, ["merge", str(tmp_path / "回收"), "-C", str(tmp_path), "--round", ROUND,
+                               "--plan", str(tmp_path / "无.xlsx")])
+    assert res.exit_code == 2 and "找不到分解表文件" in res.output
+
+
+def test_progress_callback_and_human_output(tmp_path):
+    ws, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms)
+    seen = []
+    run_merge(box, workspace=ws, output=tmp_path / "m.xlsx", progress=lambda d, t, n: seen.append((d, t, n)))
+    assert seen == [(1, 4, "0_县财政局.xlsx"), (2, 4, "1_县教育局.xlsx"), (3, 4, "2_县卫生健康局.xlsx"),
+                    (4, 4, "9_县教育局_更正.xlsx")]
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(tmp_path / "m.xlsx")])
+    assert res.exit_code == 1
+    assert "[警告] 县财政局 0_县财政局.xlsx F7:任务 一.(3) 的「完成状态」填写为「差不多了」" in res.output
+    assert "县教育局报送了多份" in res.output
+
+
+def test_cli_creates_ledger_from_plan_file_then_reuses_the_plan(tmp_path, monkeypatch):
+    from _merge_helpers import sample_plan
+    from zwgk_xl.forms import write_forms
+    from zwgk_xl.plan import read_plan, write_plan
+
+    plan_path = write_plan(sample_plan(), tmp_path / "分解表.xlsx")
+    infos = write_forms(read_plan(plan_path), None, ROUND, "2021-07-05", tmp_path / "下发")
+    box = returns(tmp_path, {i.unit: i.path for i in infos}, extra=False)
+    office = tmp_path / "办公室"
+    office.mkdir()
+    monkeypatch.chdir(office)
+    res = CliRunner().invoke(main, ["merge", str(box), "--plan", str(plan_path)])
+    assert res.exit_code == 0, res.output
+    assert f"未找到台账,已在 {office} 新建台账" in res.output
+    with Ledger.open(office) as led:
+        assert [t.id for t in led.plan_for_round(ROUND).tasks] == ["一.(1)", "一.(2)", "一.(3)", "一.(4)"]
+        assert len(led.submissions(ROUND)) == 3
+    res = CliRunner().invoke(main, ["merge", str(box)])
+    assert res.exit_code == 0 and f"分解表:台账中{ROUND}的分解表" in res.output and "新建台账" not in res.output
