@@ -335,3 +335,27 @@ def test_encrypted_connections(ws, tmp_path, security):
         result = _send(ws, port, config=config)
     assert result.ok and len(handler.envelopes) == len(UNITS)
     assert isinstance(ssl.create_default_context(cafile=config.cafile), ssl.SSLContext)
+
+
+def test_units_found_by_file_name_unknown_units_and_stray_files(ws):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.save(ws / "下发" / f"{ROUND}_县审计局_落实情况填报表.xlsx")  # no metadata: the name tells the unit
+    wb.save(ws / "下发" / "说明.xlsx")  # neither metadata nor a form name
+    directory = make_directory()
+    handler = Capture()
+    with smtp_server(handler) as port:
+        result = _send(ws, port, directory=directory)
+    assert {i.unit: i.status for i in result.items}["县审计局"] == "unknown-unit"
+    assert {(f.type, f.unit or f.file) for f in result.findings} == {
+        ("mail-unknown-unit", "县审计局"), ("mail-form-unidentified", "说明.xlsx")}
+    assert len(handler.envelopes) == len(UNITS)
+    directory.units.append(type(directory.units[0])(name="县审计局", email="sjj@dept.example.cn"))
+    directory.reindex()
+    handler = Capture()
+    with smtp_server(handler) as port:
+        again = _send(ws, port, directory=directory)
+    assert again.count("sent") == 1 and handler.envelopes[0].rcpt_tos == ["sjj@dept.example.cn"]
+    msg = _parse(handler.envelopes[0])
+    assert [a.get_filename() for a in msg.iter_attachments()] == [f"{ROUND}_县审计局_落实情况填报表.xlsx"]
