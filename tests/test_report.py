@@ -12,7 +12,7 @@ from docx import Document as open_docx
 from docx.shared import Pt, RGBColor
 
 from _report_helpers import docx_paragraphs, rep, sample_master, sample_plan
-from zwgk_xl.errors import ReportError
+from zwgk_xl.errors import ConverterMissing, ReportError
 from zwgk_xl.model import Master, MasterRow, UnitStatus
 from zwgk_xl.report import (
     build_report_context,
@@ -127,12 +127,15 @@ def test_statistics_tables_and_round_over_round(tmp_path):
 
 
 def test_statistics_workbook_has_native_charts(tmp_path):
-    path = write_statistics(sample_master(), tmp_path / "统计.xlsx")
+    m = sample_master()
+    m.units[0].task_count = 4  # two of its tasks have no report row at all: counted as 未填报
+    path = write_statistics(m, tmp_path / "统计.xlsx")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["状态分布", "分单位", "任务明细"]
     ws = wb["分单位"]
     assert [c.value for c in ws[1]][:4] == ["序号", "单位", "简称", "任务数"]
-    assert [c.value for c in ws[2]][3:10] == [2, 1, 0, 0, 0, 1, 0]
+    assert [c.value for c in ws[2]][3:10] == [4, 1, 0, 0, 0, 1, 2]
+    assert [c.value for c in ws[3]][3:10] == [1, 1, 0, 0, 0, 0, 0]
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         xml = "".join(z.read(n).decode() for n in charts)
@@ -264,3 +267,16 @@ def test_real_superior_list_seed_004(tmp_path):
     opening = next(t for _, t in paras if t.startswith("根据"))
     assert opening.startswith("根据《2020年云南省政务公开工作要点》的要求")  # not the 条例 it mentions
     assert sum(t.startswith("【未报送】") for _, t in paras) == 18
+
+
+def test_rerun_overwrites_and_pdf_without_libreoffice_is_a_clear_error(tmp_path, monkeypatch):
+    out, _ = render(tmp_path, sample_master())
+    out2, _ = render(tmp_path, sample_master(previous=True))  # same path: replaced, no leftovers
+    assert out == out2 and any(t.startswith("与上轮") for _, t in docx_paragraphs(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["报告.docx", "报告_统计.xlsx"]
+    import zwgk_xl.report as report_mod
+
+    monkeypatch.setattr(report_mod, "soffice_path", lambda: None)
+    with pytest.raises(ConverterMissing, match="未找到 LibreOffice"):
+        render_report(sample_master(), tmp_path / "x.docx", pdf=True)
+    assert not (tmp_path / "x.docx").exists()

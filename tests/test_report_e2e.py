@@ -198,6 +198,8 @@ def test_report_from_ledger_matches_forms(workspace, tmp_path):
     assert "X县人民政府办公室将5项工作任务" in opening
     assert paras[-2:] == ["X县人民政府办公室", result_date(paras)]
     assert (tmp_path / "报告_统计.xlsx").is_file()
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert not [t for t in paras + cells if "{{" in t or "{%" in t or "%}" in t]  # every tag rendered
 
 
 def result_date(paras):
