@@ -18,6 +18,7 @@ from zwgk_xl.report import (
     build_report_context,
     merge_unit_texts,
     render_report,
+    report_title,
     trim_opener,
     write_statistics,
 )
@@ -280,3 +281,13 @@ def test_rerun_overwrites_and_pdf_without_libreoffice_is_a_clear_error(tmp_path,
     with pytest.raises(ConverterMissing, match="未找到 LibreOffice"):
         render_report(sample_master(), tmp_path / "x.docx", pdf=True)
     assert not (tmp_path / "x.docx").exists()
+
+
+@pytest.mark.parametrize("plan_title, title", [
+    ("2021年政务公开工作要点分解表", "关于2021年政务公开工作要点落实情况的报告"),
+    ("2017年政务公开工作主要任务分解表", "关于2017年政务公开工作任务落实情况的报告"),
+    ("关于印发2020年云南省政务公开工作要点的通知", "关于2020年云南省政务公开工作要点落实情况的报告"),
+    ("", "政务公开工作任务落实情况报告"),
+])
+def test_report_title(plan_title, title):
+    assert report_title(plan_title) == title

@@ -367,9 +367,12 @@ def _cited(master: Master, cited) -> list[str]:
     return result
 
 
-def _report_title(plan_title: str) -> str:
+def report_title(plan_title: str) -> str:
+    """关于<list>落实情况的报告: 「…工作要点分解表」 -> 「…工作要点」, 「…工作主要任务分解表」 -> 「…工作任务」."""
     core = re.sub(r"^关于印发|的通知$", "", (plan_title or "").strip().strip("《》"))
-    core = core.replace("任务分解表", "工作要点") if core.endswith("任务分解表") else core
+    core = re.sub(r"(主要)?(任务)?(分解表|分解方案|清单)$", "", core)
+    if core.endswith("工作"):
+        core += "任务"
     return f"关于{core}落实情况的报告" if core else "政务公开工作任务落实情况报告"
 
 
@@ -490,7 +493,7 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
 
     unit_rows = [dict(u) for u in stats["units"]]
     return {
-        "title": str(settings.get("title") or _report_title(plan.title)),
+        "title": str(settings.get("title") or report_title(plan.title)),
         "subtitle": f"({master.round})" if master.round else "",
         "recipient": str(settings.get("recipient") or "").strip(),
         "organ": organ,
