@@ -291,3 +291,13 @@ def test_rerun_overwrites_and_pdf_without_libreoffice_is_a_clear_error(tmp_path,
 ])
 def test_report_title(plan_title, title):
     assert report_title(plan_title) == title
+
+
+def test_multiline_text_keeps_its_lines_and_not_applicable_needs_no_text(tmp_path):
+    m = sample_master()
+    m.rows[0].reports[0].progress = "1.公开减税降费政策32条;\n2.发布解读材料5篇。"
+    m.rows[0].reports[1].status, m.rows[0].reports[1].progress = "不涉及", ""
+    out, _ = render(tmp_path, m)
+    texts = [t for _, t in docx_paragraphs(out)]
+    i = texts.index("(一)推进减税降费信息公开")
+    assert texts[i + 1:i + 4] == ["县财政局:1.公开减税降费政策32条;", "2.发布解读材料5篇。", "县税务局:不涉及。"]

@@ -103,7 +103,7 @@ def short_name(unit: str, directory=None) -> str:
 # ---------------------------------------------------------------------------
 # Boilerplate removal
 
-_SENTENCE = re.compile(r"[^。!?;!?;\n]+[。!?;!?;]?")
+_SENTENCE = re.compile(r"[^。!?;!?;\n]*(?:[。!?;!?;]+\n?|\n|$)")
 _PUNCT = re.compile(r"[\s,。、;:!?“”‘’()《》,.;:!?()\"'·…—-]+")
 # Generic leading clauses ("我单位高度重视,") that say nothing; no digits allowed.
 _OPENER = re.compile(
@@ -119,8 +119,9 @@ def _norm(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    """Split Chinese prose into sentences, keeping their closing punctuation."""
-    return [s.strip() for s in _SENTENCE.findall(text or "") if s.strip()]
+    """Split Chinese prose into sentences, keeping their closing punctuation and line
+    breaks, so that joining them gives the text back (less surrounding blanks)."""
+    return [s.lstrip(" \t\u3000") for s in _SENTENCE.findall(text or "") if s.strip()]
 
 
 def trim_opener(text: str) -> str:
@@ -181,7 +182,7 @@ def merge_unit_texts(items: list[tuple[str, str]]) -> list[tuple[list[str], str]
         if not fresh and first_dup is not None:
             out[first_dup][0].append(label)
             continue
-        out.append(([label], "".join(fresh)))
+        out.append(([label], "".join(fresh).strip()))
         for s in fresh:
             said.setdefault(_norm(s), len(out) - 1)
     return out
@@ -307,6 +308,8 @@ def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], dire
         text = r.progress.strip()
         if not r.status and not text and r.unit not in submitted:
             silent.append(label)
+        elif r.status == "不涉及" and _is_empty(text):
+            items.append((label, "不涉及。"))
         elif _is_empty(text):
             empty.append(f"{label}(完成状态为“{r.status}”)" if r.status else f"{label}(完成状态亦未填写)")
         else:
