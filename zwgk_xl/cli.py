@@ -460,5 +460,30 @@ def mail_fetch(since, workspace, as_json):
 # --- demo -------------------------------------------------------------------
 
 
+@main.command()
+@click.argument("folder", default="示例台账", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="文件夹已有内容时仍然运行(会覆盖示例台账中的文件)。")
+@handle_errors
+def demo(folder, force):
+    """用自带的示例数据把全年流程走一遍:解析 → 分解 → 下发 → 回收 → 汇总 → 报告。
+
+    上级文件为《2020年云南省政务公开工作要点》(公开文件),本级为示例县的
+    部门名录;各单位的回复由程序模拟填写,邮件只生成 .eml 文件,不会发送。
+
+    \b
+    示例:
+      zwgk-xl demo 示例台账
+      cd 示例台账 && zwgk-xl report --pdf
+    """
+    from .demo import run_demo
+
+    result = run_demo(folder, force=force)
+    for what, detail in result.steps:
+        click.echo(f"{what}:{detail}")
+    if result.silent:
+        click.echo(f"未报送的单位({len(result.silent)} 个):{'、'.join(result.silent)}")
+    click.echo(f"完成。示例台账在 {result.folder},可打开 汇总表.xlsx 和 落实情况报告.docx 查看。")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
