@@ -183,6 +183,11 @@ def _sheet_part(zf: zipfile.ZipFile, index: int) -> str | None:
     return None
 
 
+def _has_formula(xml: bytes) -> bool:
+    """Quick test for a formula element (``<f>``, ``<f t=…>``, ``<x:f>``) before any regex work."""
+    return any(tag in xml for tag in (b"<f>", b"<f ", b":f>", b":f "))
+
+
 def _formulas_without_value(zf: zipfile.ZipFile, index: int) -> set[str]:
     """Cells of the ``index``-th sheet holding a formula but no cached value."""
     part = _sheet_part(zf, index)
@@ -192,7 +197,7 @@ def _formulas_without_value(zf: zipfile.ZipFile, index: int) -> set[str]:
         xml = zf.read(part)
     except KeyError:
         return set()
-    if not _FORMULA.search(xml):
+    if not _has_formula(xml):
         return set()
     out = set()
     for m in _CELL.finditer(xml):
@@ -245,6 +250,11 @@ def parse_date(value) -> str | None:
             return (EXCEL_EPOCH + _dt.timedelta(days=int(value))).isoformat()
         return None
     text = cell_text(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return _dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            return None
     if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
         text = text.split(" ")[0]
     for pat in _DATE_PATTERNS:

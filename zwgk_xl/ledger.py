@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import sqlite3
-import tempfile
 import tomllib
 import uuid
 from dataclasses import dataclass, field
@@ -248,8 +247,7 @@ class Ledger:
         target = self.workspace / rel
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".~zwgk_", dir=target.parent)
-            os.close(fd)
+            tmp = target.parent / f".~zwgk_{os.getpid()}_{target.name}"
             try:
                 if data is not None:
                     Path(tmp).write_bytes(data)

@@ -41,7 +41,10 @@ STATUS_ALIASES = {"完成": "已完成", "办结": "已完成", "已办结": "�
                   "持续推进": "长期推进", "长期坚持": "长期推进", "常态化": "长期推进",
                   "常态化推进": "长期推进"}
 STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未开展", "不适用", "持续推进", "长期坚持", "常态化推进"]
+_STATUS_SET = frozenset(STATUSES)
 PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
+_FORMULA_CHARS = "=+-@\t\r"  # leading characters spreadsheets take as a formula
+INPUT_LABELS = dict(fs.INPUT_COLUMNS)
 _NUMBER = re.compile(r"^[+-]?\d[\d,.]*%?$")
 _ID_CHARS = str.maketrans({"(": "(", ")": ")", "。": ".", ".": ".", " ": "", "\u3000": ""})
 
@@ -166,6 +169,8 @@ def _clip(text: str, n: int = 60) -> str:
 
 def normalize_status(raw: str) -> tuple[str, bool]:
     """(status, exact): a STATUSES value read from ``raw`` ("" if none), and whether ``raw`` was exactly it."""
+    if raw in _STATUS_SET:
+        return raw, True
     text = re.sub(r"[\s。.,,;;!!]+", "", raw or "")
     if text in STATUSES:
         return text, text == (raw or "").strip()
@@ -248,6 +253,8 @@ class _Checker:
         self.findings: list[Finding] = []
         self.values: dict[str, dict] = {}
         self.fields: dict[str, str] = {}
+        self.locked_cols = [(k, form.cols[k]) for k in LOCKED_KEYS if k in form.cols]
+        self.input_cols = [(k, form.cols[k]) for k in INPUT_KEYS if k in form.cols]
 
     def add(self, kind: str, message: str, row: int | None = None, col: int | None = None) -> None:
         cell = f"{column_letter(col)}{row + 1}" if row is not None and col is not None else \
@@ -262,16 +269,8 @@ class _Checker:
         j = self.form.cols.get(key)
         return row[j] if j is not None and j < len(row) else None
 
-    def text(self, i: int, row: list, key: str, label: str) -> str:
-        """Text of an input cell, noting formulas without values and formula-like text."""
-        j = self.form.cols.get(key)
-        value = cell_text(self.cell(row, key))
-        if j is not None:
-            self._inert(i, j, value, label)
-        return value
-
     def _inert(self, i: int, j: int, value: str, label: str) -> None:
-        if len(value) > 1 and value[0] in "=+-@\t\r" and not _NUMBER.match(value):
+        if len(value) > 1 and value[0] in _FORMULA_CHARS and not _NUMBER.match(value):
             self.add("formula-text", f"「{label}」内容「{_clip(value, 40)}」以「{value[0]}」开头,形似公式,已按纯文本保存。", i, j)
 
     def empty_because_formula(self, i: int, j: int | None) -> bool:
@@ -363,24 +362,29 @@ class _Checker:
         return n
 
     def _check_locked(self, i: int, row: list, want: dict) -> None:
-        for key in LOCKED_KEYS:
-            j = self.form.cols.get(key)
-            if j is None:
+        for key, j in self.locked_cols:
+            raw = row[j] if j < len(row) else None
+            got = raw.strip() if type(raw) is str else cell_text(raw)
+            if got == want[key]:
                 continue
-            got = cell_text(self.cell(row, key))
             if key == "id":
                 got = _norm_id(got)
-            if got == want[key] or (key == "deadline" and parse_date(self.cell(row, key)) == want[key]):
+            if got == want[key] or (key == "deadline" and parse_date(raw) == want[key]) or _same(got, want[key]):
                 continue
-            if not _same(got, want[key]):
-                self.add("locked-text-altered",
-                         f"「{LOCKED_TITLES[key]}」被改动:下发原文「{_clip(want[key])}」,现为「{_clip(got) or '(空)'}」;"
-                         f"汇总仍按原文。", i, j)
+            self.add("locked-text-altered",
+                     f"「{LOCKED_TITLES[key]}」被改动:下发原文「{_clip(want[key])}」,现为「{_clip(got) or '(空)'}」;"
+                     f"汇总仍按原文。", i, j)
 
     def _read_inputs(self, i: int, row: list, tid: str, role: str) -> None:
-        labels = dict(fs.INPUT_COLUMNS)
-        v = {"row": i + 1, "role": role}
-        raw_status = self.text(i, row, "status", labels["status"])
+        v = {"row": i + 1, "role": role, "status": "", "status_raw": "", **{k: "" for k in INPUT_KEYS[1:]}}
+        raws = {}
+        for key, j in self.input_cols:
+            raw = raws[key] = row[j] if j < len(row) else None
+            text = raw.strip() if type(raw) is str else cell_text(raw)
+            if len(text) > 1 and text[0] in _FORMULA_CHARS:
+                self._inert(i, j, text, INPUT_LABELS[key])
+            v["status_raw" if key == "status" else key] = text
+        raw_status = v["status_raw"]
         status, exact = normalize_status(raw_status)
         j = self.form.cols.get("status")
         if raw_status and not exact:
@@ -389,16 +393,13 @@ class _Checker:
                                        f"({'/'.join(STATUSES)})中;{guess}。", i, j)
         elif not raw_status and not self.empty_because_formula(i, j):
             self.add("required-empty", f"任务 {tid} 的「完成状态」未填写。", i, j)
-        v["status"], v["status_raw"] = status, raw_status
-        for key in INPUT_KEYS[1:]:
-            v[key] = self.text(i, row, key, labels[key])
-        jp = self.form.cols.get("progress")
-        if not v["progress"] and status not in PROGRESS_OPTIONAL and raw_status \
-                and not self.empty_because_formula(i, jp):
-            self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
-        raw_date = self.cell(row, "done_date")
+        v["status"] = status
+        if not v["progress"] and raw_status and status not in PROGRESS_OPTIONAL:
+            jp = self.form.cols.get("progress")
+            if not self.empty_because_formula(i, jp):
+                self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
         if v["done_date"]:
-            iso = parse_date(raw_date)
+            iso = parse_date(raws["done_date"])
             if iso is None:
                 self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{_clip(v['done_date'])}」,不是日期。",
                          i, self.form.cols.get("done_date"))
