@@ -22,7 +22,6 @@ import datetime as _dt
 import os
 import re
 import struct
-import tempfile
 import zipfile
 from xml.etree import ElementTree as ET
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import formspec as fs
+from .atomic import atomic_path
 from .errors import FormError, InputError, UsageError
 from .model import Document, Node, UnitReport
 
@@ -452,19 +452,11 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
 
 
 def _write_atomic(path: Path, unit: str, tasks, **kw) -> int:
-    fd, tmp = tempfile.mkstemp(prefix=".~zwgk_", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
     try:
-        prefilled = _write_form(Path(tmp), unit, tasks, **kw)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except PermissionError as e:
-        raise FormError(f"无法写入 {path}:文件可能正在 Excel/WPS 中打开,请关闭后重试。") from e
+        with atomic_path(path, FormError) as tmp:
+            prefilled = _write_form(tmp, unit, tasks, **kw)
     except OSError as e:
-        raise FormError(f"无法写入 {path}:{e}。") from e
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise FormError(f"无法写入「{path}」:{e}。") from e
     return prefilled
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import os
 import re
 from pathlib import Path
 
+from .atomic import atomic_path
 from .errors import InputError, PlanError
 from .model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Assignment, Deadline, Document, Node
 from .units import Directory, split_names
@@ -75,10 +75,8 @@ def write_plan(doc: Document, path, directory: Directory | None = None) -> Path:
     import xlsxwriter
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
-    try:
+    with atomic_path(path, InputError) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         fmt = _formats(wb)
         ws = wb.add_worksheet(PLAN_SHEET)
         last_row = _write_table(ws, doc, fmt)
@@ -89,12 +87,6 @@ def write_plan(doc: Document, path, directory: Directory | None = None) -> Path:
         _layout(ws, last_row, bool(choices))
         wb.set_properties({"title": _title(doc), "subject": "任务分解表", "comments": "zwgk-xl decompose"})
         wb.close()
-        os.replace(tmp, path)
-    except PermissionError as e:
-        raise InputError(f"无法写入「{path}」:文件可能正在 Excel/WPS 中打开,请关闭后重试。") from e
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

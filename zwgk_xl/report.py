@@ -10,14 +10,13 @@ call behind ``zwgk-xl report``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections import Counter, OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from .atomic import atomic_path
 from .errors import ConverterMissing, InputError, ReportError, WorkspaceError
 from .office import convert_with_soffice, soffice_path
 from .model import STATUSES, Master, MasterRow, Node, UnitReport
@@ -538,21 +537,6 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
 # Files
 
 
-def _atomic_target(path: Path, suffix: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=".~zwgk-", dir=path.parent)
-    os.close(fd)
-    return tmp
-
-
-def _replace(tmp: str, path: Path) -> None:
-    try:
-        os.replace(tmp, path)
-    except PermissionError as e:
-        os.unlink(tmp)
-        raise ReportError(f"无法写入 {path}:文件可能正在 Word/WPS/Excel 中打开,请关闭后重试。") from e
-
-
 def write_statistics(master: Master, path, directory=None) -> Path:
     """Write the statistics workbook: status distribution and completion by unit, with native charts.
 
@@ -564,12 +548,18 @@ def write_statistics(master: Master, path, directory=None) -> Path:
     Returns:
         The path written.
     """
-    import xlsxwriter
 
     path = Path(path)
     stats = compute_statistics(master, directory)
-    tmp = _atomic_target(path, ".xlsx")
-    wb = xlsxwriter.Workbook(tmp)
+    with atomic_path(path, ReportError) as tmp:
+        _write_statistics_book(master, stats, directory, str(tmp))
+    return path
+
+
+def _write_statistics_book(master: Master, stats: dict, directory, filename: str) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(filename)
     head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
                           "bg_color": "#DDEBF7", "text_wrap": True})
     cell = wb.add_format({"border": 1})
@@ -646,13 +636,7 @@ def write_statistics(master: Master, path, directory=None) -> Path:
     wt.set_column(2, 6, 12)
     wt.set_column(5, 5, 30)
     wt.freeze_panes(1, 0)
-    try:
-        wb.close()
-    except Exception:
-        os.unlink(tmp)
-        raise
-    _replace(tmp, path)
-    return path
+    wb.close()
 
 
 def render_report(master: Master, out_path, template=None, directory=None, pdf: bool = False, *,
@@ -697,13 +681,8 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
         if isinstance(e, ReportError):
             raise
         raise ReportError(f"无法读取报告模板 {tpl_path}:{e}。请确认它是 Word .docx 文件。") from e
-    tmp = _atomic_target(out_path, ".docx")
-    try:
-        tpl.save(tmp)
-    except Exception:
-        os.unlink(tmp)
-        raise
-    _replace(tmp, out_path)
+    with atomic_path(out_path, ReportError) as tmp:
+        tpl.save(str(tmp))
     written = [out_path, write_statistics(master, out_path.with_name(out_path.stem + "_统计.xlsx"), directory)]
     if pdf:
         written.append(convert_with_soffice(out_path, "pdf", out_path.parent))

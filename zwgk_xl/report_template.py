@@ -14,8 +14,6 @@ a clerk can move, restyle or delete whole paragraphs in Word; see
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from docx import Document as new_document
@@ -25,6 +23,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+
+from .atomic import atomic_path
+from .errors import ReportError
 
 # Font names exactly as installed on office PCs (Word picks the real fonts).
 FONT_TITLE = "方正小标宋简体"
@@ -351,13 +352,6 @@ def build_default_template(path) -> Path:
     _tag(doc, "{%p endif %}")
     _para(doc, "{{ date }}", STYLE_SIGN)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".docx", dir=path.parent)
-    os.close(fd)
-    try:
-        doc.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path, ReportError) as tmp:
+        doc.save(str(tmp))
     return path

@@ -8,12 +8,11 @@ themselves (各州、市人民政府).  :func:`read_task_table` reads the file b
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from pathlib import Path
 
-from .errors import InputError, ZwgkError
+from .atomic import atomic_path
+from .errors import InputError
 from .xlsxfit import row_height
 from .model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 
@@ -46,11 +45,6 @@ def _row(node: Node) -> list[str]:
             "\n".join(warnings), KIND_TASK]
 
 
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.xlsx")
-
-
 def write_task_table(doc: Document, path) -> Path:
     """Write ``doc`` as 上级任务.xlsx (sheets 任务清单 and 文件信息), atomically.
 
@@ -66,19 +60,12 @@ def write_task_table(doc: Document, path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise InputError(f"任务表只能写成 .xlsx 文件,请把输出文件名「{path.name}」改为以 .xlsx 结尾。")
-    tmp = _atomic_target(path)
-    try:
+    with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
                                             "strings_to_urls": False})
         _write_tasks(wb, doc)
         _write_info(wb, doc)
         wb.close()
-        os.replace(tmp, path)
-    except PermissionError:
-        raise ZwgkError(f"无法写入「{path}」:文件可能正在 Excel/WPS 中打开,请关闭后重试。") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
