@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import InputError, NoStructure, UnsupportedFormat
 from ..model import Document
 from . import readers
+from .cells import cell_rows
 from .table import parse_table
 from .text import extract_metadata, parse_text
 from .normalize import normalize_cell
@@ -110,7 +111,7 @@ def parse_path(path, year: int | None = None) -> Document:
         text = readers.read_text_file(path)
         if suffix in {".csv", ".tsv"} | SHEET_SUFFIXES:  # web systems export tab-separated "xls"
             return _from_sheets([_csv_sheet(text, path)], name, year)
-        rows = pipe_rows(text)
+        rows = pipe_rows(text) or cell_rows(text)
         if rows:
             doc = parse_table(rows, source=name, year=year)
             if doc is not None:
