@@ -182,3 +182,18 @@ def test_numbering_tokens():
     assert match_marker("2020.10月") is None
     assert cn_to_int("二十三") == 23 and int_to_cn(23) == "二十三"
     assert to_simplified("網際網路") == "互联网"
+
+
+def test_lost_line_breaks_are_recovered():
+    text = ("2021年某县政务公开工作要点 一、深化决策公开 (一)推进决策公开。完善决策程序,公开决策草案和依据,"
+            "按照(二)项要求做好解读。(县司法局牵头,县直各部门配合) (二)做好政策解读。县政府常务会议审议的政策文件,"
+            "2021年6月底前全部完成解读。(县人民政府办公室负责) 二、加强平台建设 (一)加强政府网站管理。健全信息发布审核"
+            "制度,做好网站日常监测工作。(县人民政府办公室牵头) 1.做好内容保障。每月检查一次。 2.做好安全防护。"
+            "持续推进。(县公安局配合)")
+    doc = parse_text(text)
+    assert [t.id for t in doc.tasks] == ["一.(一)", "一.(二)", "二.(一).1", "二.(一).2"]
+    assert "按照(二)项要求做好解读" in doc.find("一.(一)").text
+    assert doc.find("一.(一)").lead == ["县司法局"]
+    assert doc.find("一.(二)").deadline.date == "2021-06-30"
+    assert doc.find("二.(一).1").lead == ["县人民政府办公室"]  # inherited from (一)
+    assert doc.find("二.(一).2").others == ["县公安局"]

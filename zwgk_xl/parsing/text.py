@@ -316,6 +316,23 @@ def _mark_tasks(node: Node, inherited: list[tuple[list[str], list[str]]], any_cl
         node.warnings.append("本项未写责任单位,沿用上级标题的责任单位")
 
 
+_INLINE_MARKER = re.compile(
+    r"(?<=[。;)!?\s])\s*(?=(?:[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|\d{1,2}[.、](?!\d)|\(\d{1,2}\))[^\s])"
+)
+
+
+def _resplit(line: str) -> list[str]:
+    """Split a long line that lost its line breaks before numbering that follows a sentence end.
+
+    Pieces cut at a false marker are joined back as continuation text by the
+    outline (whose numbering must follow in sequence), so nothing is lost.
+    """
+    if len(line) < 120:
+        return [line]
+    pieces = [p for p in _INLINE_MARKER.split(line) if p.strip()]
+    return pieces if len(pieces) >= 3 else [line]
+
+
 def parse_text(text: str, source: str = "", year: int | None = None) -> Document:
     """Parse a task list given as text (a .txt file, or a document's paragraphs).
 
@@ -338,10 +355,10 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
         return doc
     paras: list[_Para] = []
     for i, raw in enumerate(lines, start=1):
-        t = re.sub(r"[ \t]+", " ", raw).strip()
-        if not t:
-            continue
-        paras.append(_Para(t, i, match_marker(t)))
+        for piece in _resplit(raw):
+            t = re.sub(r"[ \t]+", " ", piece).strip()
+            if t:
+                paras.append(_Para(t, i, match_marker(t)))
     _find_repeats(paras, warnings)
     paras = _drop_repeat_runs(paras, warnings)
     roots = build_outline(paras, source, warnings)
