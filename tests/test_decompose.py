@@ -176,3 +176,15 @@ def test_cli_summary_and_errors(tmp_path):
     assert res.exit_code == 1 and "找不到部门名录文件" in res.output and "Traceback" not in res.output
     res = runner.invoke(main, ["decompose", str(out), "--units", str(units)])
     assert res.exit_code == 2 and "-o" in res.output
+
+
+def test_min_prefixed_units_map_by_level():
+    """市民政局 / 省民政厅 are 民政 units: the level char before 民 is still a level."""
+    from zwgk_xl.decompose import core_name, map_unit
+    from zwgk_xl.units import load_directory, sample_directory_path
+
+    d = load_directory(sample_directory_path("county"))
+    assert core_name("市民政局") == core_name("县民政局") == "民政"
+    assert map_unit("市民政局", d)[0].local == ["县民政局"]
+    assert map_unit("省民政厅", d)[0].rule == "level"
+    assert core_name("市民服务中心") == "市民服务"  # 市民 is a word here

@@ -46,7 +46,7 @@ DEFAULT_FUZZY_CUTOFF = 75.0
 
 _PROVINCE = re.compile(r"^(?:中共)?(?:国务院|国家|[\u4e00-\u9fff]{2,3}省|省委|省|[\u4e00-\u9fff]{2,5}自治区|自治区)")
 _PLACE = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:[\u4e00-\u9fff]{1,3}族)*(?:自治州|自治县|州|市|县|区)(?!场)")
-_LEVEL_CHAR = re.compile(r"^[省州市县区](?!场|区|民)")
+_LEVEL_CHAR = re.compile(r"^[省州市县区](?!场|区|民服务|民中心|民之家)")
 # 州生态环境局X县分局 / 国家税务总局X县税务局: a branch of a vertical unit.
 _BRANCH = re.compile(r"^(.+?(?:局|厅|委))[A-Za-z\u4e00-\u9fff]{1,4}?(?:县|市|区)?(?:分局|支队|大队)$")
 _SUFFIXES = ("委员会", "办公厅", "办公室", "总局", "分局", "局", "厅", "委", "办", "中心", "馆")
