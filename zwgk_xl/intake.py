@@ -1,4 +1,4 @@
-"""Receiving returned workbooks safely: discovery, safety checks, reading with python-calamine.
+"""Receiving returned workbooks safely: discovery, safety checks, reading (fast .xlsx reader or python-calamine).
 
 Checks happen on the raw bytes before anything is decompressed or parsed:
 size limit, zip-bomb ratio (from the zip directory), password protection
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
+
+from .xlsxfast import Broken, FastBook, Unsupported, ZipEntry, zip_entries
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et", ".ett", ".xltx", ".xltm", ".xlt", ".ots"}
 LOCK_PREFIX = "~$"
@@ -60,28 +62,53 @@ class Sheet:
 
 @dataclass
 class ReadBook:
-    """What was read from one workbook."""
+    """What was read from one workbook: by the fast .xlsx reader, else by python-calamine."""
 
     kind: str  # "xlsx" | "xls" | "ods"
     sheet_names: list[str]
     macros: bool = False
     sheets: dict[str, Sheet] = field(default_factory=dict)  # read on demand via ``sheet``
+    _data: bytes = b""
+    _fast: FastBook | None = None
     _wb: CalamineWorkbook | None = None
-    _zip: zipfile.ZipFile | None = None
+
+    @property
+    def reader(self) -> str:
+        """"fast" or "calamine": which reader read the sheets so far."""
+        return "fast" if self._fast is not None else "calamine"
 
     def sheet(self, name: str) -> Sheet:
         """Cell values of sheet ``name`` (read once)."""
         if name not in self.sheets:
-            rows = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            formulas = _formulas_without_value(self._zip, self.sheet_names.index(name)) if self._zip else set()
+            if self._fast is not None:
+                try:
+                    got = self._fast.sheet(name)
+                    self.sheets[name] = Sheet(name, got.rows, got.formula_cells)
+                    return self.sheets[name]
+                except Unsupported:  # something the fast reader does not handle: calamine from here on
+                    self._fast = None
+                    self._wb = _calamine(self._data)
+                except Broken as b:
+                    raise Rejected(b.kind, b.message) from None
+            try:
+                rows = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
+                raise Rejected("unreadable", f"工作表「{name}」无法读取({type(e).__name__}: {e}),文件可能已损坏。") from e
+            formulas = self._formulas(name) if self.kind == "xlsx" else set()
             self.sheets[name] = Sheet(name, rows, formulas)
         return self.sheets[name]
+
+    def _formulas(self, name: str) -> set[str]:
+        try:
+            xml = _sheet_xml(self._data, self.sheet_names.index(name))
+        except (Unsupported, Broken, KeyError, ValueError, zipfile.BadZipFile):
+            return set()
+        return _formulas_without_value(xml) if xml else set()
 
     def close(self) -> None:
         if self._wb is not None:
             self._wb.close()
-        if self._zip is not None:
-            self._zip.close()
+        self._fast = None
 
 
 def discover(folder: Path, exclude: list[Path] = ()) -> list[Path]:
@@ -110,15 +137,28 @@ def precheck(path: Path, limits: Limits) -> str | None:
     return None
 
 
-def open_book(data: bytes, limits: Limits) -> ReadBook:
-    """Check ``data`` (a file's bytes) and open it with python-calamine; raises :class:`Rejected`."""
+def open_book(data: bytes, limits: Limits, fast: bool = True) -> ReadBook:
+    """Check ``data`` (a file's bytes) and open it; raises :class:`Rejected`.
+
+    Well-formed .xlsx/.xlsm packages are read by :mod:`zwgk_xl.xlsxfast`
+    (``fast=False`` forces python-calamine); everything else, and anything the
+    fast reader does not fully understand, by python-calamine.  Both give the
+    same rows.
+    """
     macros = False
-    zf = None
     if data.startswith(ZIP_MAGIC):
-        zf = _open_zip(data, limits)
-        names = set(zf.namelist())
+        entries = _zip_entries(data, limits)
+        names = {e.filename for e in entries}
         macros = any(n.lower().endswith("vbaproject.bin") for n in names) or any(n.startswith("Basic/") for n in names)
         kind = "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
+        if fast and kind == "xlsx" and isinstance(entries[0], ZipEntry):
+            try:
+                book = FastBook(data, entries)
+                return ReadBook(kind=kind, sheet_names=book.sheet_names, macros=macros, _data=data, _fast=book)
+            except Unsupported:
+                pass
+            except Broken as b:
+                raise Rejected(b.kind, b.message) from None
     elif data.startswith(OLE_MAGIC):
         if _ENCRYPTED in data:
             raise Rejected("password-protected", f"文件设有打开密码(加密文件),无法读取。")
@@ -126,60 +166,58 @@ def open_book(data: bytes, limits: Limits) -> ReadBook:
         kind = "xls"
     else:
         raise Rejected("unreadable", f"不是有效的 Excel/WPS/ODS 表格文件(文件头无法识别),可能已损坏或扩展名有误。")
+    wb = _calamine(data)
+    return ReadBook(kind=kind, sheet_names=list(wb.sheet_names), macros=macros, _data=data, _wb=wb)
+
+
+def _calamine(data: bytes) -> CalamineWorkbook:
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
-        if zf is not None:
-            zf.close()
         text = f"{type(e).__name__}: {e}"
         if "password" in text.lower() or "encrypt" in text.lower():
             raise Rejected("password-protected", f"文件设有密码,无法读取。") from e
         raise Rejected("unreadable", f"无法读取({text}),文件可能已损坏。") from e
-    return ReadBook(kind=kind, sheet_names=list(wb.sheet_names), macros=macros, _wb=wb,
-                    _zip=zf if kind == "xlsx" else _close(zf))
 
 
-def _close(zf):
-    if zf is not None:
-        zf.close()
-    return None
-
-
-def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
-    """Open the zip directory only, and refuse zip bombs from the declared sizes."""
+def _zip_entries(data: bytes, limits: Limits) -> list:
+    """The zip directory (fast reader's, else zipfile's), refusing zip bombs from the declared sizes."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise Rejected("unreadable", f"文件已损坏(压缩包结构无效:{e}),无法读取。") from e
+        infos = zip_entries(data)
+    except Unsupported:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise Rejected("unreadable", f"文件已损坏(压缩包结构无效:{e}),无法读取。") from e
+    if not infos:
+        raise Rejected("unreadable", "文件已损坏(压缩包是空的),无法读取。")
     total = 0
     for info in infos:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if total > limits.max_unpacked_bytes or (info.file_size > limits.ratio_min_bytes and ratio > limits.max_ratio):
-            zf.close()
             raise Rejected(
                 "zip-bomb",
                 f"压缩包内 {info.filename} 声明解压后 {info.file_size:,} 字节,为压缩大小的 {ratio:,.0f} 倍"
                 f"(上限 {limits.max_ratio:,.0f} 倍、共 {limits.max_unpacked_bytes:,} 字节),疑似“压缩炸弹”,未解压。")
-    return zf
+    return infos
 
 
-def _sheet_part(zf: zipfile.ZipFile, index: int) -> str | None:
-    """Zip member of the ``index``-th sheet of an OOXML workbook, from workbook.xml and its rels."""
-    try:
+def _sheet_xml(data: bytes, index: int) -> bytes | None:
+    """XML of the ``index``-th sheet of an OOXML package, found via workbook.xml and its rels."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         wb = zf.read("xl/workbook.xml")
         rels = zf.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return None
-    ids = re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", wb) or re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"", wb)
-    if index >= len(ids):
-        return None
-    for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
-        tag = m.group(0)
-        if re.search(rb'\bId="' + re.escape(ids[index]) + rb'"', tag):
-            target = re.search(rb'\bTarget="([^"]+)"', tag).group(1).decode()
-            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+        ids = re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", wb) or \
+            re.findall(rb"<(?:\w+:)?sheet\b[^>]*?\bid=\"([^\"]+)\"", wb)
+        if index >= len(ids):
+            return None
+        for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
+            tag = m.group(0)
+            if re.search(rb'\bId="' + re.escape(ids[index]) + rb'"', tag):
+                target = re.search(rb'\bTarget="([^"]+)"', tag).group(1).decode()
+                return zf.read(target.lstrip("/") if target.startswith("/") else "xl/" + target)
     return None
 
 
@@ -188,15 +226,8 @@ def _has_formula(xml: bytes) -> bool:
     return any(tag in xml for tag in (b"<f>", b"<f ", b":f>", b":f "))
 
 
-def _formulas_without_value(zf: zipfile.ZipFile, index: int) -> set[str]:
-    """Cells of the ``index``-th sheet holding a formula but no cached value."""
-    part = _sheet_part(zf, index)
-    if part is None:
-        return set()
-    try:
-        xml = zf.read(part)
-    except KeyError:
-        return set()
+def _formulas_without_value(xml: bytes) -> set[str]:
+    """Cells of a sheet's XML holding a formula but no cached value."""
     if not _has_formula(xml):
         return set()
     out = set()

@@ -22,6 +22,7 @@ import sqlite3
 import tomllib
 import uuid
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from .errors import WorkspaceError
@@ -371,11 +372,8 @@ class Ledger:
                 sid = self.conn.execute(
                     f"INSERT INTO submissions ({', '.join(_SUBMISSION_COLS)}) VALUES ({', '.join('?' * 9)})",
                     [getattr(data, c) for c in _SUBMISSION_COLS]).lastrowid
-            self.conn.executemany(
-                "INSERT INTO submission_values VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(sid, tid, v.get("row"), v.get("role", ""), v.get("status", ""), v.get("status_raw", ""),
-                  *(v.get(k, "") for k in VALUE_KEYS[1:]))
-                 for tid, v in data.values.items()])
+            self.conn.executemany("INSERT INTO submission_values VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                                  [(sid, tid, *_value_row(v)) for tid, v in data.values.items()])
         return sid
 
     def submissions(self, round: str, unit: str | None = None) -> list[Submission]:
@@ -409,14 +407,22 @@ class Ledger:
 
     def latest_reports(self, round: str) -> dict[tuple[str, str], UnitReport]:
         """(task_id, unit) -> UnitReport from the submissions in force for ``round``."""
+        current = {s.id: s for s in self.current_submissions(round).values()}
+        if not current:
+            return {}
+        cur = self.conn.execute(
+            "SELECT submission_id, task_id, role, status, progress, done_date, problems, next_steps, evidence"
+            " FROM submission_values JOIN submissions ON submissions.id = submission_id"
+            " WHERE submissions.round=? ORDER BY submission_id, row", (round,))
         out: dict[tuple[str, str], UnitReport] = {}
-        for unit, sub in self.current_submissions(round).items():
-            for task_id, v in self.submission_values(sub.id).items():
-                out[(task_id, unit)] = UnitReport(
-                    unit=unit, role=v["role"], status=v["status"], progress=v["progress"],
-                    done_date=v["done_date"], problems=v["problems"], next_steps=v["next_steps"],
-                    evidence=v["evidence"], filler=sub.filler, phone=sub.phone, fill_date=sub.fill_date,
-                    submitted_at=sub.received_at, file=sub.file_name)
+        for sid, task_id, role, status, progress, done_date, problems, next_steps, evidence in cur:
+            sub = current.get(sid)
+            if sub is None:  # superseded
+                continue
+            out[(task_id, sub.unit)] = UnitReport(
+                unit=sub.unit, role=role, status=status, progress=progress, done_date=done_date,
+                problems=problems, next_steps=next_steps, evidence=evidence, filler=sub.filler, phone=sub.phone,
+                fill_date=sub.fill_date, submitted_at=sub.received_at, file=sub.file_name)
         return out
 
     def receipts(self, round: str) -> list[dict]:
@@ -446,6 +452,20 @@ class Ledger:
         with self.transaction():
             self.conn.execute("UPDATE runs SET finished_at=?, files=?, findings=? WHERE id=?",
                               (_now(), files, findings, run_id))
+
+
+_ROW_KEYS = ("row", "role", "status", "status_raw", *VALUE_KEYS[1:])
+_row_of_full = itemgetter(*_ROW_KEYS)
+
+
+def _value_row(v: dict) -> tuple:
+    """The submission_values columns after (submission_id, task_id) of one stored value dict."""
+    if len(v) == len(_ROW_KEYS):
+        try:
+            return _row_of_full(v)
+        except KeyError:
+            pass
+    return (v.get("row"), *(v.get(k, "") for k in _ROW_KEYS[1:]))
 
 
 def _now() -> str:

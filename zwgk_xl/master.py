@@ -89,14 +89,17 @@ def _stored_findings(ledger, round: str) -> list[Finding]:
     return [f for sha, f in ledger.file_findings(round) if sha in relevant]
 
 
-def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.date | None = None) -> Master:
+def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.date | None = None,
+                 assigned: dict[str, list[tuple[Node, str]]] | None = None) -> Master:
     """The merged state of ``round``: one row per plan task, every unit's status, every finding.
 
     Pure: depends only on the ledger's content, the plan, ``directory`` (group
     expansion) and ``today`` (overdue flags; default: the current date).
+    ``assigned`` is :func:`assigned_tasks` of the same arguments when the caller has it already.
     """
     today = today or _dt.date.today()
-    assigned = assigned_tasks(ledger, plan, round, directory)
+    if assigned is None:
+        assigned = assigned_tasks(ledger, plan, round, directory)
     units = {u: len(t) for u, t in assigned.items()}
     reports = ledger.latest_reports(round)
     subs = ledger.submissions(round)

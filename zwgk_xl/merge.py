@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import re
 import time
+from operator import itemgetter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -44,6 +45,7 @@ STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未�
 _STATUS_SET = frozenset(STATUSES)
 PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
 _FORMULA_CHARS = "=+-@\t\r"  # leading characters spreadsheets take as a formula
+_FORMULA_START = re.compile(r"\0[=+\-@\t\r].", re.S)  # a formula-like start in "\0"-joined cell texts
 INPUT_LABELS = dict(fs.INPUT_COLUMNS)
 _NUMBER = re.compile(r"^[+-]?\d[\d,.]*%?$")
 _ID_CHARS = str.maketrans({"(": "(", ")": ")", "。": ".", ".": ".", " ": "", "\u3000": ""})
@@ -89,6 +91,7 @@ class MergeResult:
     units_missing: list[str] = field(default_factory=list)
     output: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (not serialised)
+    assigned: dict | None = field(default=None, repr=False)  # unit -> [(task, role)] used (not serialised)
 
     @property
     def valid(self) -> bool:
@@ -121,12 +124,46 @@ class MergeResult:
 
 
 @dataclass
+class _Expected:
+    """What a unit's form was issued with (computed once per unit and merge)."""
+
+    tasks: dict[str, tuple[Node, str]]  # task id -> (task, role)
+    locked: dict[str, dict]  # task id -> locked cells (formspec.LOCKED_COLUMNS keys)
+    issued: list[str]  # task ids in issued order
+    wants: dict[tuple, dict[str, tuple]] = field(default_factory=dict)  # locked keys -> task id -> cells
+    _by_title: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, expected: list[tuple[Node, str]]) -> "_Expected":
+        return cls(tasks={t.id: (t, role) for t, role in expected},
+                   locked={r["id"]: r for r in locked_rows(expected)}, issued=[t.id for t, _ in expected])
+
+    @property
+    def by_title(self) -> dict[str, str]:
+        """Normalised title or text -> task id (for rows whose id was changed)."""
+        if self._by_title is None:
+            self._by_title = {}
+            for t, _ in self.tasks.values():
+                self._by_title.setdefault(" ".join(t.title.split()), t.id)
+                self._by_title.setdefault(" ".join(t.text.split()), t.id)
+        return self._by_title
+
+    def want(self, keys: tuple[str, ...]) -> dict[str, tuple]:
+        """task id -> its locked cells in the order of ``keys``."""
+        if keys not in self.wants:
+            self.wants[keys] = {tid: tuple(r[k] for k in keys) for tid, r in self.locked.items()}
+        return self.wants[keys]
+
+
+@dataclass
 class _Context:
     round: str
     ledger_id: str
     assigned: dict[str, list[tuple[Node, str]]]  # unit -> [(task, role)]
     directory: object = None
     names: list[tuple[str, str]] = field(default_factory=list)  # (name or alias, unit), longest first
+    expectations: dict[str, _Expected] = field(default_factory=dict)
+    dates: dict[str, str | None] = field(default_factory=dict)  # text -> parse_date(text), memoised
 
     def __post_init__(self):
         pairs = {u: u for u in self.assigned}
@@ -153,6 +190,20 @@ class _Context:
             if name in text:
                 return unit
         return None
+
+    def expected(self, unit: str) -> _Expected:
+        """The tasks ``unit`` was sent, with their locked cells."""
+        if unit not in self.expectations:
+            self.expectations[unit] = _Expected.of(self.assigned.get(unit, []))
+        return self.expectations[unit]
+
+    def date(self, raw) -> str | None:
+        """``parse_date(raw)``, memoised for text (the same dates recur across forms)."""
+        if type(raw) is not str:
+            return parse_date(raw)
+        if raw not in self.dates:
+            self.dates[raw] = parse_date(raw)
+        return self.dates[raw]
 
 
 def _norm_id(value) -> str:
@@ -255,6 +306,13 @@ class _Checker:
         self.fields: dict[str, str] = {}
         self.locked_cols = [(k, form.cols[k]) for k in LOCKED_KEYS if k in form.cols]
         self.input_cols = [(k, form.cols[k]) for k in INPUT_KEYS if k in form.cols]
+        # Fast paths: all locked cells of a row fetched at once and compared with the issued ones;
+        # all input cells fetched at once when every input column is there.
+        self.locked_get = itemgetter(*[j for _, j in self.locked_cols]) if len(self.locked_cols) > 1 else None
+        self.locked_width = max((j for _, j in self.locked_cols), default=-1) + 1
+        self.inputs_get = itemgetter(*[j for _, j in self.input_cols]) \
+            if len(self.input_cols) == len(INPUT_KEYS) else None
+        self.inputs_width = max((j for _, j in self.input_cols), default=-1) + 1
 
     def add(self, kind: str, message: str, row: int | None = None, col: int | None = None) -> None:
         cell = f"{column_letter(col)}{row + 1}" if row is not None and col is not None else \
@@ -307,24 +365,22 @@ class _Checker:
 
     def check_table(self) -> int:
         """Match rows to the unit's tasks by id; check locked text and inputs.  Returns rows read."""
-        expected = self.ctx.assigned.get(self.unit, [])
-        locked = {r["id"]: r for r in locked_rows(expected)}
-        tasks = {t.id: (t, role) for t, role in expected}
-        by_title = {}
-        for t, _ in expected:
-            by_title.setdefault(" ".join(t.title.split()), t.id)
-            by_title.setdefault(" ".join(t.text.split()), t.id)
+        exp = self.ctx.expected(self.unit)
+        tasks = exp.tasks
         matched: dict[str, int] = {}
         order: list[str] = []
         pending: list[tuple[int, list, str]] = []  # rows whose id is unknown
         rows = self.form.rows
+        jid = self.form.cols["id"]
         n = 0
         for i in range(self.form.header + 1, len(rows)):
             row = rows[i]
-            if not any(cell_text(v) for v in row):
+            raw = row[jid] if jid < len(row) else None
+            text = raw.strip() if type(raw) is str else cell_text(raw)
+            if not text and not any(cell_text(v) for v in row):
                 continue
             n += 1
-            tid = _norm_id(self.cell(row, "id"))
+            tid = text.translate(_ID_CHARS)
             if tid in tasks and tid not in matched:
                 matched[tid] = i
                 order.append(tid)
@@ -333,7 +389,7 @@ class _Checker:
         for i, row, tid in pending:
             guess = None
             for key in ("title", "text"):
-                guess = guess or by_title.get(" ".join(cell_text(self.cell(row, key)).split()))
+                guess = guess or exp.by_title.get(" ".join(cell_text(self.cell(row, key)).split()))
             if guess and guess not in matched:
                 matched[guess] = i
                 order.append(guess)
@@ -342,15 +398,18 @@ class _Checker:
             why = "重复出现" if tid in matched else "不在下发给本单位的任务中"
             self.add("row-inserted", f"第{i + 1}行({label},{_clip(cell_text(self.cell(row, 'title')) or '空')})"
                                      f"{why},未计入汇总。", i)
-        issued = [t.id for t, _ in expected]
+        issued = exp.issued
         if order != [t for t in issued if t in matched]:
             self.add("rows-reordered", f"任务行的顺序与下发时不同(已按任务编号对应):{'、'.join(order[:10])}"
                                        f"{'…' if len(order) > 10 else ''}。")
-        for tid in sorted(matched, key=matched.get):
+        wants = exp.want(tuple(k for k, _ in self.locked_cols))
+        get, width = self.locked_get, self.locked_width
+        for tid in (order if not pending else sorted(matched, key=matched.get)):
             i = matched[tid]
-            task, role = tasks[tid]
-            self._check_locked(i, rows[i], locked[tid])
-            self._read_inputs(i, rows[i], tid, role)
+            row = rows[i]
+            if get is None or len(row) < width or get(row) != wants[tid]:
+                self._check_locked(i, row, exp.locked[tid])
+            self._read_inputs(i, row, tid, tasks[tid][1])
         for tid in issued:
             if tid not in matched:
                 self.add("row-deleted", f"任务「{tid} {_clip(tasks[tid][0].title, 30)}」所在行被删除,"
@@ -376,35 +435,41 @@ class _Checker:
                      f"汇总仍按原文。", i, j)
 
     def _read_inputs(self, i: int, row: list, tid: str, role: str) -> None:
-        v = {"row": i + 1, "role": role, "status": "", "status_raw": "", **{k: "" for k in INPUT_KEYS[1:]}}
-        raws = {}
-        for key, j in self.input_cols:
-            raw = raws[key] = row[j] if j < len(row) else None
-            text = raw.strip() if type(raw) is str else cell_text(raw)
-            if len(text) > 1 and text[0] in _FORMULA_CHARS:
-                self._inert(i, j, text, INPUT_LABELS[key])
-            v["status_raw" if key == "status" else key] = text
-        raw_status = v["status_raw"]
-        status, exact = normalize_status(raw_status)
-        j = self.form.cols.get("status")
-        if raw_status and not exact:
-            guess = f"已按「{status}」计" if status else "无法识别,未计入状态"
-            self.add("invalid-status", f"任务 {tid} 的「完成状态」填写为「{_clip(raw_status)}」,不在下拉列表"
-                                       f"({'/'.join(STATUSES)})中;{guess}。", i, j)
-        elif not raw_status and not self.empty_because_formula(i, j):
-            self.add("required-empty", f"任务 {tid} 的「完成状态」未填写。", i, j)
-        v["status"] = status
-        if not v["progress"] and raw_status and status not in PROGRESS_OPTIONAL:
+        if self.inputs_get is not None and len(row) >= self.inputs_width:
+            raws = self.inputs_get(row)  # INPUT_KEYS order
+        else:
+            raws = tuple(row[self.form.cols[k]] if k in self.form.cols and self.form.cols[k] < len(row) else None
+                         for k in INPUT_KEYS)
+        texts = [x.strip() if type(x) is str else cell_text(x) for x in raws]
+        if _FORMULA_START.search("\0" + "\0".join(texts)):
+            for key, text in zip(INPUT_KEYS, texts):
+                if len(text) > 1 and text[0] in _FORMULA_CHARS:
+                    self._inert(i, self.form.cols[key], text, INPUT_LABELS[key])
+        raw_status, progress, done_date, problems, next_steps, evidence = texts
+        if raw_status in _STATUS_SET:
+            status = raw_status
+        else:
+            status, exact = normalize_status(raw_status)
+            j = self.form.cols.get("status")
+            if raw_status and not exact:
+                guess = f"已按「{status}」计" if status else "无法识别,未计入状态"
+                self.add("invalid-status", f"任务 {tid} 的「完成状态」填写为「{_clip(raw_status)}」,不在下拉列表"
+                                           f"({'/'.join(STATUSES)})中;{guess}。", i, j)
+            elif not raw_status and not self.empty_because_formula(i, j):
+                self.add("required-empty", f"任务 {tid} 的「完成状态」未填写。", i, j)
+        if not progress and raw_status and status not in PROGRESS_OPTIONAL:
             jp = self.form.cols.get("progress")
             if not self.empty_because_formula(i, jp):
                 self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
-        if v["done_date"]:
-            iso = parse_date(raws["done_date"])
+        if done_date:
+            iso = self.ctx.date(raws[2])
             if iso is None:
-                self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{_clip(v['done_date'])}」,不是日期。",
+                self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{_clip(done_date)}」,不是日期。",
                          i, self.form.cols.get("done_date"))
-            v["done_date"] = iso or v["done_date"]
-        self.values[tid] = v
+            done_date = iso or done_date
+        self.values[tid] = {"row": i + 1, "role": role, "status": status, "status_raw": raw_status,
+                            "progress": progress, "done_date": done_date, "problems": problems,
+                            "next_steps": next_steps, "evidence": evidence}
 
 
 def _ref_key(ref: str) -> tuple[int, str]:
@@ -625,6 +690,7 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     result.units_submitted = [u for u in ctx.assigned if u in current]
     result.units_missing = [u for u in ctx.assigned if u not in current]
     result.timings = dict(merger.timings)
+    result.assigned = ctx.assigned
     ledger.finish_run(run, len(files), len(result.findings))
     return result
 
@@ -667,7 +733,7 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
                               directory=directory)
         t0 = time.perf_counter()
         master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
-                              today=today)
+                              today=today, assigned=result.assigned)
         target = Path(output) if output else ws / f"汇总表_{result.round}.xlsx"
         write_master(master, target)
         result.timings["master"] = time.perf_counter() - t0
