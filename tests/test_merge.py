@@ -294,3 +294,29 @@ def test_clean_merge_exits_zero(tmp_path):
 ])
 def test_normalize_status(raw, expected):
     assert normalize_status(raw) == expected
+
+
+def test_master_prints_one_a4_landscape_page_wide(tmp_path):
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    long = "2021年部门预算已于3月公开,共58个部门,涵盖一般公共预算、政府性基金预算和国有资本经营预算,并在门户网站专栏集中发布。"
+    fill(forms["县财政局"], box / "财政.xlsx", rows={"一.(1)": {"status": "已完成", "progress": long}},
+         fields={"filler": "张三"})
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", today=TODAY)
+    wb = openpyxl.load_workbook(result.output)
+    assert wb.sheetnames == ["汇总", "报送情况", "问题清单", "统计"]
+    for sheet in wb:
+        setup = sheet.page_setup
+        assert (setup.orientation, str(setup.paperSize), setup.fitToWidth or 1, setup.fitToHeight) == \
+            ("landscape", "9", 1, 0), sheet.title  # fitToWidth 1 is the default, left out
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.print_title_rows == "$1:$1", sheet.title
+        assert "第 &P 页" in sheet.oddFooter.center.text
+        used = range(1, sheet.max_column + 1)
+        width = sum(sheet.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in used)
+        assert width <= 190, (sheet.title, width)  # legible when scaled to one page wide
+        assert all(c.alignment.wrap_text for c in sheet[2] if isinstance(c.value, str)), sheet.title
+    summary = wb["汇总"]
+    assert summary["G2"].value == long
+    assert summary.row_dimensions[2].height >= 4 * 15  # tall enough for the wrapped 落实情况

@@ -415,14 +415,11 @@ class Ledger:
             " FROM submission_values JOIN submissions ON submissions.id = submission_id"
             " WHERE submissions.round=? ORDER BY submission_id, row", (round,))
         out: dict[tuple[str, str], UnitReport] = {}
-        for sid, task_id, role, status, progress, done_date, problems, next_steps, evidence in cur:
+        tails = {sid: (s.filler, s.phone, s.fill_date, s.received_at, s.file_name) for sid, s in current.items()}
+        for sid, task_id, *values in cur:  # values: role … evidence, UnitReport's fields after unit, in order
             sub = current.get(sid)
-            if sub is None:  # superseded
-                continue
-            out[(task_id, sub.unit)] = UnitReport(
-                unit=sub.unit, role=role, status=status, progress=progress, done_date=done_date,
-                problems=problems, next_steps=next_steps, evidence=evidence, filler=sub.filler, phone=sub.phone,
-                fill_date=sub.fill_date, submitted_at=sub.received_at, file=sub.file_name)
+            if sub is not None:  # else superseded
+                out[(task_id, sub.unit)] = UnitReport(sub.unit, *values, *tails[sid])
         return out
 
     def receipts(self, round: str) -> list[dict]:

@@ -20,6 +20,7 @@ from .errors import WorkspaceError
 from .forms import assign_tasks
 from .formspec import ROLE_LEAD
 from .model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
+from .xlsxfit import MAX_ROW_HEIGHT
 
 NOT_SUBMITTED = "未报送"
 NOT_FILLED = "未填"
@@ -160,6 +161,12 @@ SUMMARY_HEADERS = ["任务编号", "工作任务", "任务要求", "完成时限
 UNIT_HEADERS = ["单位", "任务数", "报送情况", "报送时间", "文件", "问题数", "被替代的早先报送"]
 FINDING_HEADERS = ["序号", "严重程度", "类型", "代码", "单位", "文件", "工作表", "单元格", "问题", "建议处理"]
 STATUS_COLUMNS = list(STATUSES) + [NOT_FILLED, NOT_SUBMITTED]
+# Column widths (characters): each sheet prints one A4 landscape page wide at a legible scale.
+SUMMARY_WIDTHS = [8, 14, 28, 10, 12, 8, 32, 10, 14, 14, 26, 6]
+UNIT_WIDTHS = [24, 7, 9, 18, 36, 7, 30]
+FINDING_WIDTHS = [5, 7, 14, 16, 14, 24, 8, 7, 44, 36]
+STATS_WIDTHS = [24, 8, 8, 8, 8, 8, 8, 8, 8]
+LINE_HEIGHT = 15  # points per line of 11 pt text
 
 
 def report_status(rep: UnitReport) -> str:
@@ -224,25 +231,60 @@ def unit_counts(master: Master) -> list[list]:
     return [[unit, *c.values(), sum(c.values())] for unit, c in table.items()]
 
 
-class _Sheet:
-    """Row-by-row writer: strings via write_string, numbers via write_number."""
+def _lines(text: str, usable: float) -> int:
+    """Wrapped lines of ``text`` in a column ``usable`` characters wide (CJK characters count 1.8)."""
+    n = 0
+    for part in text.split("\n"):
+        wide = len(part.encode("utf-8")) - len(part)  # 2 extra bytes per CJK character
+        n += max(1, -(-int(len(part) + 0.4 * wide) // int(usable)))
+    return n
 
-    def __init__(self, wb, name: str, headers: list[str], widths: list[int], fmt_header, fmt_text):
+
+def _row_height(values: list, widths: list[int]) -> float:
+    """Row height (points) showing every wrapped cell in full (like ``xlsxfit.row_height``, faster)."""
+    lines = 1
+    for v, w in zip(values, widths):
+        if isinstance(v, str) and (len(v) * 1.8 > w - 1 or "\n" in v):
+            lines = max(lines, _lines(v, max(w - 1, 1)))
+    return min(LINE_HEIGHT * lines + 3, MAX_ROW_HEIGHT)
+
+
+class _Sheet:
+    """Row-by-row writer: strings via write_string, numbers via write_number, blanks bordered.
+
+    Every sheet prints on A4 landscape, one page wide, with the header row
+    repeated on each page, wrapped text and page numbers in the footer.
+    """
+
+    def __init__(self, wb, name: str, headers: list[str], widths: list[int], formats: dict, title: str):
         self.ws = wb.add_worksheet(name)
-        self.fmt = fmt_text
+        self.fmt, self.num = formats["text"], formats["number"]
+        self.widths = widths
         for i, w in enumerate(widths):
             self.ws.set_column(i, i, w)
         for i, h in enumerate(headers):
-            self.ws.write_string(0, i, h, fmt_header)
+            self.ws.write_string(0, i, h, formats["header"])
         self.ws.freeze_panes(1, 0)
+        self.ws.set_landscape()
+        self.ws.set_paper(9)  # A4
+        self.ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
+        self.ws.repeat_rows(0)
+        self.ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+        self.ws.set_header("&C" + f"{title} {name}".replace("&", "&&"))
+        self.ws.set_footer("&C第 &P 页,共 &N 页")
+        self.width = len(headers)
         self.row = 1
 
     def write(self, values: list) -> None:
+        # xlsxwriter cannot autofit and LibreOffice keeps the default height: size the row to its wrapped text
+        self.ws.set_row(self.row, _row_height(values, self.widths))
         for c, v in enumerate(values):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                self.ws.write_number(self.row, c, v)
+                self.ws.write_number(self.row, c, v, self.num)
             elif v:
                 self.ws.write_string(self.row, c, str(v), self.fmt)
+            else:
+                self.ws.write_blank(self.row, c, None, self.fmt)
         self.row += 1
 
 
@@ -270,8 +312,11 @@ def _write(master: Master, filename: str) -> None:
     wb = xlsxwriter.Workbook(filename, {"constant_memory": True, "strings_to_formulas": False,
                                         "strings_to_numbers": False, "strings_to_urls": False})
     wb.set_properties({"title": f"{master.round}落实情况汇总表", "author": "zwgk-xl"})
-    header = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    text = wb.add_format({"text_wrap": True, "valign": "top"})
+    header = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "vcenter",
+                            "align": "center"})
+    text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
+    formats = {"header": header, "text": text, "number": wb.add_format({"valign": "top", "border": 1})}
+    title = f"{master.round}落实情况汇总表"
     good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     mid = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
@@ -281,7 +326,7 @@ def _write(master: Master, filename: str) -> None:
             ws.conditional_format(first, col, max(first, last), col,
                                   {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": fmt})
 
-    s = _Sheet(wb, "汇总", SUMMARY_HEADERS, [10, 24, 40, 12, 18, 10, 48, 12, 24, 24, 48, 8], header, text)
+    s = _Sheet(wb, "汇总", SUMMARY_HEADERS, SUMMARY_WIDTHS, formats, title)
     for row in master.rows:
         s.write(summary_row(row))
     status_rules = [("已完成", good), ("推进中", mid), ("长期推进", mid), ("未启动", bad), (NOT_SUBMITTED, bad),
@@ -290,19 +335,19 @@ def _write(master: Master, filename: str) -> None:
     highlight(s.ws, 1, s.row - 1, SUMMARY_HEADERS.index("是否逾期"), [(OVERDUE, bad)])
     s.ws.autofilter(0, 0, max(s.row - 1, 1), len(SUMMARY_HEADERS) - 1)
 
-    s = _Sheet(wb, "报送情况", UNIT_HEADERS, [28, 8, 10, 20, 40, 8, 40], header, text)
+    s = _Sheet(wb, "报送情况", UNIT_HEADERS, UNIT_WIDTHS, formats, title)
     for u in master.units:
         s.write(unit_row(u))
     highlight(s.ws, 1, s.row - 1, 2, [(NOT_SUBMITTED, bad), ("已报送", good)])
     s.ws.conditional_format(1, 5, max(1, s.row - 1), 5, {"type": "cell", "criteria": ">", "value": 0, "format": mid})
 
-    s = _Sheet(wb, "问题清单", FINDING_HEADERS, [6, 8, 16, 20, 20, 36, 10, 8, 60, 48], header, text)
+    s = _Sheet(wb, "问题清单", FINDING_HEADERS, FINDING_WIDTHS, formats, title)
     for i, f in enumerate(master.findings, start=1):
         s.write(finding_row(i, f))
     highlight(s.ws, 1, s.row - 1, 1, [("错误", bad), ("警告", mid)])
     s.ws.autofilter(0, 0, max(s.row - 1, 1), len(FINDING_HEADERS) - 1)
 
-    s = _Sheet(wb, "统计", ["完成状态", "任务数"], [28, 10, 10, 10, 10, 10, 10, 10, 10], header, text)
+    s = _Sheet(wb, "统计", ["完成状态", "任务数"], STATS_WIDTHS, formats, title)
     counts = status_counts(master)
     for status, n in counts.items():
         s.write([status, n])
