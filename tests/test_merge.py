@@ -320,3 +320,29 @@ def test_master_prints_one_a4_landscape_page_wide(tmp_path):
     summary = wb["汇总"]
     assert summary["G2"].value == long
     assert summary.row_dimensions[2].height >= 4 * 15  # tall enough for the wrapped 落实情况
+
+
+def test_unit_from_mail_record_when_metadata_and_file_name_say_nothing(tmp_path):
+    import hashlib
+
+    from zwgk_xl.mail.log import ensure_tables, record_received
+
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    ok = lambda wb, w, first: (w.cell(first, 6, "已完成"), w.cell(first, 7, "已公开"), w.cell(first - 2, 2, "王五"))  # noqa: E731
+    mailed = copy_values(forms["县卫生健康局"], box / "附件1.xlsx", ok)
+    other = copy_values(forms["县卫生健康局"], box / "附件2.xlsx",
+                        lambda wb, w, first: (ok(wb, w, first), w.cell(first, 8, "2021-06-01")))
+    with Ledger.open(ws) as led:
+        ensure_tables(led.conn)
+        record_received(led.conn, sha256=hashlib.sha256(mailed.read_bytes()).hexdigest(), sender="wsj@example.cn",
+                        filename=mailed.name, message_id="<m1@example.cn>", fetched_at="2021-07-03T10:00:00",
+                        original_name="回复.xlsx", unit="县卫生健康局", subject="回复:填报表")
+        result = merge_folder(box, led)
+    by_file = {f.file: (f.outcome, f.unit, f.identified_by) for f in result.files}
+    assert by_file == {"附件1.xlsx": ("accepted", "县卫生健康局", "mail"),
+                       "附件2.xlsx": ("accepted", "县卫生健康局", "content")}
+    mail = [f for f in result.findings if f.type == "unit-from-mail"]
+    assert [(f.file, f.unit, f.severity) for f in mail] == [("附件1.xlsx", "县卫生健康局", "warning")]
+    assert mail[0].message == "表中没有填报表元数据,文件名也不含单位名称,按收取邮件时记录的来信单位识别为「县卫生健康局」。"

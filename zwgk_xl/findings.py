@@ -28,6 +28,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "old-template": (WARNING, "模板版本不符", "已按表头读取;下轮请对方使用新下发的填报表。"),
     "unknown-unit": (ERROR, "单位无法识别", "未汇总;请在文件名中写明单位全称,或在部门名录中补充该单位(别名)后重新汇总。"),
     "unit-from-filename": (WARNING, "按文件名识别单位", "请核对单位是否正确;下轮请对方直接填写下发的表格,勿复制到新文件。"),
+    "unit-from-mail": (WARNING, "按来信识别单位", "请核对单位是否正确;下轮请对方直接填写下发的表格,勿复制到新文件。"),
     "unit-from-content": (WARNING, "按表格内容识别单位", "请核对单位是否正确;下轮请对方直接填写下发的表格,勿复制到新文件。"),
     "locked-text-altered": (WARNING, "锁定内容被改动", "汇总按下发原文;如对方改动有理,请修改分解表。"),
     "row-deleted": (WARNING, "任务行被删除", "请对方补报该任务的落实情况。"),

@@ -264,6 +264,12 @@ class Ledger:
                 (sha, path.stat().st_size, rel.as_posix(), path.name))
         return sha, target
 
+    def mail_units(self) -> dict[str, str]:
+        """sha256 -> unit recorded by ``mail fetch`` for the attachments it saved ({} before any fetch)."""
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='received_files'").fetchone():
+            return {}
+        return dict(self.conn.execute("SELECT sha256, unit FROM received_files WHERE unit != ''"))
+
     def archived_path(self, sha256: str) -> Path | None:
         row = self.conn.execute("SELECT archived_path FROM files WHERE sha256=?", (sha256,)).fetchone()
         return self.workspace / row[0] if row else None

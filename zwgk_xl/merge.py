@@ -1,7 +1,8 @@
 """Merge returned forms into the ledger (the ``merge`` command).
 
 :func:`merge_folder` reads every file below a folder, identifies unit and
-round (form metadata, else the file name, else the content), validates it
+round (form metadata, else the file name, else the unit ``mail fetch``
+recorded for the file, else the content), validates it
 against the plan, and stores it in the ledger, one transaction per file.
 Every problem becomes a :class:`zwgk_xl.model.Finding`; a bad file never
 stops the others.  :func:`run_merge` is the whole command: workspace,
@@ -64,7 +65,7 @@ class FileOutcome:
     sha256: str = ""
     unit: str = ""
     round: str = ""
-    identified_by: str = ""  # "metadata" | "filename" | "content"
+    identified_by: str = ""  # "metadata" | "filename" | "mail" | "content"
     meta_source: str = ""  # "sheet" | "properties" | "names" (where the metadata was found)
     received_at: str = ""
     rows: int = 0
@@ -485,6 +486,7 @@ class _Merger:
     def __init__(self, folder: Path, ledger: Ledger, ctx: _Context, limits: Limits):
         self.folder, self.ledger, self.ctx, self.limits = folder, ledger, ctx, limits
         self.seen: dict[str, str] = {}  # sha256 -> file of this run
+        self.mail_units = ledger.mail_units()  # sha256 -> unit of the mail it came with (mail fetch)
         self.timings = {"read_validate": 0.0, "ledger": 0.0}
 
     def finding(self, kind: str, message: str, out: FileOutcome) -> Finding:
@@ -573,6 +575,13 @@ class _Merger:
             out.unit, out.identified_by = unit, "filename"
             findings.append(self.finding("unit-from-filename", f"表中没有填报表元数据(可能被复制到了新文件),"
                                                                f"按文件名识别为「{unit}」。", out))
+            return
+        named = self.mail_units.get(out.sha256, "")
+        unit = ctx.canonical(named)
+        if unit:
+            out.unit, out.identified_by = unit, "mail"
+            findings.append(self.finding("unit-from-mail", f"表中没有填报表元数据,文件名也不含单位名称,"
+                                                           f"按收取邮件时记录的来信单位识别为「{unit}」。", out))
             return
         unit = self._unit_from_content(form)
         if unit:
