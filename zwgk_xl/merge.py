@@ -570,25 +570,18 @@ class _Merger:
                     "old-template", f"模板版本为「{meta.get('template_version') or '未知'}」,"
                                     f"当前为「{fs.TEMPLATE_VERSION}」。", out))
             return
-        unit = ctx.unit_in_text(path.stem)
-        if unit:
-            out.unit, out.identified_by = unit, "filename"
-            findings.append(self.finding("unit-from-filename", f"表中没有填报表元数据(可能被复制到了新文件),"
-                                                               f"按文件名识别为「{unit}」。", out))
-            return
-        named = self.mail_units.get(out.sha256, "")
-        unit = ctx.canonical(named)
-        if unit:
-            out.unit, out.identified_by = unit, "mail"
-            findings.append(self.finding("unit-from-mail", f"表中没有填报表元数据,文件名也不含单位名称,"
-                                                           f"按收取邮件时记录的来信单位识别为「{unit}」。", out))
-            return
-        unit = self._unit_from_content(form)
-        if unit:
-            out.unit, out.identified_by = unit, "content"
-            findings.append(self.finding("unit-from-content", f"表中没有填报表元数据,文件名也不含单位名称,"
-                                                              f"按表格内容识别为「{unit}」。", out))
-            return
+        fallbacks = [  # (way, unit found that way, how the finding says it)
+            ("filename", lambda: ctx.unit_in_text(path.stem), "表中没有填报表元数据(可能被复制到了新文件),按文件名"),
+            ("mail", lambda: ctx.canonical(self.mail_units.get(out.sha256, "")),
+             "表中没有填报表元数据,文件名也不含单位名称,按收取邮件时记录的来信单位"),
+            ("content", lambda: self._unit_from_content(form), "表中没有填报表元数据,文件名也不含单位名称,按表格内容"),
+        ]
+        for way, find, how in fallbacks:
+            unit = find()
+            if unit:
+                out.unit, out.identified_by = unit, way
+                findings.append(self.finding(f"unit-from-{way}", f"{how}识别为「{unit}」。", out))
+                return
         raise Rejected("unknown-unit", f"表中没有填报表元数据,文件名和表格内容中也找不到本轮的责任单位名称。")
 
     def _unit_from_content(self, form: _Form) -> str | None:
