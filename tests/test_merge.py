@@ -346,3 +346,39 @@ def test_unit_from_mail_record_when_metadata_and_file_name_say_nothing(tmp_path)
     mail = [f for f in result.findings if f.type == "unit-from-mail"]
     assert [(f.file, f.unit, f.severity) for f in mail] == [("附件1.xlsx", "县卫生健康局", "warning")]
     assert mail[0].message == "表中没有填报表元数据,文件名也不含单位名称,按收取邮件时记录的来信单位识别为「县卫生健康局」。"
+
+
+def test_groups_expand_without_units_when_split_stored_the_plan(tmp_path):
+    """split keeps the expanded assignment in the ledger; merge needs no --units to know 县直各部门's members."""
+    from zwgk_xl.forms import split_plan
+    from zwgk_xl.plan import write_plan
+    from zwgk_xl.units import load_directory, sample_directory_path
+
+    units = sample_directory_path("county")
+    directory = load_directory(units)
+    plan = sample_plan()
+    first, second = plan.tasks[0], plan.tasks[1]
+    first.lead_local, first.others_local = ["县财政局"], ["县直各部门"]
+    second.lead_local, second.others_local = ["县教育体育局"], []
+    plan.roots[0].children = [first, second]
+    write_plan(plan, tmp_path / "分解表.xlsx", directory=directory)
+    ws = tmp_path / "台账"
+    ws.mkdir()
+    split = split_plan(tmp_path / "分解表.xlsx", units, ROUND, "2021-07-05", tmp_path / "下发", workspace=ws)
+    forms = {f.unit: f.path for f in split.forms}
+    members = directory.expand("县直各部门")
+    assert set(forms) == set(members) and "县直各部门" not in forms
+    box = tmp_path / "回收"
+    box.mkdir()
+    ok = {"status": "已完成", "progress": "已公开"}
+    fill(forms["县财政局"], box / "财政.xlsx", rows={first.id: ok}, fields={"filler": "张三"})
+    fill(forms["县教育体育局"], box / "教体.xlsx", rows={first.id: ok, second.id: ok}, fields={"filler": "李四"})
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", today=TODAY)  # no --units, no zwgk.toml
+    assert [(f.outcome, f.unit, f.identified_by) for f in result.files] == [
+        ("accepted", "县教育体育局", "metadata"), ("accepted", "县财政局", "metadata")]
+    assert not [f for f in result.findings if f.type != "missing-submission"]
+    assert sorted(result.units_submitted) == ["县教育体育局", "县财政局"]
+    assert sorted(result.units_missing) == sorted(set(members) - {"县财政局", "县教育体育局"})
+    summary = sheet(tmp_path / "汇总表.xlsx", "汇总")
+    assert summary[1][4] == "县财政局" and summary[2][4] == "县教育体育局"
+    assert summary[1][10].startswith("县人民政府办公室:未报送")

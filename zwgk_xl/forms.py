@@ -498,7 +498,7 @@ def split_plan(plan_path, units_path, round: str, due: str, out_dir, *, workspac
             contact = str(mail.get("contact", "") if isinstance(mail, dict) else "")
         with Ledger.open(ws_path) as ledger:
             forms = write_forms(plan, directory, round, due, out_dir, ledger=ledger, contact=contact)
-            ledger.store_plan(round, plan_path, plan=plan)
+            ledger.store_plan(round, plan_path, plan=plan, directory=directory)  # keeps groups expanded for merge
     warnings = [f"「{u}」不在部门名录中,已按原名生成填报表;如是笔误请改正分解表后重新下发。"
                 for u in unknown_units([f.unit for f in forms], directory)]
     warnings += [f"输出文件夹中的 {p.name} 不是本次生成的(该单位在分解表中已无任务),请勿下发,可删除。"
