@@ -27,7 +27,6 @@ from operator import itemgetter
 
 _EOCD = b"PK\x05\x06"
 _CDIR = struct.Struct("<4s6H3L5H2L")  # central directory file header (46 bytes)
-_LOCAL = struct.Struct("<4s5H3L2H")  # local file header (30 bytes)
 _MAX_COMMENT = 0xFFFF + 22
 
 
@@ -165,8 +164,9 @@ def _rich(inner: str) -> str | None:
     return "".join(_xml_text(p) for p in parts)
 
 
-def _check_text(xml: str) -> str:
-    if "\r" in xml:  # XML end-of-line normalisation; leave such files to calamine
+def _newlines(xml: str) -> str:
+    """XML end-of-line normalisation (CR LF and lone CR read as LF), as an XML parser does."""
+    if "\r" in xml:
         xml = xml.replace("\r\n", "\n").replace("\r", "\n")
     return xml
 
@@ -175,7 +175,7 @@ def shared_strings(xml: str) -> list[str]:
     """The shared string table."""
     if "<sst" not in xml:
         raise Unsupported("shared strings: unexpected root")
-    xml = _check_text(xml)
+    xml = _newlines(xml)
     n = xml.count("<si")
     out = _SI_PLAIN.findall(xml)
     if len(out) == n:  # every item a single plain <t>: no Python work per string
@@ -338,7 +338,8 @@ def _body_value(inner: str, t: str) -> tuple[object, bool]:
             if "<is" in inner:
                 raise Unsupported("inline string markup")
             return _EMPTY, formula
-        text = _rich(inner[i + 4:inner.find("</is>", i)])
+        j = inner.find("</is>", i)
+        text = _rich(inner[i + 4:j]) if j > 0 else None
         if text is None:
             raise Unsupported("inline string without text")
         return text, False
@@ -397,7 +398,7 @@ def read_sheet(xml: str, strings: list[str], kinds) -> SheetData:
         if not xml.startswith("<sheetData/>", i):
             raise Unsupported("sheetData")
         j = i
-    body = _check_text(xml[i:j])
+    body = _newlines(xml[i:j])
     cells = _CELL.findall(body)
     if len(cells) != body.count("<c"):  # <c ...> and <c>: nothing else in sheetData starts so
         raise Unsupported("cell markup")
@@ -494,9 +495,6 @@ class FastBook:
         sst = self.text("xl/sharedStrings.xml")
         self.strings = shared_strings(sst) if sst is not None else []
         self._kinds = None
-
-    def names(self) -> set[str]:
-        return set(self.entries)
 
     def member(self, name: str) -> bytes | None:
         entry = self.entries.get(name.lower())
