@@ -9,13 +9,12 @@
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
 from pathlib import Path
 
 import xlsxwriter
 
 from . import findings as fk
+from .atomic import atomic_path
 from .errors import WorkspaceError
 from .forms import assign_tasks
 from .formspec import ROLE_LEAD
@@ -291,20 +290,8 @@ class _Sheet:
 def write_master(master: Master, path) -> Path:
     """Write the master workbook to ``path`` atomically; returns the path."""
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".~zwgk_", suffix=".xlsx", dir=path.parent)
-        os.close(fd)
-    except OSError as e:
-        raise WorkspaceError(f"无法写入 {path}:{e}。请换一个可写的文件夹。") from e
-    try:
-        _write(master, tmp)
-        os.replace(tmp, path)
-    except PermissionError as e:
-        raise WorkspaceError(f"无法写入 {path}:文件可能正在 Excel/WPS 中打开,请关闭后重试。") from e
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path, WorkspaceError) as tmp:
+        _write(master, str(tmp))
     return path
 
 
