@@ -197,3 +197,20 @@ def test_lost_line_breaks_are_recovered():
     assert doc.find("一.(二)").deadline.date == "2021-06-30"
     assert doc.find("二.(一).1").lead == ["县人民政府办公室"]  # inherited from (一)
     assert doc.find("二.(一).2").others == ["县公安局"]
+
+
+def test_labelled_units_and_time_after_the_item():
+    text = ("2021年某县政务公开工作要点\n一、深化决策公开\n"
+            "1.推进决策公开。完善决策程序,公开决策草案。\n牵头单位:县司法局\n配合单位:县发展和改革局、县财政局\n"
+            "完成时限:2021年10月底前\n"
+            "2.做好政策解读。县政府常务会议审议的政策文件全部解读。责任单位:县人民政府办公室\n"
+            "3.加强网站管理。健全信息发布审核制度。(县人民政府办公室牵头,县直各部门配合)(2021年6月底前完成)\n"
+            "二、保障措施\n各单位要高度重视。\n")
+    doc = parse_text(text)
+    t1, t2, t3 = doc.tasks
+    assert (t1.lead, t1.others) == (["县司法局"], ["县发展和改革局", "县财政局"])
+    assert t1.deadline.date == "2021-10-31"
+    assert t1.text == "推进决策公开。完善决策程序,公开决策草案。"
+    assert t2.others == ["县人民政府办公室"] and "责任单位" not in t2.text
+    assert (t3.lead, t3.others, t3.deadline.date) == (["县人民政府办公室"], ["县直各部门"], "2021-06-30")
+    assert len(doc.tasks) == 3  # 二、保障措施 is prose

@@ -193,12 +193,61 @@ _DEADLINE_IN_CLAUSE = re.compile(
 )
 
 
+_UNIT_LABELS = "牵头单位|牵头部门|主办单位|责任单位|责任部门|责任科室|责任处室|责任股室|落实单位|配合单位|配合部门|协办单位|参与单位"
+_TIME_LABELS = "完成时限|完成时间|时限要求|时间要求|时间节点|完成期限"
+LABELLED_LINE = re.compile(rf"^\s*(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::]")
+_LABEL_SEG = re.compile(rf"({_UNIT_LABELS}|{_TIME_LABELS})\s*[::]\s*")
+
+
 def has_clause(text: str) -> bool:
-    """Cheap test: does the text end with a responsibility parenthesis?"""
-    if not text.rstrip().endswith((")", ")。", ");", ").")):
+    """Cheap test: does the text end with a responsibility parenthesis or labelled line?"""
+    t = text.rstrip()
+    last = t.rsplit("\n", 1)[-1]
+    if LABELLED_LINE.match(last) or re.search(rf"。\s*(?:{_UNIT_LABELS})\s*[::][^。]*$", last):
+        return True
+    if not t.endswith((")", ")。", ");", ").")):
         return False
-    m = _TRAIL.search(text.rstrip())
+    m = _TRAIL.search(t)
     return bool(m and _CLAUSE_HINT.search(m.group(1)))
+
+
+def split_labelled(text: str) -> tuple[str, list[str], list[str], str]:
+    """Labelled units and time written after the item: ``牵头单位:A`` / ``责任单位:B`` / ``完成时限:C``.
+
+    Only labels on their own lines, or after the item's last sentence, count.
+    Returns (body, lead, others, deadline_text); no labels → (text, [], [], "").
+    """
+    lines = text.split("\n")
+    tail: list[str] = []
+    while len(lines) > 1 and LABELLED_LINE.match(lines[-1]):
+        tail.insert(0, lines.pop())
+    body = "\n".join(lines)
+    m = re.search(rf"(?<=。)\s*(?=(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::][^。]*$)", body)
+    if m:
+        tail.insert(0, body[m.start():].strip())
+        body = body[: m.start()].rstrip()
+    if not tail:
+        return text, [], [], ""
+    lead: list[str] = []
+    others: list[str] = []
+    deadline = ""
+    pieces = _LABEL_SEG.split(" ".join(tail))
+    for label, value in zip(pieces[1::2], pieces[2::2]):
+        value = value.strip(" ;,。")
+        if re.fullmatch(_TIME_LABELS, label):
+            deadline = value
+        elif label.startswith(("牵头", "主办")):
+            lead += split_units(value)
+        else:
+            l2, o2 = parse_responsibility(value) if re.search("牵头|配合", value) else ([], split_units(value))
+            lead += l2
+            others += o2
+    return body, _dedupe(lead), _dedupe([o for o in others if o not in lead]), deadline
+
+
+_DEADLINE_ONLY = re.compile(
+    r"(?:完成时限[::])?(?:\d{4}年)?(?:\d{1,2}月(?:\d{1,2}日|底)?|年?底|年内|上半年|下半年)前?(?:完成)?"
+    r"|长期坚持|长期推进|持续推进")
 
 
 def split_clause(text: str) -> Clause:
@@ -209,6 +258,12 @@ def split_clause(text: str) -> Clause:
     """
     t = text.rstrip()
     m = _TRAIL.search(t)
+    trailing_deadline = ""
+    if m and not _CLAUSE_HINT.search(m.group(1)) and _DEADLINE_ONLY.fullmatch(m.group(1).strip()):
+        # "(A牵头)(2021年底前完成)": a deadline in its own brackets after the clause
+        trailing_deadline = m.group(1).strip()
+        t = t[: m.start()].rstrip()
+        m = _TRAIL.search(t)
     if not m or not _CLAUSE_HINT.search(m.group(1)):
         return Clause(body=text.strip())
     inner = m.group(1).strip()
@@ -221,7 +276,7 @@ def split_clause(text: str) -> Clause:
         inner_units = inner
     lead, others = parse_responsibility(inner_units)
     return Clause(body=t[: m.start()].rstrip(), lead=lead, others=others, raw=inner,
-                  deadline_text=deadline_text)
+                  deadline_text=deadline_text or trailing_deadline)
 
 
 def split_unit_cell(cell: str) -> tuple[list[str], list[str]]:

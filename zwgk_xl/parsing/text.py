@@ -17,7 +17,7 @@ from rapidfuzz.distance import Indel
 
 from ..errors import NoStructure
 from ..model import Document, Node, Source
-from .clauses import has_clause, split_clause
+from .clauses import LABELLED_LINE, has_clause, split_clause, split_labelled
 from .deadlines import find_deadline, parse_deadline_cell
 from .normalize import normalize_text
 from .numbering import Marker, match_marker
@@ -253,7 +253,7 @@ def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[
         if _TRAILER.match(p.text) or (len(p.text) < 40 and _CHROME.match(p.text)):
             in_trailer = True
             continue
-        if in_trailer or closed:
+        if in_trailer or (closed and not LABELLED_LINE.match(p.text)):
             continue
         node = stack[-1][1]
         heading_only = "\n" not in node.text and len(node.text) <= 40 and not re.search(r"[。,;]", node.text)
@@ -281,13 +281,18 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
     any_clause = False
     for r in roots:
         for n in r.walk():
-            c = split_clause(n.text)
+            body, lead, others, label_deadline = split_labelled(n.text)
+            c = split_clause(body)
             if c.raw:
                 any_clause = True
                 n.lead, n.others = c.lead, c.others
                 body = c.body
-            else:
-                body = n.text
+            if lead or others:
+                any_clause = True
+                n.lead, n.others = n.lead + [u for u in lead if u not in n.lead], \
+                    n.others + [u for u in others if u not in n.others]
+            if label_deadline and not c.deadline_text:
+                c.deadline_text = label_deadline
             n.title = _title_of(body.split("\n", 1)[0])
             n.text = body.strip()
             if c.deadline_text:
