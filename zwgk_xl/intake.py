@@ -19,7 +19,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from .xlsxfast import Broken, FastBook, Unsupported, ZipEntry, zip_entries
+from .xlsxfast import Broken, FastBook, Unsupported, ZipEntry, column_letter, zip_entries  # noqa: F401 (re-exported)
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et", ".ett", ".xltx", ".xltm", ".xlt", ".ots"}
 LOCK_PREFIX = "~$"
@@ -77,12 +77,12 @@ class ReadBook:
         """"fast" or "calamine": which reader read the sheets so far."""
         return "fast" if self._fast is not None else "calamine"
 
-    def sheet(self, name: str) -> Sheet:
-        """Cell values of sheet ``name`` (read once)."""
+    def sheet(self, name: str, dense: int = 0) -> Sheet:
+        """Cell values of sheet ``name`` (read once).  ``dense``: the width of most rows (a hint for speed)."""
         if name not in self.sheets:
             if self._fast is not None:
                 try:
-                    got = self._fast.sheet(name)
+                    got = self._fast.sheet(name, dense)
                     self.sheets[name] = Sheet(name, got.rows, got.formula_cells)
                     return self.sheets[name]
                 except Unsupported:  # something the fast reader does not handle: calamine from here on
@@ -126,13 +126,13 @@ def discover(folder: Path, exclude: list[Path] = ()) -> list[Path]:
     return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
 
 
-def precheck(path: Path, limits: Limits) -> str | None:
-    """Cheap checks on the name and size: the finding kind of a file to skip or refuse, else None."""
+def precheck(path: Path, limits: Limits, size: int | None = None) -> str | None:
+    """Cheap checks on the name and size (``size``: when already known): the finding kind of a file to skip or refuse, else None."""
     if path.name.startswith(LOCK_PREFIX):
         return "lock-file"
     if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
         return "not-spreadsheet"
-    if path.stat().st_size > limits.max_file_bytes:
+    if (path.stat().st_size if size is None else size) > limits.max_file_bytes:
         return "too-large"
     return None
 
@@ -296,13 +296,3 @@ def parse_date(value) -> str | None:
             except ValueError:
                 return None
     return None
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> A, B, …, AA."""
-    s = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        s = chr(65 + r) + s
-    return s

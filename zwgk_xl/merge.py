@@ -11,10 +11,16 @@ ledger, plan, merge and the master workbook.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import gc
 import hashlib
+import multiprocessing
+import os
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
+from itertools import chain
 from operator import itemgetter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -92,6 +98,7 @@ class MergeResult:
     units_missing: list[str] = field(default_factory=list)
     output: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (not serialised)
+    workers: int = 0  # worker processes that read the files, 0: read in this process (not serialised)
     assigned: dict | None = field(default=None, repr=False)  # unit -> [(task, role)] used (not serialised)
 
     @property
@@ -135,9 +142,13 @@ class _Expected:
     _by_title: dict[str, str] | None = None
 
     @classmethod
-    def of(cls, expected: list[tuple[Node, str]]) -> "_Expected":
+    def of(cls, expected: list[tuple[Node, str]], locked: dict[tuple[str, str], dict]) -> "_Expected":
+        """``locked``: (task id, role) -> locked cells, shared by the units of one merge (filled here)."""
+        for t, role in expected:
+            if (t.id, role) not in locked:
+                locked[t.id, role] = locked_rows([(t, role)])[0]
         return cls(tasks={t.id: (t, role) for t, role in expected},
-                   locked={r["id"]: r for r in locked_rows(expected)}, issued=[t.id for t, _ in expected])
+                   locked={t.id: locked[t.id, role] for t, role in expected}, issued=[t.id for t, _ in expected])
 
     @property
     def by_title(self) -> dict[str, str]:
@@ -152,7 +163,8 @@ class _Expected:
     def want(self, keys: tuple[str, ...]) -> dict[str, tuple]:
         """task id -> its locked cells in the order of ``keys``."""
         if keys not in self.wants:
-            self.wants[keys] = {tid: tuple(r[k] for k in keys) for tid, r in self.locked.items()}
+            get = itemgetter(*keys) if len(keys) > 1 else lambda r: (r[keys[0]],) if keys else ()
+            self.wants[keys] = {tid: get(r) for tid, r in self.locked.items()}
         return self.wants[keys]
 
 
@@ -164,6 +176,7 @@ class _Context:
     directory: object = None
     names: list[tuple[str, str]] = field(default_factory=list)  # (name or alias, unit), longest first
     expectations: dict[str, _Expected] = field(default_factory=dict)
+    locked: dict[tuple[str, str], dict] = field(default_factory=dict)  # (task id, role) -> locked cells
     dates: dict[str, str | None] = field(default_factory=dict)  # text -> parse_date(text), memoised
 
     def __post_init__(self):
@@ -195,7 +208,7 @@ class _Context:
     def expected(self, unit: str) -> _Expected:
         """The tasks ``unit`` was sent, with their locked cells."""
         if unit not in self.expectations:
-            self.expectations[unit] = _Expected.of(self.assigned.get(unit, []))
+            self.expectations[unit] = _Expected.of(self.assigned.get(unit, []), self.locked)
         return self.expectations[unit]
 
     def date(self, raw) -> str | None:
@@ -207,8 +220,21 @@ class _Context:
         return self.dates[raw]
 
 
+_NORM_IDS: dict[str, str] = {}  # text -> _norm_text(text), remembered (ids recur across forms)
+
+
+def _norm_text(text: str) -> str:
+    """A task id as written (stripped text) in its canonical form."""
+    got = _NORM_IDS.get(text)
+    if got is None:
+        got = text.translate(_ID_CHARS)
+        if len(_NORM_IDS) < 100_000:
+            _NORM_IDS[text] = got
+    return got
+
+
 def _norm_id(value) -> str:
-    return cell_text(value).translate(_ID_CHARS)
+    return _norm_text(cell_text(value))
 
 
 def _same(a: str, b: str) -> bool:
@@ -276,7 +302,7 @@ def _read_form(book: ReadBook, path: Path, rel: str) -> _Form:
     order = ([fs.TASK_SHEET] if fs.TASK_SHEET in names else []) + \
         [n for n in names if n not in (fs.TASK_SHEET, fs.META_SHEET)]
     for name in order:
-        sheet = book.sheet(name)
+        sheet = book.sheet(name, dense=len(fs.COLUMNS))
         found = _find_header(sheet.rows)
         if found:
             break
@@ -314,6 +340,7 @@ class _Checker:
         self.inputs_get = itemgetter(*[j for _, j in self.input_cols]) \
             if len(self.input_cols) == len(INPUT_KEYS) else None
         self.inputs_width = max((j for _, j in self.input_cols), default=-1) + 1
+        self.dates = ctx.dates
 
     def add(self, kind: str, message: str, row: int | None = None, col: int | None = None) -> None:
         cell = f"{column_letter(col)}{row + 1}" if row is not None and col is not None else \
@@ -373,15 +400,21 @@ class _Checker:
         pending: list[tuple[int, list, str]] = []  # rows whose id is unknown
         rows = self.form.rows
         jid = self.form.cols["id"]
+        first = self.form.header + 1
         n = 0
-        for i in range(self.form.header + 1, len(rows)):
+        tids = self._distinct_ids(rows[first:], jid, tasks)
+        if tids is not None:  # every row holds one of the unit's tasks, each once: matched as they stand
+            matched.update(zip(tids, range(first, len(rows))))
+            order.extend(tids)
+            n = len(tids)
+        for i in range(first, len(rows)) if tids is None else ():
             row = rows[i]
             raw = row[jid] if jid < len(row) else None
             text = raw.strip() if type(raw) is str else cell_text(raw)
             if not text and not any(cell_text(v) for v in row):
                 continue
             n += 1
-            tid = text.translate(_ID_CHARS)
+            tid = _NORM_IDS.get(text) or _norm_text(text)
             if tid in tasks and tid not in matched:
                 matched[tid] = i
                 order.append(tid)
@@ -405,12 +438,18 @@ class _Checker:
                                        f"{'…' if len(order) > 10 else ''}。")
         wants = exp.want(tuple(k for k, _ in self.locked_cols))
         get, width = self.locked_get, self.locked_width
-        for tid in (order if not pending else sorted(matched, key=matched.get)):
+        seq = order if not pending else sorted(matched, key=matched.get)
+        mine = [rows[matched[tid]] for tid in seq]
+        inputs, texts, suspect = self._inputs(mine)
+        read_inputs = self._read_inputs
+        same = get is not None and mine and min(map(len, mine)) >= width and \
+            list(map(get, mine)) == list(map(wants.__getitem__, seq))  # no locked cell altered anywhere
+        for k, tid in enumerate(seq):
             i = matched[tid]
-            row = rows[i]
-            if get is None or len(row) < width or get(row) != wants[tid]:
+            row = mine[k]
+            if not same and (get is None or len(row) < width or get(row) != wants[tid]):
                 self._check_locked(i, row, exp.locked[tid])
-            self._read_inputs(i, row, tid, tasks[tid][1])
+            read_inputs(i, inputs[k], texts[k], tid, tasks[tid][1], suspect)
         for tid in issued:
             if tid not in matched:
                 self.add("row-deleted", f"任务「{tid} {_clip(tasks[tid][0].title, 30)}」所在行被删除,"
@@ -420,6 +459,19 @@ class _Checker:
                 "formula-no-value", f"单元格 {ref} 是公式,但文件中没有保存计算结果(可能由程序生成后未在 Excel 中打开),"
                                     f"读不到数值。", unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
         return n
+
+    @staticmethod
+    def _distinct_ids(rows: list[list], jid: int, tasks: dict) -> list[str] | None:
+        """The task ids of ``rows`` when each row names a different one of ``tasks`` (the usual case), else None."""
+        try:
+            texts = list(map(str.strip, map(itemgetter(jid), rows)))
+        except (IndexError, TypeError):  # a short row, or an id that is not text
+            return None
+        if "" in texts:
+            return None
+        tids = list(map(_norm_text, texts))
+        distinct = set(tids)
+        return tids if len(distinct) == len(tids) and distinct <= tasks.keys() else None
 
     def _check_locked(self, i: int, row: list, want: dict) -> None:
         for key, j in self.locked_cols:
@@ -435,14 +487,26 @@ class _Checker:
                      f"「{LOCKED_TITLES[key]}」被改动:下发原文「{_clip(want[key])}」,现为「{_clip(got) or '(空)'}」;"
                      f"汇总仍按原文。", i, j)
 
-    def _read_inputs(self, i: int, row: list, tid: str, role: str) -> None:
-        if self.inputs_get is not None and len(row) >= self.inputs_width:
-            raws = self.inputs_get(row)  # INPUT_KEYS order
+    def _inputs(self, rows: list[list]) -> tuple[list[tuple], list[tuple], bool]:
+        """(cells, their texts, whether any text looks like a formula) of the input columns of ``rows``."""
+        n = len(INPUT_KEYS)
+        if self.inputs_get is not None and rows and min(map(len, rows)) >= self.inputs_width:
+            inputs = list(map(self.inputs_get, rows))  # INPUT_KEYS order
+            try:
+                flat = list(map(str.strip, chain.from_iterable(inputs)))  # every cell text (the usual case)
+            except TypeError:
+                flat = [x.strip() if type(x) is str else cell_text(x) for x in chain.from_iterable(inputs)]
         else:
-            raws = tuple(row[self.form.cols[k]] if k in self.form.cols and self.form.cols[k] < len(row) else None
-                         for k in INPUT_KEYS)
-        texts = [x.strip() if type(x) is str else cell_text(x) for x in raws]
-        if _FORMULA_START.search("\0" + "\0".join(texts)):
+            cols = self.form.cols
+            inputs = [tuple(row[cols[k]] if k in cols and cols[k] < len(row) else None for k in INPUT_KEYS)
+                      for row in rows]
+            flat = [x.strip() if type(x) is str else cell_text(x) for x in chain.from_iterable(inputs)]
+        texts = list(zip(*[iter(flat)] * n))  # n texts a row
+        return inputs, texts, bool(_FORMULA_START.search("\0" + "\0".join(flat)))
+
+    def _read_inputs(self, i: int, raws: tuple, texts: tuple, tid: str, role: str, suspect: bool) -> None:
+        """Check and keep the inputs of task ``tid`` in row ``i`` (``suspect``: some text may look like a formula)."""
+        if suspect and _FORMULA_START.search("\0" + "\0".join(texts)):
             for key, text in zip(INPUT_KEYS, texts):
                 if len(text) > 1 and text[0] in _FORMULA_CHARS:
                     self._inert(i, self.form.cols[key], text, INPUT_LABELS[key])
@@ -463,7 +527,8 @@ class _Checker:
             if not self.empty_because_formula(i, jp):
                 self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
         if done_date:
-            iso = self.ctx.date(raws[2])
+            raw = raws[2]
+            iso = self.dates[raw] if type(raw) is str and raw in self.dates else self.ctx.date(raw)
             if iso is None:
                 self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{_clip(done_date)}」,不是日期。",
                          i, self.form.cols.get("done_date"))
@@ -482,57 +547,67 @@ def _ref_key(ref: str) -> tuple[int, str]:
 # One file
 
 
-class _Merger:
-    def __init__(self, folder: Path, ledger: Ledger, ctx: _Context, limits: Limits):
-        self.folder, self.ledger, self.ctx, self.limits = folder, ledger, ctx, limits
-        self.seen: dict[str, str] = {}  # sha256 -> file of this run
-        self.mail_units = ledger.mail_units()  # sha256 -> unit of the mail it came with (mail fetch)
-        self.timings = {"read_validate": 0.0, "ledger": 0.0}
+@dataclass
+class _Examined:
+    """One file as read and validated (in this process or a worker): what storing it needs, all picklable."""
+
+    out: FileOutcome
+    findings: list[Finding]
+    name_unit: str = ""  # the unit its file name names (what a duplicate is reported under)
+    submission: Submission | None = None
+    data: bytes | None = None  # the file's bytes, for the archive (None: not read, or too big to pass back)
+    archive: bool = True  # False for files over the size limit (never archived)
+    skipped: bool = False  # lock files and non-spreadsheets: nothing goes to the ledger
+
+
+class _Reader:
+    """Reads and validates returned files against one merge's context; touches no ledger (runs in workers too)."""
+
+    def __init__(self, folder: Path, ctx: _Context, limits: Limits, mail_units: dict[str, str]):
+        self.folder, self.ctx, self.limits = folder, ctx, limits
+        self.mail_units = mail_units  # sha256 -> unit of the mail it came with (mail fetch)
+        self.prefix = len(str(folder)) + 1
 
     def finding(self, kind: str, message: str, out: FileOutcome) -> Finding:
         return fk.finding(kind, message, unit=out.unit, file=out.file)
 
-    def process(self, path: Path) -> tuple[FileOutcome, list[Finding]]:
-        t0 = time.perf_counter()
-        rel = path.relative_to(self.folder).as_posix()
-        out = FileOutcome(file=rel, round=self.ctx.round)
-        out.received_at = _dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
-        kind = precheck(path, self.limits)
+    def relative(self, path: Path) -> str:
+        text = str(path)
+        if text.startswith(str(self.folder)) and text[self.prefix - 1:self.prefix] in ("/", "\\"):
+            return text[self.prefix:].replace("\\", "/")
+        return path.relative_to(self.folder).as_posix()
+
+    def examine(self, path: Path, known=None, keep_data: int = 1 << 62) -> _Examined:
+        """Read and validate one file.  ``known(sha256)`` true: a duplicate, not read further.
+
+        The file's bytes come back in ``data`` when no larger than ``keep_data``.
+        """
+        out = FileOutcome(file=self.relative(path), round=self.ctx.round)
+        st = path.stat()
+        out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
+        kind = precheck(path, self.limits, st.st_size)
         if kind in ("lock-file", "not-spreadsheet"):
             what = "Excel/WPS 的临时锁定文件" if kind == "lock-file" else f"不是表格文件({path.suffix or '无扩展名'})"
-            return out, [self.finding(kind, f"{what},已跳过。", out)]
+            return _Examined(out, [self.finding(kind, f"{what},已跳过。", out)], skipped=True)
         out.unit = self.ctx.unit_in_text(path.stem) or ""
-        findings: list[Finding] = []
-        data = None
+        ex = _Examined(out, [], name_unit=out.unit)
         if kind == "too-large":
             out.sha256 = sha256_file(path)
-            size = path.stat().st_size
-            findings.append(self.finding("too-large", f"文件大小 {size:,} 字节,超过上限 "
-                                                      f"{self.limits.max_file_bytes:,} 字节,未读取。", out))
+            ex.archive = False
+            ex.findings.append(self.finding("too-large", f"文件大小 {st.st_size:,} 字节,超过上限 "
+                                                         f"{self.limits.max_file_bytes:,} 字节,未读取。", out))
         else:
             data = path.read_bytes()
             out.sha256 = hashlib.sha256(data).hexdigest()
-        if out.sha256 in self.seen:
-            return out, [self.finding("duplicate-file", f"与 {self.seen[out.sha256]} 内容完全相同,只计一次。", out)]
-        self.seen[out.sha256] = rel
-        submission = None
-        if data is not None:
-            try:
-                submission = self._read(path, rel, data, out, findings)
-            except Rejected as r:
-                findings.append(self.finding(r.kind, r.message, out))
-        out.outcome = "accepted" if submission else "rejected"
-        t1 = time.perf_counter()
-        with self.ledger.transaction():
-            if kind != "too-large":
-                self.ledger.archive_file(path, out.sha256, data)
-            self.ledger.record_receipt(self.ctx.round, out.sha256, rel, out.received_at, out.outcome, out.unit,
-                                       out.identified_by, out.meta_source, findings)
-            if submission is not None:
-                self.ledger.store_submission(submission)
-        self.timings["read_validate"] += t1 - t0
-        self.timings["ledger"] += time.perf_counter() - t1
-        return out, findings
+            if len(data) <= keep_data:
+                ex.data = data
+            if known is None or not known(out.sha256):
+                try:
+                    ex.submission = self._read(path, out.file, data, out, ex.findings)
+                except Rejected as r:
+                    ex.findings.append(self.finding(r.kind, r.message, out))
+        out.outcome = "accepted" if ex.submission else "rejected"
+        return ex
 
     def _read(self, path: Path, rel: str, data: bytes, out: FileOutcome, findings: list[Finding]) -> Submission:
         book = open_book(data, self.limits)
@@ -603,6 +678,115 @@ class _Merger:
 
 
 # ---------------------------------------------------------------------------
+# Reading in worker processes, storing here
+
+PARALLEL_MIN_FILES = 40  # fewer files are read in this process (worker start-up would not pay) …
+PARALLEL_MIN_FILES_SPAWN = 200  # … or fewer than this where workers start as fresh interpreters (Windows)
+BATCH = 512  # files read by the workers before they are stored (and progress is reported)
+PASS_BACK_BYTES = 8 * 2**20  # larger files are not passed back from workers; the archive copies them from disk
+MP_START: str | None = None  # multiprocessing start method; None: the platform's default
+
+_WORKER: _Reader | None = None  # the reader of a worker process
+
+
+def default_workers() -> int:
+    """Worker processes for reading: ``ZWGK_WORKERS`` if set, else the usable CPUs, at most 4 (1: none)."""
+    env = os.environ.get("ZWGK_WORKERS", "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise UsageError(f"环境变量 ZWGK_WORKERS 应为正整数(读取表格的进程数),现为「{env}」。") from None
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
+def _worker_init(reader: _Reader) -> None:
+    global _WORKER
+    _WORKER = reader
+    gc.freeze()  # what the worker starts with stays; the collector need not walk it again
+
+
+def _worker_examine(path: Path) -> _Examined:
+    return _WORKER.examine(path, keep_data=PASS_BACK_BYTES)
+
+
+class _Merger:
+    """Stores examined files in the ledger, one transaction per file, in the order of the files."""
+
+    def __init__(self, ledger: Ledger, reader: _Reader, workers: int = 1):
+        self.ledger, self.reader, self.workers = ledger, reader, workers
+        self.seen: dict[str, str] = {}  # sha256 -> file of this run
+        self.timings = {"read_validate": 0.0, "ledger": 0.0}
+        self.used_workers = 0  # worker processes that read files (0: all read here)
+
+    def examined(self, files: list[Path]):
+        """Yield ``(path, _Examined)`` in the order of ``files``.
+
+        With enough files they are read by worker processes, a batch at a time, and stored between
+        batches; if the workers fail for any reason the rest is read here.  ``read_validate`` times
+        the reading as the wall-clock time it takes (worker start-up and shut-down included).
+        """
+        done = 0
+        method = MP_START or multiprocessing.get_start_method()
+        needed = PARALLEL_MIN_FILES if method == "fork" else PARALLEL_MIN_FILES_SPAWN
+        if self.workers > 1 and len(files) >= needed:
+            pool = None
+            start = time.perf_counter()  # reading time not yet counted since
+            try:
+                pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
+                                           initializer=_worker_init, initargs=(self.reader,))
+                while done < len(files):
+                    batch = files[done:done + BATCH]
+                    chunk = max(1, min(8, len(batch) // (4 * self.workers)))
+                    results = list(pool.map(_worker_examine, batch, chunksize=chunk))
+                    self.used_workers = self.workers
+                    self.timings["read_validate"] += time.perf_counter() - start
+                    start = None
+                    for path, ex in zip(batch, results):
+                        yield path, ex
+                        done += 1
+                    start = time.perf_counter()
+            except Exception:  # noqa: BLE001 - no worker processes here (or they broke): read in this process
+                pass
+            finally:
+                start = start or time.perf_counter()
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                self.timings["read_validate"] += time.perf_counter() - start
+        for path in files[done:]:
+            t0 = time.perf_counter()
+            ex = self.reader.examine(path, known=self.seen.__contains__)
+            self.timings["read_validate"] += time.perf_counter() - t0
+            yield path, ex
+
+    def store(self, path: Path, ex: _Examined) -> tuple[FileOutcome, list[Finding]]:
+        """Record one examined file in the ledger (archive, receipt, submission) in one transaction."""
+        out = ex.out
+        if ex.skipped:
+            return out, ex.findings
+        if out.sha256 in self.seen:
+            out = FileOutcome(file=out.file, round=out.round, sha256=out.sha256, unit=ex.name_unit,
+                              received_at=out.received_at)
+            return out, [self.reader.finding("duplicate-file", f"与 {self.seen[out.sha256]} 内容完全相同,只计一次。",
+                                             out)]
+        self.seen[out.sha256] = out.file
+        t0 = time.perf_counter()
+        with self.ledger.transaction():
+            if ex.archive:
+                self.ledger.archive_file(path, out.sha256, ex.data)
+            self.ledger.record_receipt(self.reader.ctx.round, out.sha256, out.file, out.received_at, out.outcome,
+                                       out.unit, out.identified_by, out.meta_source, ex.findings)
+            if ex.submission is not None:
+                self.ledger.store_submission(ex.submission)
+        self.timings["ledger"] += time.perf_counter() - t0
+        return out, ex.findings
+
+
+# ---------------------------------------------------------------------------
 # The merge
 
 
@@ -643,7 +827,7 @@ def _resolve_plan(ledger: Ledger, plan, round: str, directory) -> tuple[Document
 
 
 def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, progress: Progress | None = None,
-                 limits: Limits | None = None, directory=None) -> MergeResult:
+                 limits: Limits | None = None, directory=None, workers: int | None = None) -> MergeResult:
     """Merge every returned file below ``folder`` into ``ledger``.
 
     Args:
@@ -655,6 +839,8 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
         progress: called as ``progress(done, total, file)`` after each file is stored.
         limits: safety limits (:class:`zwgk_xl.intake.Limits`).
         directory: unit directory (expands groups such as 县直各部门; kept in the ledger).
+        workers: processes reading the files when there are many (default :func:`default_workers`;
+            1: read in this process).  The result and the ledger are the same either way.
 
     Returns:
         A :class:`MergeResult`; its ``exit_code`` is 0 only when no finding is above info.
@@ -674,17 +860,19 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     plan_doc, plan_source = _resolve_plan(ledger, plan, round, directory)
     ctx = _Context(round=round, ledger_id=ledger.ledger_id,
                    assigned=assigned_tasks(ledger, plan_doc, round, directory), directory=directory)
-    merger = _Merger(folder, ledger, ctx, limits)
+    merger = _Merger(ledger, _Reader(folder, ctx, limits, ledger.mail_units()),
+                     default_workers() if workers is None else workers)
     run = ledger.start_run(round, str(folder))
     result = MergeResult(folder=str(folder), workspace=str(ledger.workspace), ledger_created=ledger.created,
                          round=round, plan_source=plan_source)
-    for n, path in enumerate(files, start=1):
-        out, found = merger.process(path)
-        out.findings = sum(1 for f in found if f.severity != fk.INFO)
-        result.files.append(out)
-        result.findings.extend(found)
-        if progress:
-            progress(n, len(files), out.file)
+    with contextlib.closing(merger.examined(files)) as stream:
+        for n, (path, ex) in enumerate(stream, start=1):
+            out, found = merger.store(path, ex)
+            out.findings = sum(1 for f in found if f.severity != fk.INFO)
+            result.files.append(out)
+            result.findings.extend(found)
+            if progress:
+                progress(n, len(files), out.file)
     _link_supersedes(ledger, round, result.files)
     touched = {f.unit for f in result.files if f.outcome == "accepted"}
     result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched))
@@ -692,6 +880,7 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     result.units_submitted = [u for u in ctx.assigned if u in current]
     result.units_missing = [u for u in ctx.assigned if u not in current]
     result.timings = dict(merger.timings)
+    result.workers = merger.used_workers
     result.assigned = ctx.assigned
     ledger.finish_run(run, len(files), len(result.findings))
     return result
@@ -715,7 +904,7 @@ def _link_supersedes(ledger: Ledger, round: str, outcomes: list[FileOutcome]) ->
 
 def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = None, output=None,
               units_path=None, progress: Progress | None = None, limits: Limits | None = None,
-              today: _dt.date | None = None) -> MergeResult:
+              today: _dt.date | None = None, workers: int | None = None) -> MergeResult:
     """The ``merge`` command: find the 台账, merge ``folder``, write the master workbook.
 
     The master goes to ``output`` (default ``<台账>/汇总表_<round>.xlsx``).  The
@@ -732,7 +921,7 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
         directory = load_directory(units_path)
     with Ledger.open(ws) as ledger:
         result = merge_folder(folder, ledger, plan=plan_path, round=round, progress=progress, limits=limits,
-                              directory=directory)
+                              directory=directory, workers=workers)
         t0 = time.perf_counter()
         master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
                               today=today, assigned=result.assigned)

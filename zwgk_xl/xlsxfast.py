@@ -81,14 +81,14 @@ def zip_entries(data: bytes) -> list[ZipEntry]:
         if sig != b"PK\x01\x02" or csize == 0xFFFFFFFF or usize == 0xFFFFFFFF or offset == 0xFFFFFFFF:
             raise Unsupported("unusual central directory entry")
         raw = data[pos + 46:pos + 46 + nlen]
-        name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        name = raw.decode("utf-8" if flags & 0x800 else "ascii" if raw.isascii() else "cp437")
         out.append(ZipEntry(name, method, flags, csize, usize, offset, crc))
         pos += 46 + nlen + xlen + clen
     return out
 
 
-def read_member(data: bytes, entry: ZipEntry) -> bytes:
-    """The inflated content of one member, never more than its declared size."""
+def stored_member(data: bytes, entry: ZipEntry) -> bytes:
+    """The bytes of one member as stored (compressed), after its local header."""
     if entry.flags & 0x41:  # encrypted / strong encryption
         raise Unsupported("encrypted member")
     pos = entry.offset
@@ -96,7 +96,13 @@ def read_member(data: bytes, entry: ZipEntry) -> bytes:
         raise Broken("unreadable", f"压缩包内 {entry.name} 的位置信息有误,文件已损坏。")
     nlen, xlen = struct.unpack_from("<2H", data, pos + 26)
     start = pos + 30 + nlen + xlen
-    raw = data[start:start + entry.compress_size]
+    return data[start:start + entry.compress_size]
+
+
+def read_member(data: bytes, entry: ZipEntry, raw: bytes | None = None) -> bytes:
+    """The inflated content of one member, never more than its declared size (``raw``: its stored bytes)."""
+    if raw is None:
+        raw = stored_member(data, entry)
     if entry.method == 8:
         d = zlib.decompressobj(-15)
         try:
@@ -171,23 +177,46 @@ def _newlines(xml: str) -> str:
     return xml
 
 
-def shared_strings(xml: str) -> list[str]:
-    """The shared string table."""
+def _plain_items(xml: str) -> list[str] | None:
+    """The raw texts of the items when all are ``<si><t>…</t></si>`` written back to back (split in C); else None."""
+    i, j = xml.find("<si>"), xml.rfind("</si>")
+    if i < 0 or "<si" in xml[:i] or "<si" in xml[j:]:
+        return None
+    body = xml[i:j + 5]
+    if 'xml:space="preserve"' in body:
+        body = body.replace('<t xml:space="preserve">', "<t>")
+    if not (body.startswith("<si><t>") and body.endswith("</t></si>")):
+        return None
+    out = body[7:-9].split("</t></si><si><t>")
+    # four tags per item and none inside the texts: no rich text, phonetic runs, empty items or gaps
+    return out if body.count("<") == 4 * len(out) else None
+
+
+def _has_escapes(text: str) -> bool:
+    return "&" in text or ("_" in text and "_x" in text)
+
+
+def shared_strings(xml: str, escapes: bool = True) -> list[str]:
+    """The shared string table.  ``escapes=False``: the caller knows there is no "&" and no "_x" in ``xml``."""
     if "<sst" not in xml:
         raise Unsupported("shared strings: unexpected root")
     xml = _newlines(xml)
-    n = xml.count("<si")
-    out = _SI_PLAIN.findall(xml)
+    out = _plain_items(xml)
+    if out is None:
+        n = xml.count("<si")
+        out = _SI_PLAIN.findall(xml)
+    else:
+        n = len(out)
     if len(out) == n:  # every item a single plain <t>: no Python work per string
-        if "&" in xml or "_x" in xml:
-            out = [_xml_text(x) if "&" in x or "_x" in x else x for x in out]
+        if escapes and _has_escapes(xml):
+            out = [_xml_text(x) if _has_escapes(x) else x for x in out]
         return out
     out = []
     append = out.append
     for a, b, c in _SI.findall(xml):
         if a or b:
             x = a or b
-            append(_xml_text(x) if "&" in x or "_x" in x else x)
+            append(_xml_text(x) if _has_escapes(x) else x)
         elif c:
             x = _rich(c)
             if x is None:
@@ -198,6 +227,19 @@ def shared_strings(xml: str) -> list[str]:
     if len(out) != n:
         raise Unsupported("shared strings: unexpected markup")
     return out
+
+
+_DIGITS: list[str] = []  # "0", "1", … kept between books
+_DIGITS_KEPT = 1 << 16
+
+
+def keyed_strings(strings: list[str]) -> dict[str, str]:
+    """The shared strings keyed by their index as written in ``<v>`` ("0", "1", …)."""
+    if len(strings) > _DIGITS_KEPT:
+        return dict(zip(map(str, range(len(strings))), strings))
+    if len(_DIGITS) < len(strings):
+        _DIGITS.extend(map(str, range(len(_DIGITS), min(max(len(strings), 2 * len(_DIGITS), 1024), _DIGITS_KEPT))))
+    return dict(zip(_DIGITS, strings))
 
 
 # ---------------------------------------------------------------------------
@@ -292,10 +334,15 @@ def excel_date(value: float, kind: int):
 # ---------------------------------------------------------------------------
 # Sheets
 
-_CELL = re.compile(r'<c r="([A-Z]{1,3})([0-9]+)"([^>/]*+)(?:/>|>(?:<v>([^<]*+)</v>|(.*?))</c>)', re.S)
+# One match per cell: the reference, then either the index of a plain shared-string cell
+# (``<c r="B7" s="3" t="s"><v>12</v></c>``, by far the commonest) or the rest of any other cell.
+# A ``<c`` this does not understand (attributes in another order, a prefix, ...) matches as a bare "<c".
+_CELL = re.compile(r'<c(?: r="([A-Z]{1,3}[0-9]+)"(?:(?: s="[0-9]+")? t="s"><v>([0-9]+)</v></c>'
+                   r'|([^>/]*+(?:/>|>.*?</c>)))|)', re.S)
+_REST = re.compile(r"([^>/]*+)(?:/>|>(?:<v>([^<]*+)</v>|(.*?))</c>)", re.S)  # attributes, bare <v>, other body
+_REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _CELL_TYPES = {"s", "n", "b", "e", "str", "inlineStr"}
-_COLS: dict[str, int] = {}
 
 
 def _col(letters: str) -> int:
@@ -305,12 +352,22 @@ def _col(letters: str) -> int:
     return n - 1
 
 
-for _a in [""] + [chr(65 + i) for i in range(26)]:
-    for _b in range(26):
-        _COLS[_a + chr(65 + _b)] = _col(_a + chr(65 + _b))
+class _RefIndex(dict):
+    """Cell reference -> (0-based row, 0-based column), computed once per reference (they recur across forms)."""
 
+    limit = 200_000
+
+    def __missing__(self, ref: str) -> tuple[int, int]:
+        letters, digits = _REF.fullmatch(ref).groups()
+        pos = (int(digits) - 1, _col(letters))
+        if len(self) < self.limit:
+            self[ref] = pos
+        return pos
+
+
+_POS = _RefIndex()
 _EMPTY = object()  # a cell holding nothing (it does not widen the sheet)
-_COL, _ROW, _ATTRS = itemgetter(0), itemgetter(1), itemgetter(2)
+_ROW_OF, _COL_OF = itemgetter(0), itemgetter(1)
 
 
 def _cell_attrs(attrs: str) -> tuple[str, int | None]:
@@ -388,8 +445,14 @@ class SheetData:
         self.rows, self.formula_cells = rows, formula_cells
 
 
-def read_sheet(xml: str, strings: list[str], kinds) -> SheetData:
-    """Cells of a worksheet's XML.  ``kinds()`` returns the date kinds of the cell styles (read on demand)."""
+def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None = None,
+               dense: int = 0) -> SheetData:
+    """Cells of a worksheet's XML.  ``kinds()`` returns the date kinds of the cell styles (read on demand).
+
+    ``keyed`` is :func:`keyed_strings` of ``strings`` when the caller keeps it (several sheets of one book).
+    ``dense``: the width of the rows most cells are expected in; such a row holding exactly that many
+    plain shared strings (columns A, B, … in order) is matched whole, saving the work per cell.
+    """
     i = xml.find("<sheetData")
     if i < 0 or "<worksheet" not in xml[:i]:
         raise Unsupported("not a plain worksheet")
@@ -399,56 +462,111 @@ def read_sheet(xml: str, strings: list[str], kinds) -> SheetData:
             raise Unsupported("sheetData")
         j = i
     body = _newlines(xml[i:j])
-    cells = _CELL.findall(body)
-    if len(cells) != body.count("<c"):  # <c ...> and <c>: nothing else in sheetData starts so
-        raise Unsupported("cell markup")
-    specs: dict[str, tuple[str, int | None]] = {}
+    if keyed is None:
+        keyed = keyed_strings(strings)
     formulas: set[str] = set()
+    full: dict[int, list] = {}  # row index -> its values, for rows matched whole
+    if dense:
+        found = _row_pattern(dense).findall(body)  # (row, indexes of the whole row…, ref, index, rest)
+        for m in found:
+            if m[0]:
+                full[int(m[0]) - 1] = _shared(m[1:dense + 1], keyed, strings)
+        cells = [m[dense + 1:] for m in found if not m[0]] if len(full) < len(found) else []
+    else:
+        cells = _CELL.findall(body)
+    refs, vals = _cells(cells, strings, keyed, kinds, formulas) if cells else ((), ())
+    pos = list(map(_POS.__getitem__, refs))
+    height = max(max(full, default=-1), max(map(_ROW_OF, pos), default=-1)) + 1
+    width = max(dense if full else 0, max(map(_COL_OF, pos), default=-1) + 1)
+    if full and pos and not full.keys().isdisjoint(map(_ROW_OF, pos)):
+        raise Unsupported("a row given twice")
+    rows = []
+    for r in range(height):
+        row = full.get(r)
+        if row is None:
+            row = [""] * width
+        elif width > dense:
+            row.extend([""] * (width - dense))
+        rows.append(row)
+    for (r, c), x in zip(pos, vals):
+        rows[r][c] = x
+    return SheetData(rows, formulas)
 
-    def value(col: str, row: str, attrs: str, v: str, inner: str):
-        """Any cell but a plain shared string."""
-        spec = specs[attrs]
-        t = spec[0]
-        if inner:
-            v, formula = _body_value(inner, t)
-            if formula:
-                formulas.add(col + row)
-            if v is _EMPTY or t == "str" or t == "inlineStr":
-                return v
-        elif t == "str":
-            if not v:
-                raise Unsupported("empty str cell")
-            return _xml_text(v)
-        if t == "s":
-            return strings[int(v)] if v else _EMPTY
-        return _typed(v, t, spec[1], kinds)
 
-    for attrs in set(map(_ATTRS, cells)):
-        specs[attrs] = _cell_attrs(attrs)
-    plain = {a for a, spec in specs.items() if spec[0] == "s"}  # shared-string cells
+def _shared(indexes, keyed: dict[str, str], strings: list[str]) -> list[str]:
+    """The shared strings at ``indexes`` (as written in ``<v>``)."""
     try:
-        # the common cell first: <c r="B7" s="3" t="s"><v>12</v></c>
-        vals = [strings[int(v)] if v and attrs in plain and not inner else value(col, row, attrs, v, inner)
-                for col, row, attrs, v, inner in cells]
+        return list(map(keyed.__getitem__, indexes))
+    except KeyError:  # an index out of range, or written with leading zeros
+        try:
+            return list(map(strings.__getitem__, map(int, indexes)))
+        except IndexError as e:
+            raise Unsupported("shared string index") from e
+
+
+def _cells(cells: list[tuple], strings, keyed, kinds, formulas: set[str]) -> tuple[tuple, list]:
+    """(references, values) of the cells matched one by one (``_CELL``'s groups), empty cells left out."""
+    refs, indexes, rests = zip(*cells)
+    if "" in refs:  # a <c …> the pattern did not take apart
+        raise Unsupported("cell markup")
+    if not any(rests):  # every cell a plain shared string: no Python code per cell
+        return refs, _shared(indexes, keyed, strings)
+    specs = {a: _cell_attrs(a) for a in {m.group(1) for m in map(_REST.fullmatch, set(rests)) if m}}
+    try:
+        vals = [strings[int(x)] if x else _other(ref, rest, specs, strings, kinds, formulas)
+                for ref, x, rest in cells]
     except (IndexError, ValueError) as e:
         raise Unsupported("shared string index") from e
     if _EMPTY in vals:
         keep = [x is not _EMPTY for x in vals]
-        cells = list(compress(cells, keep))
-        vals = list(compress(vals, keep))
-    if not vals:
-        return SheetData([], formulas)
-    row_numbers = {r: int(r) for r in set(map(_ROW, cells))}
-    ri = list(map(row_numbers.__getitem__, map(_ROW, cells)))
-    try:
-        ci = list(map(_COLS.__getitem__, map(_COL, cells)))
-    except KeyError:
-        ci = [_col(c) for c in map(_COL, cells)]
-    width = max(ci) + 1
-    rows = [[""] * width for _ in range(max(ri))]
-    for r, c, x in zip(ri, ci, vals):
-        rows[r - 1][c] = x
-    return SheetData(rows, formulas)
+        refs, vals = tuple(compress(refs, keep)), list(compress(vals, keep))
+    return refs, vals
+
+
+_ROW_PATTERNS: dict[int, re.Pattern] = {}
+
+
+def _row_pattern(width: int) -> re.Pattern:
+    """``_CELL``, preceded by the alternative of a whole row of ``width`` plain shared strings."""
+    if width not in _ROW_PATTERNS:
+        whole = r'<row r="([0-9]+)"[^>]*>' + "".join(
+            r'<c r="%s\1"(?: s="[0-9]+")? t="s"><v>([0-9]+)</v></c>' % column_letter(c) for c in range(width)) + "</row>"
+        _ROW_PATTERNS[width] = re.compile(whole + "|" + _CELL.pattern, re.S)
+    return _ROW_PATTERNS[width]
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> A, B, …, AA."""
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _other(ref: str, rest: str, specs: dict, strings: list[str], kinds, formulas: set[str]):
+    """The value of any cell but a plain shared string (or _EMPTY), noting a formula without a cached value."""
+    m = _REST.fullmatch(rest)
+    if m is None or "<c" in rest:
+        raise Unsupported("cell markup")
+    attrs, v, inner = m.groups(default="")
+    t, style = specs[attrs]
+    if inner:
+        v, formula = _body_value(inner, t)
+        if formula:
+            formulas.add(ref)
+        if v is _EMPTY or t == "str" or t == "inlineStr":
+            return v
+    elif t == "str":
+        if not v:
+            raise Unsupported("empty str cell")
+        return _xml_text(v)
+    if t == "s":
+        if not v:
+            return _EMPTY
+        return strings[int(v)]
+    return _typed(v, t, style, kinds)
 
 
 # ---------------------------------------------------------------------------
@@ -459,41 +577,83 @@ _SHEET_TAG = re.compile(r"<sheet\b([^>]*)>")
 _REL_TAG = re.compile(r"<Relationship\b([^>]*)>")
 
 
+_PARTS: dict[tuple, object] = {}  # stored bytes of parts -> what was parsed from them
+_PARTS_KEPT = 64
+
+
+def _once(book: "FastBook", entries: tuple, parse):
+    """``parse(*texts)`` of the members ``entries`` (None: absent), remembered by their stored bytes.
+
+    The key holds each member's stored (compressed) bytes, method, size and CRC, so a hit means
+    the same content that was inflated, checked and parsed before.
+    """
+    stored = tuple(None if e is None else stored_member(book.data, e) for e in entries)
+    key = (parse.__qualname__,) + tuple(None if e is None else (e.method, e.file_size, e.crc, raw)
+                                        for e, raw in zip(entries, stored))
+    if key in _PARTS:
+        return _PARTS[key]
+    got = parse(*(None if e is None else _decode(read_member(book.data, e, raw)) for e, raw in zip(entries, stored)))
+    if len(_PARTS) >= _PARTS_KEPT:
+        _PARTS.clear()
+    _PARTS[key] = got
+    return got
+
+
+def _sheet_paths(wb: str, rels: str | None) -> tuple[list[str], dict[str, str]]:
+    """Sheet names in order, and name -> worksheet part, from workbook.xml and its rels."""
+    if "<workbook" not in wb:
+        raise Unsupported("workbook part")
+    pr = re.search(r"<workbookPr\b([^>]*)>", wb)
+    if pr and re.search(r'date1904="(?:1|true)"', pr.group(1)):
+        raise Unsupported("1904 date system")
+    targets = {}
+    for m in _REL_TAG.finditer(rels or ""):
+        a = dict(_ATTR.findall(m.group(1)))
+        targets[a.get("Id")] = unescape(a.get("Target", ""))
+    names: list[str] = []
+    paths: dict[str, str] = {}
+    for m in _SHEET_TAG.finditer(wb):
+        a = dict(_ATTR.findall(m.group(1)))
+        rid = next((v for k, v in a.items() if k.endswith(":id")), None)
+        if "name" not in a or rid not in targets:
+            raise Unsupported("sheet entry")
+        target = targets[rid]
+        path = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else "xl/" + target
+        if path.split("/")[1:2] != ["worksheets"]:
+            raise Unsupported("chart or dialog sheet")
+        name = unescape(a["name"])
+        names.append(name)
+        paths[name] = path
+    if not names:
+        raise Unsupported("no sheets")
+    return names, paths
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Unsupported("encoding") from e
+
+
 class FastBook:
-    """An .xlsx/.xlsm package read from bytes: sheet names, and sheets parsed on demand."""
+    """An .xlsx/.xlsm package read from bytes: sheet names, and sheets parsed on demand.
+
+    Parts that are usually byte-identical across the forms of one merge (workbook.xml with its
+    rels, styles.xml) are parsed once per distinct stored content and remembered (see :func:`_once`).
+    """
 
     def __init__(self, data: bytes, entries: list[ZipEntry]):
         self.data = data
         self.entries = {e.name.lower(): e for e in entries}
-        wb = self.text("xl/workbook.xml")
-        if wb is None or "<workbook" not in wb:
+        wb, rels = self.entries.get("xl/workbook.xml"), self.entries.get("xl/_rels/workbook.xml.rels")
+        if wb is None:
             raise Unsupported("workbook part")
-        pr = re.search(r"<workbookPr\b([^>]*)>", wb)
-        if pr and re.search(r'date1904="(?:1|true)"', pr.group(1)):
-            raise Unsupported("1904 date system")
-        rels = self.text("xl/_rels/workbook.xml.rels") or ""
-        targets = {}
-        for m in _REL_TAG.finditer(rels):
-            a = dict(_ATTR.findall(m.group(1)))
-            targets[a.get("Id")] = unescape(a.get("Target", ""))
-        self.sheet_names: list[str] = []
-        self.paths: dict[str, str] = {}
-        for m in _SHEET_TAG.finditer(wb):
-            a = dict(_ATTR.findall(m.group(1)))
-            rid = next((v for k, v in a.items() if k.endswith(":id")), None)
-            if "name" not in a or rid not in targets:
-                raise Unsupported("sheet entry")
-            target = targets[rid]
-            path = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else "xl/" + target
-            if path.split("/")[1:2] != ["worksheets"]:
-                raise Unsupported("chart or dialog sheet")
-            name = unescape(a["name"])
-            self.sheet_names.append(name)
-            self.paths[name] = path
-        if not self.sheet_names:
-            raise Unsupported("no sheets")
-        sst = self.text("xl/sharedStrings.xml")
-        self.strings = shared_strings(sst) if sst is not None else []
+        self.sheet_names, self.paths = _once(self, (wb, rels), _sheet_paths)
+        sst = self.member("xl/sharedStrings.xml")
+        self.strings = shared_strings(_decode(sst), b"&" in sst or (b"_" in sst and b"_x" in sst)) \
+            if sst is not None else []
+        self._keyed = None
         self._kinds = None
 
     def member(self, name: str) -> bytes | None:
@@ -502,22 +662,20 @@ class FastBook:
 
     def text(self, name: str) -> str | None:
         raw = self.member(name)
-        if raw is None:
-            return None
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise Unsupported("encoding") from e
+        return None if raw is None else _decode(raw)
 
     def style_kinds(self) -> list[int]:
         """Date kind of every cell style (read from styles.xml on first use)."""
         if self._kinds is None:
-            xml = self.text("xl/styles.xml")
-            self._kinds = style_kinds(xml) if xml else []
+            entry = self.entries.get("xl/styles.xml")
+            self._kinds = _once(self, (entry,), lambda xml: style_kinds(xml) if xml else []) if entry else []
         return self._kinds
 
-    def sheet(self, name: str) -> SheetData:
+    def sheet(self, name: str, dense: int = 0) -> SheetData:
+        """Cells of sheet ``name`` (``dense``: see :func:`read_sheet`)."""
         xml = self.text(self.paths[name])
         if xml is None:
             raise Unsupported("missing sheet part")
-        return read_sheet(xml, self.strings, self.style_kinds)
+        if self._keyed is None:
+            self._keyed = keyed_strings(self.strings)
+        return read_sheet(xml, self.strings, self.style_kinds, self._keyed, dense)
