@@ -144,6 +144,39 @@ def test_libreoffice_resaved_xlsx(returned, kind):
     assert_same(out)
 
 
+WHOLE_ROWS_SHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>\
+<row r="1" spans="1:3"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" s="2" t="s"><v>1</v></c>\
+<c r="C1" s="1" t="s"><v>3</v></c></row>\
+<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" t="s"><v>0</v></c><c r="C2" t="s"><v>6</v></c></row>\
+<row r="3"><c r="A3" s="1" t="s"><v>0</v></c><c r="B3" s="1" t="s"><v>5</v></c><c r="C3" s="1" t="s"><v>2</v></c>\
+<c r="D3" s="1"><v>5</v></c></row>\
+<row r="4" spans="1:3" ht="20" customHeight="1"><c r="A4" s="1" t="s"><v>6</v></c><c r="B4" s="1" t="s"><v>4</v></c>\
+<c r="C4" s="1" t="s"><v>0</v></c></row>\
+<row r="6"><c r="A7" s="1" t="s"><v>0</v></c><c r="B7" s="1" t="s"><v>1</v></c><c r="C7" s="1" t="s"><v>4</v></c></row>\
+<row r="8"><c r="A8" s="1" t="s"><v>0</v></c><c r="C8" s="1" t="s"><v>1</v></c><c r="D8" s="1" t="s"><v>4</v></c></row>\
+<row r="9"><c r="A9" s="1" t="s"><v>3</v></c><c r="B9" s="1" t="s"><v>3</v></c><c r="C9" s="1" t="s"><v>3</v></c></row>\
+</sheetData></worksheet>"""
+
+
+def test_whole_rows_matched_at_once(tmp_path):
+    """Rows of exactly ``dense`` shared strings are taken whole; every other row cell by cell; same rows."""
+    body = WHOLE_ROWS_SHEET[WHOLE_ROWS_SHEET.index("<sheetData"):]
+    whole = [m[0] for m in xlsxfast._row_pattern(3, True).findall(body) if m[0]]
+    assert whole == ["1", "4", "9"]  # row 2: no styles; 3: a fourth cell; 6: refs of row 7; 8: a gap
+    assert_same(crafted(tmp_path / "whole.xlsx", WHOLE_ROWS_SHEET))
+    fast = open_book(crafted(tmp_path / "whole.xlsx", WHOLE_ROWS_SHEET).read_bytes(), Limits()).sheet("甲", 3)
+    assert fast.rows[0] == ["任务编号", "", "a b", ""] and fast.rows[6][:3] == ["任务编号", "", 'x\ny 中中 "q\' a_x000D_b']
+    # row 4 again, cell by cell: which one wins is calamine's call
+    twice = WHOLE_ROWS_SHEET.replace('<row r="6"><c r="A7"', '<row r="4"><c r="A4"').replace("B7", "B4")
+    fast, slow = both(crafted(tmp_path / "twice.xlsx", twice.replace('C7" s="1" t="s"', 'C4" s="1"')))
+    assert fast.sheet("甲", 3).rows == slow.sheet("甲").rows and fast.reader == "calamine"
+    unknown = WHOLE_ROWS_SHEET.replace('<c r="C9" s="1" t="s"><v>3</v>', '<c r="C9" s="1" t="s"><v>99</v>')
+    for book in both(crafted(tmp_path / "index.xlsx", unknown)):  # no such shared string: unreadable either way
+        with pytest.raises(Rejected):
+            book.sheet("甲", 3)
+
+
 def test_unsupported_cells_fall_back_to_calamine(tmp_path):
     sheet = CRAFTED_SHEET.replace('<c r="H3"><v>-1.5e-3</v></c>', '<c r="H3" t="d"><v>2021-06-30T00:00:00</v></c>')
     assert_same(crafted(tmp_path / "d.xlsx", sheet), reader="calamine")

@@ -263,6 +263,14 @@ def cell_text(value) -> str:
     return str(value).strip()
 
 
+def cell_texts(values) -> list[str]:
+    """:func:`cell_text` of each value (a whole row of text cells at C speed)."""
+    try:
+        return list(map(str.strip, values))
+    except TypeError:
+        return [cell_text(v) for v in values]
+
+
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),

@@ -35,6 +35,7 @@ SCHEMA_VERSION = 1
 
 # Values kept per task row of a submission (UnitReport fields a form fills in).
 VALUE_KEYS = ["status", "progress", "done_date", "problems", "next_steps", "evidence"]
+VALUE_ROW = ("row", "role", "status", "status_raw", *VALUE_KEYS[1:])  # one task's stored values, as a tuple
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL);
@@ -148,7 +149,8 @@ class Submission:
     """One accepted submission: a file from a unit for a round, with its form fields.
 
     ``values`` (filled when merge stores it) maps task_id -> {"row", "role",
-    "status_raw", and VALUE_KEYS}.  ``superseded_by`` is the id of a newer
+    "status_raw", and VALUE_KEYS}, or to a tuple of those values in the order of
+    :data:`VALUE_ROW` (what merge stores).  ``superseded_by`` is the id of a newer
     submission of the same unit and round that replaces this one.
     """
 
@@ -161,7 +163,7 @@ class Submission:
     filler: str = ""
     phone: str = ""
     fill_date: str = ""
-    values: dict[str, dict] = field(default_factory=dict)
+    values: dict[str, dict | tuple] = field(default_factory=dict)
     id: int = 0
     superseded_by: int | None = None
 
@@ -269,6 +271,11 @@ class Ledger:
         if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='received_files'").fetchone():
             return {}
         return dict(self.conn.execute("SELECT sha256, unit FROM received_files WHERE unit != ''"))
+
+    def is_archived(self, sha256: str) -> bool:
+        """Whether a file with this content is in the archive already."""
+        path = self.archived_path(sha256)
+        return path is not None and path.is_file()
 
     def archived_path(self, sha256: str) -> Path | None:
         row = self.conn.execute("SELECT archived_path FROM files WHERE sha256=?", (sha256,)).fetchone()
@@ -457,12 +464,14 @@ class Ledger:
                               (_now(), files, findings, run_id))
 
 
-_ROW_KEYS = ("row", "role", "status", "status_raw", *VALUE_KEYS[1:])
+_ROW_KEYS = VALUE_ROW
 _row_of_full = itemgetter(*_ROW_KEYS)
 
 
-def _value_row(v: dict) -> tuple:
-    """The submission_values columns after (submission_id, task_id) of one stored value dict."""
+def _value_row(v: dict | tuple) -> tuple:
+    """The submission_values columns after (submission_id, task_id) of one stored value (dict or VALUE_ROW tuple)."""
+    if type(v) is tuple:
+        return v
     if len(v) == len(_ROW_KEYS):
         try:
             return _row_of_full(v)

@@ -21,7 +21,7 @@ import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -30,7 +30,8 @@ from . import findings as fk
 from . import formspec as fs
 from .errors import UsageError
 from .forms import locked_rows
-from .intake import Limits, ReadBook, Rejected, cell_text, column_letter, discover, open_book, parse_date, precheck
+from .intake import (Limits, ReadBook, Rejected, cell_text, cell_texts, column_letter, discover, open_book, parse_date,
+                     precheck)
 from .ledger import ARCHIVE_DIR, Ledger, Submission, find_workspace, read_config, sha256_file
 from .master import assigned_tasks, build_master, round_findings, write_master
 from .model import STATUSES, Document, Finding, Node
@@ -38,6 +39,8 @@ from .model import STATUSES, Document, Finding, Node
 Progress = Callable[[int, int, str], None]
 
 HEADER_KEYS = {h: k for k, h in fs.COLUMNS}
+_ID_HEADER, _STATUS_HEADER = dict(fs.COLUMNS)["id"], dict(fs.COLUMNS)["status"]
+_NO_COLON = methodcaller("rstrip", "::")
 LOCKED_KEYS = [k for k, _ in fs.LOCKED_COLUMNS]
 INPUT_KEYS = [k for k, _ in fs.INPUT_COLUMNS]
 LOCKED_TITLES = dict(fs.LOCKED_COLUMNS)
@@ -177,6 +180,7 @@ class _Context:
     names: list[tuple[str, str]] = field(default_factory=list)  # (name or alias, unit), longest first
     expectations: dict[str, _Expected] = field(default_factory=dict)
     locked: dict[tuple[str, str], dict] = field(default_factory=dict)  # (task id, role) -> locked cells
+    tables: dict[str, list[tuple]] = field(default_factory=dict)  # unit -> issued_table(unit)
     dates: dict[str, str | None] = field(default_factory=dict)  # text -> parse_date(text), memoised
 
     def __post_init__(self):
@@ -210,6 +214,17 @@ class _Context:
         if unit not in self.expectations:
             self.expectations[unit] = _Expected.of(self.assigned.get(unit, []), self.locked)
         return self.expectations[unit]
+
+    def issued_table(self, unit: str) -> list[tuple]:
+        """The locked cells of ``unit``'s form as issued: one tuple (LOCKED_KEYS order) a row."""
+        table = self.tables.get(unit)
+        if table is None:
+            get = itemgetter(*LOCKED_KEYS)
+            for t, role in self.assigned.get(unit, []):
+                if (t.id, role) not in self.locked:
+                    self.locked[t.id, role] = locked_rows([(t, role)])[0]
+            table = self.tables[unit] = [get(self.locked[t.id, role]) for t, role in self.assigned.get(unit, [])]
+        return table
 
     def date(self, raw) -> str | None:
         """``parse_date(raw)``, memoised for text (the same dates recur across forms)."""
@@ -277,18 +292,25 @@ class _Form:
 def _find_header(rows: list[list], limit: int = 40) -> tuple[int, dict[str, int]] | None:
     """The table header row (任务编号 … 完成状态, columns in any order) and its column map."""
     for i, row in enumerate(rows[:limit]):
+        texts = cell_texts(row)
+        if _ID_HEADER not in texts or _STATUS_HEADER not in texts:
+            continue
         cols = {}
-        for j, v in enumerate(row):
-            key = HEADER_KEYS.get(cell_text(v))
+        for j, text in enumerate(texts):
+            key = HEADER_KEYS.get(text)
             if key and key not in cols:
                 cols[key] = j
-        if "id" in cols and "status" in cols:
-            return i, cols
+        return i, cols
     return None
 
 
 def _meta_from_rows(rows: list[list]) -> dict | None:
-    items = {cell_text(r[0]): cell_text(r[1]) for r in rows if len(r) >= 2 and cell_text(r[0]) in fs.META_KEYS}
+    items = {}
+    for r in rows:
+        if len(r) >= 2:
+            key, value = cell_texts(r[:2])
+            if key in fs.META_KEYS:
+                items[key] = value
     if not (items.get("round") or items.get("unit")):
         return None
     meta = {k: items.get(k, "") for k in fs.META_KEYS}
@@ -367,8 +389,9 @@ class _Checker:
     def read_fields(self) -> None:
         found: dict[str, tuple[int, int]] = {}
         for i, row in enumerate(self.form.rows[: self.form.header]):
-            for j, v in enumerate(row[:-1]):
-                key = FIELD_LABELS.get(cell_text(v).rstrip("::"))
+            keys = list(map(FIELD_LABELS.get, map(_NO_COLON, cell_texts(row[:-1]))))
+            for j in range(len(keys)) if any(keys) else ():
+                key = keys[j]
                 if key and key not in found:
                     found[key] = (i, j + 1)
         for key, label in fs.FORM_FIELDS:
@@ -393,6 +416,9 @@ class _Checker:
 
     def check_table(self) -> int:
         """Match rows to the unit's tasks by id; check locked text and inputs.  Returns rows read."""
+        n = self._clean_table()
+        if n is not None:
+            return n
         exp = self.ctx.expected(self.unit)
         tasks = exp.tasks
         matched: dict[str, int] = {}
@@ -459,6 +485,43 @@ class _Checker:
                 "formula-no-value", f"单元格 {ref} 是公式,但文件中没有保存计算结果(可能由程序生成后未在 Excel 中打开),"
                                     f"读不到数值。", unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
         return n
+
+    def _clean_table(self) -> int | None:
+        """The rows read, when the table is exactly as issued and every input is in order (no finding to make).
+
+        Then the values are taken for all rows at once; otherwise (None) :meth:`check_table` goes row by row.
+        """
+        form, first = self.form, self.form.header + 1
+        body = form.rows[first:]
+        issued = self.ctx.issued_table(self.unit)
+        if (len(body) != len(issued) or not body or form.formula_cells or self.inputs_get is None
+                or len(self.locked_cols) != len(LOCKED_KEYS)
+                or min(map(len, body)) < max(self.locked_width, self.inputs_width)
+                or list(map(self.locked_get, body)) != issued):  # ids, order and locked text as issued
+            return None
+        inputs, texts, suspect = self._inputs(body)
+        if suspect:
+            return None
+        statuses, progress, dates, problems, next_steps, evidence = zip(*texts)
+        if not _STATUS_SET.issuperset(statuses) or "" in progress:
+            return None
+        raws = list(map(itemgetter(2), inputs))
+        isos = list(map(self.dates.get, raws))  # memoised text dates; None: not yet seen, or not text
+        if None in isos:
+            isos = [self._iso(raw) if text else "" for raw, text in zip(raws, dates)]
+            if None in isos:
+                return None
+        elif "" in dates:
+            isos = [iso if text else "" for iso, text in zip(isos, dates)]
+        dates = isos
+        self.values.update(zip(map(itemgetter(0), issued), zip(
+            range(first + 1, first + 1 + len(body)), map(itemgetter(3), issued), statuses, statuses, progress,
+            dates, problems, next_steps, evidence)))
+        return len(body)
+
+    def _iso(self, raw) -> str | None:
+        """The ISO date of a cell value (memoised for text), None if it is not a date."""
+        return self.dates[raw] if type(raw) is str and raw in self.dates else self.ctx.date(raw)
 
     @staticmethod
     def _distinct_ids(rows: list[list], jid: int, tasks: dict) -> list[str] | None:
@@ -527,15 +590,12 @@ class _Checker:
             if not self.empty_because_formula(i, jp):
                 self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
         if done_date:
-            raw = raws[2]
-            iso = self.dates[raw] if type(raw) is str and raw in self.dates else self.ctx.date(raw)
+            iso = self._iso(raws[2])
             if iso is None:
                 self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{_clip(done_date)}」,不是日期。",
                          i, self.form.cols.get("done_date"))
             done_date = iso or done_date
-        self.values[tid] = {"row": i + 1, "role": role, "status": status, "status_raw": raw_status,
-                            "progress": progress, "done_date": done_date, "problems": problems,
-                            "next_steps": next_steps, "evidence": evidence}
+        self.values[tid] = (i + 1, role, status, raw_status, progress, done_date, problems, next_steps, evidence)
 
 
 def _ref_key(ref: str) -> tuple[int, str]:
@@ -577,10 +637,10 @@ class _Reader:
             return text[self.prefix:].replace("\\", "/")
         return path.relative_to(self.folder).as_posix()
 
-    def examine(self, path: Path, known=None, keep_data: int = 1 << 62) -> _Examined:
+    def examine(self, path: Path, known=None, keep_data: bool = True) -> _Examined:
         """Read and validate one file.  ``known(sha256)`` true: a duplicate, not read further.
 
-        The file's bytes come back in ``data`` when no larger than ``keep_data``.
+        ``keep_data``: the file's bytes come back in ``data`` (else storing reads them again).
         """
         out = FileOutcome(file=self.relative(path), round=self.ctx.round)
         st = path.stat()
@@ -599,7 +659,7 @@ class _Reader:
         else:
             data = path.read_bytes()
             out.sha256 = hashlib.sha256(data).hexdigest()
-            if len(data) <= keep_data:
+            if keep_data:
                 ex.data = data
             if known is None or not known(out.sha256):
                 try:
@@ -683,7 +743,7 @@ class _Reader:
 PARALLEL_MIN_FILES = 40  # fewer files are read in this process (worker start-up would not pay) …
 PARALLEL_MIN_FILES_SPAWN = 200  # … or fewer than this where workers start as fresh interpreters (Windows)
 BATCH = 512  # files read by the workers before they are stored (and progress is reported)
-PASS_BACK_BYTES = 8 * 2**20  # larger files are not passed back from workers; the archive copies them from disk
+CHUNK = 4  # files a worker reads at a time (small: the workers and this process meet near the end)
 MP_START: str | None = None  # multiprocessing start method; None: the platform's default
 
 _WORKER: _Reader | None = None  # the reader of a worker process
@@ -707,11 +767,11 @@ def default_workers() -> int:
 def _worker_init(reader: _Reader) -> None:
     global _WORKER
     _WORKER = reader
-    gc.freeze()  # what the worker starts with stays; the collector need not walk it again
+    gc.disable()  # see _no_cyclic_gc; a worker lives for one merge
 
 
-def _worker_examine(path: Path) -> _Examined:
-    return _WORKER.examine(path, keep_data=PASS_BACK_BYTES)
+def _worker_examine(paths: list[Path]) -> list[_Examined]:
+    return [_WORKER.examine(path, keep_data=False) for path in paths]
 
 
 class _Merger:
@@ -726,9 +786,10 @@ class _Merger:
     def examined(self, files: list[Path]):
         """Yield ``(path, _Examined)`` in the order of ``files``.
 
-        With enough files they are read by worker processes, a batch at a time, and stored between
-        batches; if the workers fail for any reason the rest is read here.  ``read_validate`` times
-        the reading as the wall-clock time it takes (worker start-up and shut-down included).
+        With enough files, ``workers - 1`` worker processes and this one read them together, a batch
+        at a time, and they are stored between batches; if the workers fail for any reason the rest
+        is read here.  ``read_validate`` times the reading as the wall-clock time it takes (worker
+        start-up and shut-down included).
         """
         done = 0
         method = MP_START or multiprocessing.get_start_method()
@@ -737,12 +798,11 @@ class _Merger:
             pool = None
             start = time.perf_counter()  # reading time not yet counted since
             try:
-                pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
+                pool = ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context(method),
                                            initializer=_worker_init, initargs=(self.reader,))
                 while done < len(files):
                     batch = files[done:done + BATCH]
-                    chunk = max(1, min(8, len(batch) // (4 * self.workers)))
-                    results = list(pool.map(_worker_examine, batch, chunksize=chunk))
+                    results = self._read_together(pool, batch)
                     self.used_workers = self.workers
                     self.timings["read_validate"] += time.perf_counter() - start
                     start = None
@@ -763,6 +823,18 @@ class _Merger:
             self.timings["read_validate"] += time.perf_counter() - t0
             yield path, ex
 
+    def _read_together(self, pool: ProcessPoolExecutor, batch: list[Path]) -> list[_Examined]:
+        """``batch`` examined by the workers, taking small chunks from the front, and by this process from the back."""
+        size = max(1, min(CHUNK, len(batch) // (4 * self.workers)))
+        chunks = [batch[k:k + size] for k in range(0, len(batch), size)]
+        futures = [pool.submit(_worker_examine, chunk) for chunk in chunks]
+        results: dict[int, list[_Examined]] = {}
+        for k in range(len(chunks) - 1, -1, -1):
+            if not futures[k].cancel():  # a worker has it, and every chunk before it
+                break
+            results[k] = [self.reader.examine(path, keep_data=False) for path in chunks[k]]
+        return [ex for k in range(len(chunks)) for ex in (results[k] if k in results else futures[k].result())]
+
     def store(self, path: Path, ex: _Examined) -> tuple[FileOutcome, list[Finding]]:
         """Record one examined file in the ledger (archive, receipt, submission) in one transaction."""
         out = ex.out
@@ -773,8 +845,17 @@ class _Merger:
                               received_at=out.received_at)
             return out, [self.reader.finding("duplicate-file", f"与 {self.seen[out.sha256]} 内容完全相同,只计一次。",
                                              out)]
-        self.seen[out.sha256] = out.file
         t0 = time.perf_counter()
+        if ex.archive and ex.data is None and not self.ledger.is_archived(out.sha256):
+            data = path.read_bytes()  # read again for the archive (workers do not pass the bytes back)
+            if hashlib.sha256(data).hexdigest() != out.sha256:  # changed since: examine what is archived
+                self.timings["ledger"] += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                ex = self.reader.examine(path)
+                self.timings["read_validate"] += time.perf_counter() - t0
+                return self.store(path, ex)
+            ex.data = data
+        self.seen[out.sha256] = out.file
         with self.ledger.transaction():
             if ex.archive:
                 self.ledger.archive_file(path, out.sha256, ex.data)
@@ -865,7 +946,7 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     run = ledger.start_run(round, str(folder))
     result = MergeResult(folder=str(folder), workspace=str(ledger.workspace), ledger_created=ledger.created,
                          round=round, plan_source=plan_source)
-    with contextlib.closing(merger.examined(files)) as stream:
+    with _no_cyclic_gc(), contextlib.closing(merger.examined(files)) as stream:
         for n, (path, ex) in enumerate(stream, start=1):
             out, found = merger.store(path, ex)
             out.findings = sum(1 for f in found if f.severity != fk.INFO)
@@ -884,6 +965,19 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     result.assigned = ctx.assigned
     ledger.finish_run(run, len(files), len(result.findings))
     return result
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """The cyclic garbage collector paused: reading and storing files makes almost no cycles, while the
+    collections its allocations trigger would walk the whole heap again and again (a third of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _link_supersedes(ledger: Ledger, round: str, outcomes: list[FileOutcome]) -> None:

@@ -22,7 +22,7 @@ import datetime as _dt
 import re
 import struct
 import zlib
-from itertools import compress
+from itertools import chain, compress
 from operator import itemgetter
 
 _EOCD = b"PK\x05\x06"
@@ -99,14 +99,19 @@ def stored_member(data: bytes, entry: ZipEntry) -> bytes:
     return data[start:start + entry.compress_size]
 
 
+_ONE_SHOT = 64 * 1024  # stored members up to this size are inflated in one call
+
+
 def read_member(data: bytes, entry: ZipEntry, raw: bytes | None = None) -> bytes:
     """The inflated content of one member, never more than its declared size (``raw``: its stored bytes)."""
     if raw is None:
         raw = stored_member(data, entry)
     if entry.method == 8:
-        d = zlib.decompressobj(-15)
         try:
-            out = d.decompress(raw, entry.file_size + 1)
+            if len(raw) <= _ONE_SHOT:  # then even a lying size inflates to at most ~1,000 times as much
+                out = zlib.decompress(raw, -15, entry.file_size + 1)
+            else:
+                out = zlib.decompressobj(-15).decompress(raw, entry.file_size + 1)
         except zlib.error as e:
             raise Broken("unreadable", f"压缩包内 {entry.name} 无法解压({e}),文件已损坏。") from e
     elif entry.method == 0:
@@ -192,8 +197,17 @@ def _plain_items(xml: str) -> list[str] | None:
     return out if body.count("<") == 4 * len(out) else None
 
 
-def _has_escapes(text: str) -> bool:
-    return "&" in text or ("_" in text and "_x" in text)
+def _has_escapes(text: str | bytes) -> bool:
+    """Whether ``text`` may hold an entity or an ``_xHHHH_`` escape (single-character scans only)."""
+    amp, under, x = ("&", "_", "x") if isinstance(text, str) else (b"&", b"_", b"x")
+    if amp in text:
+        return True
+    i = text.find(under)
+    while i >= 0:
+        if text[i + 1:i + 2] == x:
+            return True
+        i = text.find(under, i + 1)
+    return False
 
 
 def shared_strings(xml: str, escapes: bool = True) -> list[str]:
@@ -467,11 +481,13 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
     formulas: set[str] = set()
     full: dict[int, list] = {}  # row index -> its values, for rows matched whole
     if dense:
-        found = _row_pattern(dense).findall(body)  # (row, indexes of the whole row…, ref, index, rest)
-        for m in found:
-            if m[0]:
-                full[int(m[0]) - 1] = _shared(m[1:dense + 1], keyed, strings)
-        cells = [m[dense + 1:] for m in found if not m[0]] if len(full) < len(found) else []
+        # (row, indexes of the whole row…, ref, index, rest); styled cells (s="…") are the norm after a re-save
+        found = _row_pattern(dense, ' s="' in body).findall(body)
+        whole = [m for m in found if m[0]]
+        if whole:
+            vals = _shared(list(chain.from_iterable(map(itemgetter(slice(1, dense + 1)), whole))), keyed, strings)
+            full = dict(zip(map((-1).__add__, map(int, map(_ROW_OF, whole))), map(list, zip(*[iter(vals)] * dense))))
+        cells = [m[dense + 1:] for m in found if not m[0]] if len(whole) < len(found) else []
     else:
         cells = _CELL.findall(body)
     refs, vals = _cells(cells, strings, keyed, kinds, formulas) if cells else ((), ())
@@ -523,16 +539,22 @@ def _cells(cells: list[tuple], strings, keyed, kinds, formulas: set[str]) -> tup
     return refs, vals
 
 
-_ROW_PATTERNS: dict[int, re.Pattern] = {}
+_ROW_PATTERNS: dict[tuple[int, bool], re.Pattern] = {}
 
 
-def _row_pattern(width: int) -> re.Pattern:
-    """``_CELL``, preceded by the alternative of a whole row of ``width`` plain shared strings."""
-    if width not in _ROW_PATTERNS:
+def _row_pattern(width: int, styled: bool) -> re.Pattern:
+    """``_CELL``, preceded by the alternative of a whole row of ``width`` plain shared strings.
+
+    ``styled``: the row's cells carry a style (``s="…"``), else none does; rows otherwise are
+    matched cell by cell (a single pattern allowing both is a third slower).
+    """
+    key = (width, styled)
+    if key not in _ROW_PATTERNS:
+        style = ' s="[0-9]+"' if styled else ""
         whole = r'<row r="([0-9]+)"[^>]*>' + "".join(
-            r'<c r="%s\1"(?: s="[0-9]+")? t="s"><v>([0-9]+)</v></c>' % column_letter(c) for c in range(width)) + "</row>"
-        _ROW_PATTERNS[width] = re.compile(whole + "|" + _CELL.pattern, re.S)
-    return _ROW_PATTERNS[width]
+            r'<c r="%s\1"%s t="s"><v>([0-9]+)</v></c>' % (column_letter(c), style) for c in range(width)) + "</row>"
+        _ROW_PATTERNS[key] = re.compile(whole + "|" + _CELL.pattern, re.S)
+    return _ROW_PATTERNS[key]
 
 
 def column_letter(index: int) -> str:
@@ -651,7 +673,7 @@ class FastBook:
             raise Unsupported("workbook part")
         self.sheet_names, self.paths = _once(self, (wb, rels), _sheet_paths)
         sst = self.member("xl/sharedStrings.xml")
-        self.strings = shared_strings(_decode(sst), b"&" in sst or (b"_" in sst and b"_x" in sst)) \
+        self.strings = shared_strings(_decode(sst), _has_escapes(sst)) \
             if sst is not None else []
         self._keyed = None
         self._kinds = None
