@@ -149,7 +149,8 @@ def open_book(data: bytes, limits: Limits, fast: bool = True) -> ReadBook:
     if data.startswith(ZIP_MAGIC):
         entries = _zip_entries(data, limits)
         names = {e.filename for e in entries}
-        macros = any(n.lower().endswith("vbaproject.bin") for n in names) or any(n.startswith("Basic/") for n in names)
+        listing = "\n" + "\n".join(names) + "\n"
+        macros = "vbaproject.bin\n" in listing.lower() or "\nBasic/" in listing
         kind = "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
         if fast and kind == "xlsx" and isinstance(entries[0], ZipEntry):
             try:

@@ -16,10 +16,10 @@ import datetime as _dt
 import gc
 import hashlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import time
-from concurrent.futures import ProcessPoolExecutor
 from itertools import chain
 from operator import itemgetter, methodcaller
 from dataclasses import asdict, dataclass, field
@@ -345,6 +345,28 @@ def _read_form(book: ReadBook, path: Path, rel: str) -> _Form:
 # Validating one form
 
 
+_LAYOUTS: dict[tuple, tuple] = {}
+
+
+def _layout(cols: dict[str, int]) -> tuple:
+    """(locked columns, input columns, locked getter, locked width, inputs getter, inputs width) of a column map.
+
+    The getters fetch all locked cells of a row at once (to compare with the issued ones), and all
+    input cells when every input column is there (else None).  Remembered: forms share their layout.
+    """
+    key = tuple(cols.items())
+    if key not in _LAYOUTS:
+        if len(_LAYOUTS) > 64:
+            _LAYOUTS.clear()
+        locked = [(k, cols[k]) for k in LOCKED_KEYS if k in cols]
+        inputs = [(k, cols[k]) for k in INPUT_KEYS if k in cols]
+        _LAYOUTS[key] = (locked, inputs, itemgetter(*[j for _, j in locked]) if len(locked) > 1 else None,
+                         max((j for _, j in locked), default=-1) + 1,
+                         itemgetter(*[j for _, j in inputs]) if len(inputs) == len(INPUT_KEYS) else None,
+                         max((j for _, j in inputs), default=-1) + 1)
+    return _LAYOUTS[key]
+
+
 class _Checker:
     """Validates one form against the plan, collecting findings and the values to store."""
 
@@ -353,15 +375,8 @@ class _Checker:
         self.findings: list[Finding] = []
         self.values: dict[str, dict] = {}
         self.fields: dict[str, str] = {}
-        self.locked_cols = [(k, form.cols[k]) for k in LOCKED_KEYS if k in form.cols]
-        self.input_cols = [(k, form.cols[k]) for k in INPUT_KEYS if k in form.cols]
-        # Fast paths: all locked cells of a row fetched at once and compared with the issued ones;
-        # all input cells fetched at once when every input column is there.
-        self.locked_get = itemgetter(*[j for _, j in self.locked_cols]) if len(self.locked_cols) > 1 else None
-        self.locked_width = max((j for _, j in self.locked_cols), default=-1) + 1
-        self.inputs_get = itemgetter(*[j for _, j in self.input_cols]) \
-            if len(self.input_cols) == len(INPUT_KEYS) else None
-        self.inputs_width = max((j for _, j in self.input_cols), default=-1) + 1
+        (self.locked_cols, self.input_cols, self.locked_get, self.locked_width, self.inputs_get,
+         self.inputs_width) = _layout(form.cols)
         self.dates = ctx.dates
 
     def add(self, kind: str, message: str, row: int | None = None, col: int | None = None) -> None:
@@ -402,7 +417,7 @@ class _Checker:
             raw = self.form.rows[i][j] if j < len(self.form.rows[i]) else None
             value = cell_text(raw)
             if key == "fill_date" and value:
-                iso = parse_date(raw)
+                iso = self._iso(raw)
                 if iso is None:
                     self.add("invalid-date", f"「{label}」填写为「{_clip(value)}」,不是日期。", i, j)
                 value = iso or value
@@ -742,15 +757,14 @@ class _Reader:
 
 PARALLEL_MIN_FILES = 40  # fewer files are read in this process (worker start-up would not pay) …
 PARALLEL_MIN_FILES_SPAWN = 200  # … or fewer than this where workers start as fresh interpreters (Windows)
-BATCH = 512  # files read by the workers before they are stored (and progress is reported)
-CHUNK = 4  # files a worker reads at a time (small: the workers and this process meet near the end)
+BATCH = 512  # files read before they are stored (and progress is reported)
+CHUNK = 4  # files taken at a time (small: the processes meet near the end of a batch)
+PIPE_BYTES = 1 << 20  # results a worker may send ahead (Linux pipes hold 64 KiB unless told otherwise)
 MP_START: str | None = None  # multiprocessing start method; None: the platform's default
-
-_WORKER: _Reader | None = None  # the reader of a worker process
 
 
 def default_workers() -> int:
-    """Worker processes for reading: ``ZWGK_WORKERS`` if set, else the usable CPUs, at most 4 (1: none)."""
+    """Processes reading files, this one included: ``ZWGK_WORKERS`` if set, else the usable CPUs, at most 4."""
     env = os.environ.get("ZWGK_WORKERS", "").strip()
     if env:
         try:
@@ -764,14 +778,52 @@ def default_workers() -> int:
     return max(1, min(cpus, 4))
 
 
-def _worker_init(reader: _Reader) -> None:
-    global _WORKER
-    _WORKER = reader
-    gc.disable()  # see _no_cyclic_gc; a worker lives for one merge
+class _Chunks:
+    """Chunks of a batch shared by processes: workers take them from the front, this process from the back."""
+
+    def __init__(self, mp, chunks: list[list[Path]]):
+        self.chunks = chunks
+        self.lock = mp.Lock()
+        self.front, self.back = mp.RawValue("i", 0), mp.RawValue("i", len(chunks))
+
+    def take_front(self) -> int | None:
+        with self.lock:
+            k = self.front.value
+            if k >= self.back.value:
+                return None
+            self.front.value = k + 1
+            return k
+
+    def take_back(self) -> int | None:
+        with self.lock:
+            k = self.back.value - 1
+            if k < self.front.value:
+                return None
+            self.back.value = k
+            return k
 
 
-def _worker_examine(paths: list[Path]) -> list[_Examined]:
-    return [_WORKER.examine(path, keep_data=False) for path in paths]
+def _worker(reader: _Reader, chunks: _Chunks, conn) -> None:
+    """A worker process: examine chunks from the front, sending ``(index, results)``; ``None`` when done."""
+    gc.disable()  # see _no_cyclic_gc; a worker lives for one batch
+    try:
+        k = chunks.take_front()
+        while k is not None:
+            conn.send((k, [reader.examine(path, keep_data=False) for path in chunks.chunks[k]]))
+            k = chunks.take_front()
+    finally:  # a chunk taken but not sent (an error) is read again by the merging process
+        conn.send(None)
+        conn.close()
+
+
+def _widen(conn) -> None:
+    """Let a pipe hold PIPE_BYTES, so a worker rarely waits for this process to take its results."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
 
 
 class _Merger:
@@ -781,59 +833,88 @@ class _Merger:
         self.ledger, self.reader, self.workers = ledger, reader, workers
         self.seen: dict[str, str] = {}  # sha256 -> file of this run
         self.timings = {"read_validate": 0.0, "ledger": 0.0}
-        self.used_workers = 0  # worker processes that read files (0: all read here)
+        self.used_workers = 0  # processes that read files together (0: this one alone)
 
     def examined(self, files: list[Path]):
         """Yield ``(path, _Examined)`` in the order of ``files``.
 
         With enough files, ``workers - 1`` worker processes and this one read them together, a batch
-        at a time, and they are stored between batches; if the workers fail for any reason the rest
-        is read here.  ``read_validate`` times the reading as the wall-clock time it takes (worker
-        start-up and shut-down included).
+        at a time, and they are stored between batches; whatever the workers fail to deliver is read
+        here.  ``read_validate`` times the reading as the wall-clock time it takes (starting and
+        ending the workers included).
         """
-        done = 0
         method = MP_START or multiprocessing.get_start_method()
-        needed = PARALLEL_MIN_FILES if method == "fork" else PARALLEL_MIN_FILES_SPAWN
-        if self.workers > 1 and len(files) >= needed:
-            pool = None
-            start = time.perf_counter()  # reading time not yet counted since
-            try:
-                pool = ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context(method),
-                                           initializer=_worker_init, initargs=(self.reader,))
-                while done < len(files):
-                    batch = files[done:done + BATCH]
-                    results = self._read_together(pool, batch)
-                    self.used_workers = self.workers
-                    self.timings["read_validate"] += time.perf_counter() - start
-                    start = None
-                    for path, ex in zip(batch, results):
-                        yield path, ex
-                        done += 1
-                    start = time.perf_counter()
-            except Exception:  # noqa: BLE001 - no worker processes here (or they broke): read in this process
-                pass
-            finally:
-                start = start or time.perf_counter()
-                if pool is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                self.timings["read_validate"] += time.perf_counter() - start
-        for path in files[done:]:
+        if self.workers > 1 and len(files) >= (PARALLEL_MIN_FILES if method == "fork" else PARALLEL_MIN_FILES_SPAWN):
+            t0 = time.perf_counter()
+            for unit in self.reader.ctx.assigned:  # built once here rather than in each process
+                self.reader.ctx.issued_table(unit)
+            self.timings["read_validate"] += time.perf_counter() - t0
+            for start in range(0, len(files), BATCH):
+                batch = files[start:start + BATCH]
+                t0 = time.perf_counter()
+                results = self._read_together(multiprocessing.get_context(method), batch)
+                self.timings["read_validate"] += time.perf_counter() - t0
+                yield from zip(batch, results)
+            return
+        for path in files:
             t0 = time.perf_counter()
             ex = self.reader.examine(path, known=self.seen.__contains__)
             self.timings["read_validate"] += time.perf_counter() - t0
             yield path, ex
 
-    def _read_together(self, pool: ProcessPoolExecutor, batch: list[Path]) -> list[_Examined]:
-        """``batch`` examined by the workers, taking small chunks from the front, and by this process from the back."""
+    def _read_together(self, mp, batch: list[Path]) -> list[_Examined]:
+        """``batch`` examined by worker processes and this one; what they do not deliver, by this one."""
         size = max(1, min(CHUNK, len(batch) // (4 * self.workers)))
-        chunks = [batch[k:k + size] for k in range(0, len(batch), size)]
-        futures = [pool.submit(_worker_examine, chunk) for chunk in chunks]
+        chunks = _Chunks(mp, [batch[k:k + size] for k in range(0, len(batch), size)])
         results: dict[int, list[_Examined]] = {}
-        for k in range(len(chunks) - 1, -1, -1):
-            if not futures[k].cancel():  # a worker has it, and every chunk before it
-                break
-            results[k] = [self.reader.examine(path, keep_data=False) for path in chunks[k]]
-        return [ex for k in range(len(chunks)) for ex in (results[k] if k in results else futures[k].result())]
+        procs, conns = [], []
+        try:
+            for _ in range(self.workers - 1):
+                receive, send = mp.Pipe(duplex=False)
+                _widen(send)
+                proc = mp.Process(target=_worker, args=(self.reader, chunks, send), daemon=True)
+                proc.start()
+                send.close()
+                procs.append(proc)
+                conns.append(receive)
+            self.used_workers = self.workers
+            k = chunks.take_back()
+            while k is not None:
+                results[k] = [self._examine_draining(path, conns, results) for path in chunks.chunks[k]]
+                k = chunks.take_back()
+            while conns:
+                self._drain(conns, results, wait=True)
+        except Exception:  # noqa: BLE001 - workers failed to start or broke: the rest is read below
+            pass
+        finally:
+            for proc in procs:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.terminate()
+            for conn in conns:
+                conn.close()
+        for k, chunk in enumerate(chunks.chunks):
+            if k not in results:
+                results[k] = [self.reader.examine(path, keep_data=False) for path in chunk]
+        return [ex for k in range(len(chunks.chunks)) for ex in results[k]]
+
+    def _examine_draining(self, path: Path, conns: list, results: dict) -> _Examined:
+        self._drain(conns, results)
+        return self.reader.examine(path, keep_data=False)
+
+    @staticmethod
+    def _drain(conns: list, results: dict, wait: bool = False) -> None:
+        """Take the results the workers have sent (``wait``: at least one message); drop finished workers."""
+        for conn in multiprocessing.connection.wait(conns) if wait else [c for c in conns if c.poll()]:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):  # the worker is gone
+                message = None
+            if message is None:
+                conns.remove(conn)
+                conn.close()
+            else:
+                results[message[0]] = message[1]
 
     def store(self, path: Path, ex: _Examined) -> tuple[FileOutcome, list[Finding]]:
         """Record one examined file in the ledger (archive, receipt, submission) in one transaction."""

@@ -184,17 +184,15 @@ def _newlines(xml: str) -> str:
 
 def _plain_items(xml: str) -> list[str] | None:
     """The raw texts of the items when all are ``<si><t>…</t></si>`` written back to back (split in C); else None."""
+    if 'xml:space="preserve"' in xml:
+        xml = xml.replace('<si><t xml:space="preserve">', "<si><t>")
     i, j = xml.find("<si>"), xml.rfind("</si>")
-    if i < 0 or "<si" in xml[:i] or "<si" in xml[j:]:
+    if i < 0 or "<si" in xml[:i] or "<si" in xml[j:] or not xml.startswith("<si><t>", i) \
+            or not xml.startswith("</t></si>", j - 4):
         return None
-    body = xml[i:j + 5]
-    if 'xml:space="preserve"' in body:
-        body = body.replace('<t xml:space="preserve">', "<t>")
-    if not (body.startswith("<si><t>") and body.endswith("</t></si>")):
-        return None
-    out = body[7:-9].split("</t></si><si><t>")
+    out = xml[i + 7:j - 4].split("</t></si><si><t>")
     # four tags per item and none inside the texts: no rich text, phonetic runs, empty items or gaps
-    return out if body.count("<") == 4 * len(out) else None
+    return out if xml.count("<", i, j + 5) == 4 * len(out) else None
 
 
 def _has_escapes(text: str | bytes) -> bool:
@@ -482,7 +480,7 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
     full: dict[int, list] = {}  # row index -> its values, for rows matched whole
     if dense:
         # (row, indexes of the whole row…, ref, index, rest); styled cells (s="…") are the norm after a re-save
-        found = _row_pattern(dense, ' s="' in body).findall(body)
+        found = _row_pattern(dense, ' s="' in body[-4096:]).findall(body)  # (the last rows: the table's)
         whole = [m for m in found if m[0]]
         if whole:
             vals = _shared(list(chain.from_iterable(map(itemgetter(slice(1, dense + 1)), whole))), keyed, strings)
@@ -496,14 +494,12 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
     width = max(dense if full else 0, max(map(_COL_OF, pos), default=-1) + 1)
     if full and pos and not full.keys().isdisjoint(map(_ROW_OF, pos)):
         raise Unsupported("a row given twice")
-    rows = []
-    for r in range(height):
-        row = full.get(r)
-        if row is None:
-            row = [""] * width
-        elif width > dense:
+    rows = list(map(full.get, range(height))) if full else [None] * height
+    for r in set(range(height)).difference(full) if len(full) < height else ():
+        rows[r] = [""] * width
+    if full and width > dense:
+        for row in full.values():
             row.extend([""] * (width - dense))
-        rows.append(row)
     for (r, c), x in zip(pos, vals):
         rows[r][c] = x
     return SheetData(rows, formulas)
