@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import openpyxl
 
 from zwgk_xl import formspec as fs
 from zwgk_xl.model import Deadline, Document, Node
+from zwgk_xl.office import convert_with_soffice
 
 ROUND = "2021年第二季度"
 UNITS = ["县财政局", "县教育局", "县卫生健康局"]
@@ -144,3 +146,85 @@ def crafted_encrypted(dst: Path) -> Path:
                  + entry("EncryptionInfo", 2, 3, 64) + b"\0" * 128)
     dst.write_bytes(header + fat_sector + directory + b"\x01" * 512 + b"\x02" * 512)
     return dst
+
+
+# ---------------------------------------------------------------------------
+# The messy folder: forms returned the way departments return them
+
+INJECTION = '=HYPERLINK("http://evil.example/x","点击查看")'
+CMD = "@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+def finance(forms, box):
+    """县财政局: filled in Excel, task title edited, row of 一.(3) deleted, then re-saved as .xls in LibreOffice."""
+    def edit(wb, ws, first):
+        ws.cell(first, 2).value = "预决算公开(已改)"
+        ws.delete_rows(first + 1)
+
+    filled = fill(forms["县财政局"], box / "work" / forms["县财政局"].name,
+                  rows={"一.(1)": {"status": "已完成", "progress": "2021年部门预算已于3月公开,共58个部门。",
+                                   "done_date": dt.datetime(2021, 3, 20)},
+                        "一.(3)": {"status": "推进中", "progress": "配合审核招生信息。"}},
+                  fields={"filler": "张三", "phone": "0878-1234567", "fill_date": dt.datetime(2021, 7, 1)}, edit=edit)
+    out = convert_with_soffice(filled, "xls", box / "回收")
+    return set_mtime(out, "2021-07-01T09:00:00")
+
+
+def education(forms, box):
+    """县教育局: an early .ods, then a later .xlsx with sorted rows, pasted-over cells, a new row, formula text."""
+    early = fill(forms["县教育局"], box / "work" / "教育局初稿.xlsx",
+                 rows={t: {"status": "推进中", "progress": "初稿"} for t in ("一.(1)", "一.(2)", "一.(3)")},
+                 fields={"filler": "李四"})
+    ods = convert_with_soffice(early, "ods", box / "回收")
+    set_mtime(ods, "2021-07-01T10:00:00")
+
+    def edit(wb, ws, first):
+        rows = [[(c.value, c.data_type) for c in ws[r]] for r in range(first, first + 3)]
+        for r, values in zip(range(first, first + 3), reversed(rows)):  # sorted by 任务编号, descending
+            for c, (v, kind) in enumerate(values, start=1):
+                ws.cell(r, c).value = v
+                ws.cell(r, c).data_type = kind
+        ws.cell(first + 3, 1).value = "一.(9)"
+        ws.cell(first + 3, 2).value = "自行增加的任务"
+
+    later = fill(forms["县教育局"], box / "回收" / "教育局(修改版).xlsx",
+                 rows={"一.(1)": {"status": "完成", "progress": "已提供教育收费数据。"},
+                       "一.(2)": {"status": "已完成", "progress": INJECTION, "done_date": "6月底", "evidence": CMD},
+                       "一.(3)": {"status": "推进中", "progress": "招生信息已公开。"}},
+                 fields={"filler": "李四", "phone": 13800000000, "fill_date": "2021/7/2"}, edit=edit)
+    return ods, set_mtime(later, "2021-07-02T10:00:00")
+
+
+def health(forms, box):
+    """县卫生健康局: its table pasted into a new workbook (no metadata), 落实情况 a formula never calculated."""
+    def edit(wb, ws, first):
+        ws.cell(first, 6).value = "推进中"
+        ws.cell(first, 7).value = "=A6&B6"
+        ws.cell(first - 2, 2).value = "王五"
+
+    return set_mtime(copy_values(forms["县卫生健康局"], box / "回收" / "回复.xlsx", edit), "2021-07-03T10:00:00")
+
+
+def build_messy(box: Path):
+    """Issue forms in ``box`` and fill ``box/回收`` with every kind of return; (workspace, forms).  Needs soffice."""
+    ws, forms = issue_forms(box)
+    (box / "回收").mkdir()
+    (box / "work").mkdir()
+    finance(forms, box)
+    education(forms, box)
+    health(forms, box)
+    zip_bomb(forms["县财政局"], box / "回收" / "附件.xlsx")
+    crafted_encrypted(box / "回收" / "加密.xlsx")
+    (box / "回收" / "~$教育局(修改版).xlsx").write_bytes(b"\x00lock")
+    (box / "回收" / "说明.docx").write_bytes(b"PK\x03\x04 not really")
+    return ws, forms
+
+
+def ledger_tables(ws: Path) -> dict:
+    """Every table of the ledger in ``ws`` except the run log and meta, rows sorted."""
+    from zwgk_xl.ledger import Ledger
+
+    with Ledger.open(ws) as led:
+        return {name: sorted(led.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
+                for (name,) in led.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('runs', 'meta')")}

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from _merge_helpers import ROUND, fill, issue_forms, set_mtime
+from _merge_helpers import ROUND, fill, issue_forms, ledger_tables, set_mtime
 from zwgk_xl.cli import main
 from zwgk_xl.ledger import LEDGER_NAME, Ledger
 from zwgk_xl.merge import merge_folder, run_merge
@@ -35,26 +35,28 @@ def returns(tmp_path, forms, extra: bool = True):
     return box
 
 
-def dump(ws) -> dict:
-    with Ledger.open(ws) as led:
-        return {name: sorted(led.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
-                for (name,) in led.conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('runs', 'meta')")}
-
-
 class Boom(Exception):
     pass
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("where", ["after-file", "inside-file"])
-def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch, where):
+def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch, where, workers):
+    """Interrupted after two files, or inside the third, then run again: the ledger of one whole run.
+
+    ``workers=2``: the files are read by a worker process and this one (in-process for the reference).
+    """
+    import zwgk_xl.merge as merge_mod
+
     ws, forms = issue_forms(tmp_path / "a")
     box = returns(tmp_path, forms)
     ws_b = tmp_path / "b"
     shutil.copytree(ws, ws_b)  # the same ledger before merging, for the uninterrupted run
     with Ledger.open(ws_b) as led:
-        merge_folder(box, led)
-    reference = dump(ws_b)
+        merge_folder(box, led, workers=1)
+    reference = ledger_tables(ws_b)
+    monkeypatch.setattr(merge_mod, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(merge_mod, "CHUNK", 1)
 
     def fail_after_two(done, total, name):
         if done == 2:
@@ -78,24 +80,29 @@ def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch
 
         monkeypatch.setattr(ledger_mod.Ledger, "store_submission", flaky)
     with Ledger.open(ws) as led, pytest.raises(Boom):
-        merge_folder(box, led, progress=progress)
-    monkeypatch.undo()
-    partial = dump(ws)
+        merge_folder(box, led, progress=progress, workers=workers)
+    if where == "inside-file":
+        monkeypatch.setattr(ledger_mod.Ledger, "store_submission", real)
+    partial = ledger_tables(ws)
     assert 0 < len(partial["receipts"]) < len(reference["receipts"])
     assert len(partial["submissions"]) == 2  # the faulty file rolled back as a whole
     with Ledger.open(ws) as led:
-        merge_folder(box, led)
-    assert dump(ws) == reference  # nothing lost, nothing duplicated
+        assert merge_folder(box, led, workers=workers).workers == (workers if workers > 1 else 0)
+    assert ledger_tables(ws) == reference  # nothing lost, nothing duplicated
 
 
-def test_cli_json_equals_library_result(tmp_path):
+def test_cli_json_equals_library_result(tmp_path, monkeypatch):
     ws, forms = issue_forms(tmp_path)
     box = returns(tmp_path, forms)
     out = tmp_path / "汇总表.xlsx"
-    lib = run_merge(box, workspace=ws, output=out).to_dict()
+    lib = run_merge(box, workspace=ws, output=out, workers=1).to_dict()
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json"])
     assert res.exit_code == 1 == lib["exit_code"]
     assert json.loads(res.stdout) == lib
+    monkeypatch.setattr("zwgk_xl.merge.PARALLEL_MIN_FILES", 1)  # a worker process reads some of the 4 files
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json", "--workers", "2"])
+    assert json.loads(res.stdout) == lib
+    assert CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "--workers", "0"]).exit_code == 2
     assert lib["summary"] == {"files": 4, "accepted": 4, "rejected": 0, "skipped": 0, "errors": 0, "warnings": 3,
                               "notes": 0, "units_submitted": 3, "units_missing": 0}
     assert [f["type"] for f in lib["findings"]] == ["invalid-status", "required-empty", "duplicate-submission"]

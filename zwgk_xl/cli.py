@@ -230,8 +230,10 @@ class _MergeProgress:
 @click.option("-C", "--workspace", type=click.Path(path_type=Path), help="台账文件夹(默认从当前文件夹向上查找)。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总结果(与库函数结果相同)。")
 @click.option("-q", "--quiet", is_flag=True, help="安静模式:不显示进度条和问题明细,只输出一行摘要。")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="读取表格的进程数(默认:CPU 核数,最多 4;也可用环境变量 ZWGK_WORKERS 设定;1 为不另开进程)。")
 @handle_errors
-def merge(folder, plan_path, round_, output, units_path, workspace, as_json, quiet):
+def merge(folder, plan_path, round_, output, units_path, workspace, as_json, quiet, workers):
     """汇总回收的填报表:逐个校验、存入台账、写出汇总表。
 
     递归读取文件夹中的 .xlsx/.xlsm/.xls/.ods/.et;每个问题都列入汇总表的「问题清单」。
@@ -248,7 +250,7 @@ def merge(folder, plan_path, round_, output, units_path, workspace, as_json, qui
     bar = _MergeProgress() if not (quiet or as_json) and sys.stderr.isatty() else None
     try:
         result = run_merge(folder, workspace=workspace, plan_path=plan_path, round=round_, output=output,
-                           units_path=units_path, progress=bar)
+                           units_path=units_path, progress=bar, workers=workers)
     finally:
         if bar is not None:
             bar.close()

@@ -782,7 +782,7 @@ class _Chunks:
     """Chunks of a batch shared by processes: workers take them from the front, this process from the back."""
 
     def __init__(self, mp, chunks: list[list[Path]]):
-        self.chunks = chunks
+        self.chunks = chunks  # the workers' copy (the lists are not shared; the range is)
         self.lock = mp.Lock()
         self.front, self.back = mp.RawValue("i", 0), mp.RawValue("i", len(chunks))
 
@@ -852,7 +852,7 @@ class _Merger:
             for start in range(0, len(files), BATCH):
                 batch = files[start:start + BATCH]
                 t0 = time.perf_counter()
-                results = self._read_together(multiprocessing.get_context(method), batch)
+                results = self._read_together(method, batch)
                 self.timings["read_validate"] += time.perf_counter() - t0
                 yield from zip(batch, results)
             return
@@ -862,26 +862,28 @@ class _Merger:
             self.timings["read_validate"] += time.perf_counter() - t0
             yield path, ex
 
-    def _read_together(self, mp, batch: list[Path]) -> list[_Examined]:
+    def _read_together(self, method: str, batch: list[Path]) -> list[_Examined]:
         """``batch`` examined by worker processes and this one; what they do not deliver, by this one."""
         size = max(1, min(CHUNK, len(batch) // (4 * self.workers)))
-        chunks = _Chunks(mp, [batch[k:k + size] for k in range(0, len(batch), size)])
+        pieces = [batch[k:k + size] for k in range(0, len(batch), size)]
         results: dict[int, list[_Examined]] = {}
         procs, conns = [], []
         try:
+            mp = multiprocessing.get_context(method)
+            shared = _Chunks(mp, pieces)
             for _ in range(self.workers - 1):
                 receive, send = mp.Pipe(duplex=False)
                 _widen(send)
-                proc = mp.Process(target=_worker, args=(self.reader, chunks, send), daemon=True)
+                proc = mp.Process(target=_worker, args=(self.reader, shared, send), daemon=True)
                 proc.start()
                 send.close()
                 procs.append(proc)
                 conns.append(receive)
             self.used_workers = self.workers
-            k = chunks.take_back()
+            k = shared.take_back()
             while k is not None:
-                results[k] = [self._examine_draining(path, conns, results) for path in chunks.chunks[k]]
-                k = chunks.take_back()
+                results[k] = [self._examine_draining(path, conns, results) for path in pieces[k]]
+                k = shared.take_back()
             while conns:
                 self._drain(conns, results, wait=True)
         except Exception:  # noqa: BLE001 - workers failed to start or broke: the rest is read below
@@ -893,10 +895,10 @@ class _Merger:
                     proc.terminate()
             for conn in conns:
                 conn.close()
-        for k, chunk in enumerate(chunks.chunks):
+        for k, piece in enumerate(pieces):
             if k not in results:
-                results[k] = [self.reader.examine(path, keep_data=False) for path in chunk]
-        return [ex for k in range(len(chunks.chunks)) for ex in results[k]]
+                results[k] = [self.reader.examine(path, keep_data=False) for path in piece]
+        return [ex for k in range(len(pieces)) for ex in results[k]]
 
     def _examine_draining(self, path: Path, conns: list, results: dict) -> _Examined:
         self._drain(conns, results)

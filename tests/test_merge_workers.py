@@ -1,0 +1,132 @@
+"""merge: files read by worker processes give exactly the result, ledger and progress of reading them here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from _merge_helpers import build_messy, ledger_tables
+from zwgk_xl import merge
+from zwgk_xl.errors import UsageError
+from zwgk_xl.merge import default_workers, run_merge
+
+TODAY = dt.date(2021, 7, 10)
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    """The messy folder of test_merge plus a byte-identical copy of one form (a duplicate) in a subfolder."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice not installed")
+    box = tmp_path_factory.mktemp("workers")
+    ws, _ = build_messy(box)
+    (box / "回收" / "再次发送").mkdir()
+    shutil.copy(box / "回收" / "教育局(修改版).xlsx", box / "回收" / "再次发送" / "教育局.xlsx")
+    reference = merged(box, ws, "here", workers=1)
+    assert reference[0].workers == 0 and len(reference[3]) == 9
+    return box, ws, reference
+
+
+def merged(box, ws, name: str, workers: int):
+    """Merge the folder into a copy of the unmerged ledger: (result, its dict, ledger tables, progress calls, 汇总)."""
+    target = box / name
+    shutil.copytree(ws, target)
+    calls = []
+    result = run_merge(box / "回收", workspace=target, output=target / "汇总表.xlsx", today=TODAY, workers=workers,
+                       progress=lambda done, total, file: calls.append((done, total, file)))
+    as_dict = dict(result.to_dict(), workspace="", output="")
+    summary = CalamineWorkbook.from_path(str(target / "汇总表.xlsx")).get_sheet_by_name("汇总").to_python()
+    return result, as_dict, ledger_tables(target), calls, summary
+
+
+@pytest.fixture
+def eager(monkeypatch):
+    """Workers for any number of files, one file a chunk, this process slowed down so the workers get some.
+
+    Yields the list of how many files each worker message delivered.
+    """
+    monkeypatch.setattr(merge, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(merge, "PARALLEL_MIN_FILES_SPAWN", 1)
+    monkeypatch.setattr(merge, "CHUNK", 1)
+    delivered = []
+    drain, examine = merge._Merger._drain, merge._Merger._examine_draining
+
+    def counting(conns, results, wait=False):
+        before = sum(map(len, results.values()))
+        drain(conns, results, wait)
+        delivered.append(sum(map(len, results.values())) - before)
+
+    def slowly(self, path, conns, results):
+        time.sleep(0.15)
+        return examine(self, path, conns, results)
+
+    monkeypatch.setattr(merge._Merger, "_drain", staticmethod(counting))
+    monkeypatch.setattr(merge._Merger, "_examine_draining", slowly)
+    yield delivered
+
+
+def assert_same(got, reference):
+    assert got[1] == reference[1]  # --json output, findings included, in the same order
+    assert got[2] == reference[2]  # every ledger table
+    assert got[3] == reference[3]  # progress: once a file, in order
+    assert got[4] == reference[4]  # the master's 汇总 sheet
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_give_the_same_result_ledger_and_progress(messy, eager, workers):
+    box, ws, reference = messy
+    got = merged(box, ws, f"workers{workers}", workers)
+    assert got[0].workers == workers and sum(eager) >= 3  # the workers read files
+    assert_same(got, reference)
+    assert [c[0] for c in got[3]] == list(range(1, 10)) and {c[1] for c in got[3]} == {9}
+    # read by different processes, the copy is still the second one seen, by path order
+    assert [f["file"] for f in got[1]["findings"] if f["type"] == "duplicate-file"] == ["教育局(修改版).xlsx"]
+
+
+def test_spawned_workers(messy, eager, monkeypatch):
+    """Workers started as fresh interpreters (Windows' way) read the same."""
+    box, ws, reference = messy
+    monkeypatch.setattr(merge, "MP_START", "spawn")
+    got = merged(box, ws, "spawned", 2)
+    assert got[0].workers == 2 and sum(eager) >= 1
+    assert_same(got, reference)
+
+
+def _failing_worker(reader, chunks, conn):
+    """Takes a chunk, then dies without a word."""
+    chunks.take_front()
+    os._exit(3)
+
+
+def _no_start(*args, **kwargs):
+    raise OSError("no processes here")
+
+
+@pytest.mark.parametrize("how", ["worker dies", "no processes", "unknown start method"])
+def test_failing_workers_leave_nothing_unread(messy, eager, monkeypatch, how):
+    box, ws, reference = messy
+    if how == "worker dies":
+        monkeypatch.setattr(merge, "_worker", _failing_worker)
+    elif how == "no processes":
+        monkeypatch.setattr(merge, "_Chunks", _no_start)
+    else:
+        monkeypatch.setattr(merge, "MP_START", "no-such-method")
+    got = merged(box, ws, how.replace(" ", "_"), 2)
+    assert_same(got, reference)
+
+
+def test_worker_count(monkeypatch):
+    monkeypatch.setenv("ZWGK_WORKERS", "1")
+    assert default_workers() == 1
+    monkeypatch.setenv("ZWGK_WORKERS", "6")
+    assert default_workers() == 6
+    monkeypatch.delenv("ZWGK_WORKERS")
+    assert 1 <= default_workers() <= 4
+    monkeypatch.setenv("ZWGK_WORKERS", "两个")
+    with pytest.raises(UsageError, match="ZWGK_WORKERS"):
+        default_workers()
