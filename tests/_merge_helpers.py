@@ -205,8 +205,18 @@ def health(forms, box):
     return set_mtime(copy_values(forms["县卫生健康局"], box / "回收" / "回复.xlsx", edit), "2021-07-03T10:00:00")
 
 
-def build_messy(box: Path):
-    """Issue forms in ``box`` and fill ``box/回收`` with every kind of return; (workspace, forms).  Needs soffice."""
+def build_messy(tmp_path_factory, name: str = "messy"):
+    """Issue forms in a new folder and fill its 回收 with every kind of return: (folder, workspace).
+
+    Skips the test without LibreOffice (it makes the .xls and .ods returns).
+    """
+    import shutil
+
+    import pytest
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice not installed")
+    box = tmp_path_factory.mktemp(name)
     ws, forms = issue_forms(box)
     (box / "回收").mkdir()
     (box / "work").mkdir()
@@ -217,7 +227,7 @@ def build_messy(box: Path):
     crafted_encrypted(box / "回收" / "加密.xlsx")
     (box / "回收" / "~$教育局(修改版).xlsx").write_bytes(b"\x00lock")
     (box / "回收" / "说明.docx").write_bytes(b"PK\x03\x04 not really")
-    return ws, forms
+    return box, ws
 
 
 def ledger_tables(ws: Path) -> dict:

@@ -21,10 +21,7 @@ TODAY = dt.date(2021, 7, 10)
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory):
     """The messy folder of test_merge plus a byte-identical copy of one form (a duplicate) in a subfolder."""
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice not installed")
-    box = tmp_path_factory.mktemp("workers")
-    ws, _ = build_messy(box)
+    box, ws = build_messy(tmp_path_factory, "workers")
     (box / "回收" / "再次发送").mkdir()
     shutil.copy(box / "回收" / "教育局(修改版).xlsx", box / "回收" / "再次发送" / "教育局.xlsx")
     reference = merged(box, ws, "here", workers=1)
