@@ -42,6 +42,7 @@ HEADER_KEYS = {h: k for k, h in fs.COLUMNS}
 _ID_HEADER, _STATUS_HEADER = dict(fs.COLUMNS)["id"], dict(fs.COLUMNS)["status"]
 _NO_COLON = methodcaller("rstrip", "::")
 LOCKED_KEYS = [k for k, _ in fs.LOCKED_COLUMNS]
+_LOCKED_CELLS = itemgetter(*LOCKED_KEYS)  # a row's locked cells (dict) as a tuple, in column order
 INPUT_KEYS = [k for k, _ in fs.INPUT_COLUMNS]
 LOCKED_TITLES = dict(fs.LOCKED_COLUMNS)
 FIELD_LABELS = {label: key for key, label in fs.FORM_FIELDS}
@@ -181,6 +182,7 @@ class _Context:
     expectations: dict[str, _Expected] = field(default_factory=dict)
     locked: dict[tuple[str, str], dict] = field(default_factory=dict)  # (task id, role) -> locked cells
     tables: dict[str, list[tuple]] = field(default_factory=dict)  # unit -> issued_table(unit)
+    issued_rows: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (task id, role) -> its table row
     dates: dict[str, str | None] = field(default_factory=dict)  # text -> parse_date(text), memoised
 
     def __post_init__(self):
@@ -219,11 +221,13 @@ class _Context:
         """The locked cells of ``unit``'s form as issued: one tuple (LOCKED_KEYS order) a row."""
         table = self.tables.get(unit)
         if table is None:
-            get = itemgetter(*LOCKED_KEYS)
+            rows, table = self.issued_rows, []
             for t, role in self.assigned.get(unit, []):
-                if (t.id, role) not in self.locked:
-                    self.locked[t.id, role] = locked_rows([(t, role)])[0]
-            table = self.tables[unit] = [get(self.locked[t.id, role]) for t, role in self.assigned.get(unit, [])]
+                row = rows.get((t.id, role))
+                if row is None:
+                    row = rows[t.id, role] = _LOCKED_CELLS(locked_rows([(t, role)])[0])
+                table.append(row)
+            self.tables[unit] = table
         return table
 
     def date(self, raw) -> str | None:
@@ -305,6 +309,10 @@ def _find_header(rows: list[list], limit: int = 40) -> tuple[int, dict[str, int]
 
 
 def _meta_from_rows(rows: list[list]) -> dict | None:
+    """The form metadata of the very hidden sheet's rows (key, value), None without round and unit.
+
+    ``task_ids`` stays as stored (merge matches rows by the plan, not by it).
+    """
     items = {}
     for r in rows:
         if len(r) >= 2:
@@ -314,7 +322,6 @@ def _meta_from_rows(rows: list[list]) -> dict | None:
     if not (items.get("round") or items.get("unit")):
         return None
     meta = {k: items.get(k, "") for k in fs.META_KEYS}
-    meta["task_ids"] = fs.decode_task_ids(meta["task_ids"])
     meta["meta_source"] = "sheet"
     return meta
 
