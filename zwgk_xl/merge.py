@@ -7,6 +7,10 @@ against the plan, and stores it in the ledger, one transaction per file.
 Every problem becomes a :class:`zwgk_xl.model.Finding`; a bad file never
 stops the others.  :func:`run_merge` is the whole command: workspace,
 ledger, plan, merge and the master workbook.
+
+Many files are read and validated by worker processes together with this
+one (:func:`default_workers`); only this process writes the ledger, in the
+order of the files, so the result and the ledger are the same either way.
 """
 
 from __future__ import annotations
@@ -654,6 +658,7 @@ class _Reader:
         return fk.finding(kind, message, unit=out.unit, file=out.file)
 
     def relative(self, path: Path) -> str:
+        """``path`` relative to the merged folder, with forward slashes."""
         text = str(path)
         if text.startswith(str(self.folder)) and text[self.prefix - 1:self.prefix] in ("/", "\\"):
             return text[self.prefix:].replace("\\", "/")
