@@ -135,7 +135,8 @@ def main() -> None:
         t_naive = naive(paths, base / "naive.xlsx")
         tm = result.timings
         print(f"merge: {result.summary()['accepted']} accepted, {len(result.findings)} findings")
-        print(f"  read+validate {tm['read_validate']:.2f} s | ledger {tm['ledger']:.2f} s | "
+        who = f"{result.workers} processes" if result.workers else "1 process"
+        print(f"  read+validate {tm['read_validate']:.2f} s ({who}; ZWGK_WORKERS sets it) | ledger {tm['ledger']:.2f} s | "
               f"master {tm['master']:.2f} s | end to end {t_merge:.2f} s")
         print(f"naive pandas/openpyxl: {t_naive:.2f} s   floor zip+inflate: {t_floor:.2f} s")
         print(f"end to end vs naive: {t_naive / t_merge:.1f}x faster (target >= 6x)")
