@@ -212,6 +212,33 @@ def test_clean_merge_exits_zero(tmp_path):
     assert [r[5] for r in sheet(result.output, "汇总")[1:]] == ["已完成"] * 4
 
 
+def test_clean_tables_taken_whole_equal_row_by_row(tmp_path, monkeypatch):
+    """A clean form's values taken for all rows at once are exactly those checked row by row."""
+    from zwgk_xl import merge
+
+    ws, forms = issue_forms(tmp_path)
+    rows = {"一.(1)": {"status": "已完成", "progress": " 已公开 ", "done_date": dt.datetime(2021, 6, 1),
+                       "problems": "无", "evidence": "http://x.gov.cn/1"},
+            "一.(2)": {"status": "推进中", "progress": "推进", "done_date": "2021/6/30"},
+            "一.(3)": {"status": "未启动", "progress": "尚未开始"}}
+    for name in ["whole", "rows"]:
+        box = tmp_path / name
+        box.mkdir()
+        fill(forms["县教育局"], box / "县教育局.xlsx", rows=rows, fields={"filler": "某某"})
+    taken = []
+    real = merge._Checker._clean_table
+    monkeypatch.setattr(merge._Checker, "_clean_table", lambda self: taken.append(real(self)) or taken[-1])
+    whole = run_merge(tmp_path / "whole", workspace=ws, today=TODAY, workers=1)
+    with Ledger.open(ws) as led:
+        first = led.submission_values(led.current_submissions(ROUND)["县教育局"].id)
+    monkeypatch.setattr(merge._Checker, "_clean_table", lambda self: None)
+    by_row = run_merge(tmp_path / "rows", workspace=ws, today=TODAY, workers=1)
+    with Ledger.open(ws) as led:
+        second = led.submission_values(led.current_submissions(ROUND)["县教育局"].id)
+    assert taken == [3] and [f for f in whole.findings + by_row.findings if f.file] == []
+    assert first == second and first["一.(1)"]["progress"] == "已公开" and first["一.(2)"]["done_date"] == "2021-06-30"
+
+
 @pytest.mark.parametrize("raw,expected", [
     ("已完成", ("已完成", True)), (" 已完成。", ("已完成", False)), ("完成", ("已完成", False)),
     ("正在推进,已完成一半", ("", False)), ("未完成", ("", False)), ("常态化推进", ("长期推进", False)),
