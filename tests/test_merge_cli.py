@@ -175,3 +175,24 @@ def test_cli_creates_ledger_from_plan_file_then_reuses_the_plan(tmp_path, monkey
         assert len(led.submissions(ROUND)) == 3
     res = CliRunner().invoke(main, ["merge", str(box)])
     assert res.exit_code == 0 and f"分解表:台账中{ROUND}的分解表" in res.output and "新建台账" not in res.output
+
+
+def test_same_answers_sent_twice_is_only_a_note(tmp_path):
+    """A form re-saved or mailed twice with the same answers is not a conflicting resubmission."""
+    ws, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms, extra=False)
+    first = next(box.glob("*县卫生健康局.xlsx"))
+    again = fill(forms["县卫生健康局"], box / "县卫生健康局_再次发送.xlsx",
+                 rows={t: dict(OK) for t in IDS["县卫生健康局"]}, fields={"filler": "某某"})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(again)
+    wb.properties.title = "再次发送"  # re-saved: other bytes, same answers
+    wb.save(again)
+    set_mtime(again, "2021-07-20T08:00:00")
+    assert again.read_bytes() != first.read_bytes()
+    with Ledger.open(ws) as ledger:
+        result = merge_folder(box, ledger, workers=1)
+    kinds = {(f.type, f.severity) for f in result.findings if f.unit == "县卫生健康局"}
+    assert ("resubmitted-same", "info") in kinds
+    assert not any(t == "duplicate-submission" for t, _ in kinds)

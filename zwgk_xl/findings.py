@@ -40,6 +40,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "formula-no-value": (WARNING, "公式没有计算结果", "请对方在 Excel/WPS 中打开并保存后重发,或直接填写数值/文字。"),
     "formula-text": (INFO, "内容形似公式", "已按纯文本保存,不会作为公式执行;无需处理。"),
     "duplicate-submission": (WARNING, "重复报送", "已采用最新收到的一份;旧的一份仍保存在台账中。"),
+    "resubmitted-same": (INFO, "重复报送(内容相同)", "无需处理:两份填报内容相同(重新保存或重复发送),采用较新的一份。"),
     "missing-submission": (WARNING, "未报送", "请催报。"),
 }
 

@@ -54,6 +54,17 @@ def task_units(assigned: dict[str, list[tuple[Node, str]]]) -> dict[str, list[tu
     return out
 
 
+def _same_content(ledger, older, newer) -> bool:
+    """Whether two submissions of a unit hold the same answers and form fields."""
+    if (older.filler, older.phone, older.fill_date) != (newer.filler, newer.phone, newer.fill_date):
+        return False
+    def answers(sub) -> dict:
+        return {tid: {k: v for k, v in vals.items() if k not in ("row", "status_raw")}
+                for tid, vals in ledger.submission_values(sub.id).items()}
+
+    return answers(older) == answers(newer)
+
+
 def round_findings(ledger, round: str, units: dict[str, int], only_units: set[str] | None = None) -> list[Finding]:
     """Findings about the round as a whole: duplicate submissions and units that returned nothing."""
     out: list[Finding] = []
@@ -63,6 +74,12 @@ def round_findings(ledger, round: str, units: dict[str, int], only_units: set[st
         if s.superseded_by is None or (only_units is not None and s.unit not in only_units):
             continue
         newer = by_id[s.superseded_by]
+        if _same_content(ledger, s, newer):
+            out.append(fk.finding(
+                "resubmitted-same",
+                f"{s.unit}报送了多份,「{newer.file_name}」与「{s.file_name}」填报内容相同,采用较新的一份。",
+                unit=s.unit, file=s.file_name))
+            continue
         out.append(fk.finding(
             "duplicate-submission",
             f"{s.unit}报送了多份:「{newer.file_name}」({newer.received_at})替代了「{s.file_name}」({s.received_at})。",
