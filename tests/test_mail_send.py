@@ -20,7 +20,7 @@ from zwgk_xl.mail.compose import Attachment, Outgoing
 
 L, R, COLON = "\uff08", "\uff09", "\uff1a"  # full-width （ ） ： as in the templates
 
-from _mail_helpers import (DUE, ROUND, SENDER, UNITS, Capture, make_directory, make_forms, smtp_config,
+from _mail_helpers import (ROUND, SENDER, UNITS, Capture, make_directory, make_forms, smtp_config,
                            smtp_server)
 
 
@@ -216,6 +216,12 @@ def test_dry_run_writes_eml_files_and_sends_nothing(ws, tmp_path):
     msg = email.message_from_bytes(emls[0].read_bytes(), policy=policy.default)
     assert msg["Subject"].startswith("【请填报】") and len(list(msg.iter_attachments())) == 1
     assert not (ws / "台账.sqlite").exists()  # nothing recorded
+    assert sorted(p.name for p in out.iterdir()) == [p.name for p in emls]  # no temporary files left
+    res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
+                                    "--dry-run", str(tmp_path / "再演练"), "-C", str(ws)], env={"ZWGK_SMTP_HOST": ""})
+    assert res.exit_code == 0, res.output
+    assert f"{UNITS[0][0]}:已写出 .eml(未发送)" in res.output and res.output.count("附件:") == len(UNITS)
+    assert f"合计:已写出 .eml(未发送) {len(UNITS)}" in res.output
 
 
 def test_workspace_template_overrides_the_default(ws):

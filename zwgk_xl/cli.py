@@ -331,13 +331,13 @@ def _echo_mail_result(result, as_json: bool) -> None:
         click.echo(f"轮次「{result.round}」{what}{'(演练,未发送)' if result.dry_run else ''}:")
         for item in result.items:
             extra = f" [{item.reason}]" if item.reason else ""
-            files = f" 附件:{'、'.join(item.files)}" if item.files and item.status in ("sent", "dry-run") else ""
+            files = f" 附件:{'、'.join(item.files)}" if item.attached else ""
             where = f" → {', '.join(item.recipients)}" if item.recipients else ""
             note = f"({item.error})" if item.error else ""
             click.echo(f"  {item.unit}{extra}:{item.label}{note}{where}{files}")
             if item.eml:
                 click.echo(f"    {item.eml}")
-        counts = "、".join(f"{label} {result.count(s)}" for s, label in _mail_labels().items() if result.count(s))
+        counts = "、".join(f"{_mail_labels()[s]} {n}" for s, n in result.counts.items())
         click.echo(f"合计:{counts or '无'}")
         for f in result.findings:
             click.echo(f"{'错误' if f.severity == 'error' else '提示'}:{f.message}{f.action}", err=True)

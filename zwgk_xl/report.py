@@ -408,7 +408,7 @@ def _collected(master: Master, field: str, directory) -> list[str]:
 
 
 def build_report_context(master: Master, directory=None, cited=None, *, settings: Mapping | None = None,
-                         today: dt.date | None = None) -> dict:
+                         today: dt.date | None = None, stats: dict | None = None) -> dict:
     """Plain data for the report template (see ``templates/README.md``).
 
     Args:
@@ -418,6 +418,7 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
         settings: the ``[report]`` table of ``zwgk.toml``: ``title``,
             ``organ`` (署名机关), ``recipient`` (主送机关), ``cited``.
         today: the report date (default: today).
+        stats: :func:`compute_statistics` of ``master``, when already computed.
 
     Returns:
         A dict of strings, lists and dicts only.
@@ -426,7 +427,8 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
     today = today or dt.date.today()
     plan = master.plan
     rows = {r.task.id: r for r in master.rows}
-    stats = compute_statistics(master, directory)
+    if stats is None:
+        stats = compute_statistics(master, directory)
     total, by_status = stats["total"], stats["by_status"]
     cited_docs = _cited(master, list(settings.get("cited") or []) + list(cited or []))
     organ = str(settings.get("organ") or "").strip()
@@ -537,20 +539,21 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
 # Files
 
 
-def write_statistics(master: Master, path, directory=None) -> Path:
+def write_statistics(master: Master, path, directory=None, *, stats: dict | None = None) -> Path:
     """Write the statistics workbook: status distribution and completion by unit, with native charts.
 
     Args:
         master: the merged round.
         path: the .xlsx to write (atomically).
         directory: unit directory for short names.
+        stats: :func:`compute_statistics` of ``master``, when already computed.
 
     Returns:
         The path written.
     """
-
     path = Path(path)
-    stats = compute_statistics(master, directory)
+    if stats is None:
+        stats = compute_statistics(master, directory)
     with atomic_path(path, ReportError) as tmp:
         _write_statistics_book(master, stats, directory, str(tmp))
     return path
@@ -641,7 +644,7 @@ def _write_statistics_book(master: Master, stats: dict, directory, filename: str
 
 def render_report(master: Master, out_path, template=None, directory=None, pdf: bool = False, *,
                   settings: Mapping | None = None, cited=None, today: dt.date | None = None,
-                  workspace: Path | None = None) -> list[Path]:
+                  workspace: Path | None = None, stats: dict | None = None) -> list[Path]:
     """Render the report .docx from the template, plus ``<name>_统计.xlsx`` (and PDF).
 
     Args:
@@ -652,6 +655,7 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
         directory: unit directory for short names.
         pdf: also convert to PDF with LibreOffice.
         settings, cited, today: passed to :func:`build_report_context`.
+        stats: :func:`compute_statistics` of ``master``, when already computed.
 
     Returns:
         Paths written: the .docx, the statistics .xlsx and, with ``pdf``, the .pdf.
@@ -667,7 +671,9 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
     tpl_path = Path(template) if template else template_path(TEMPLATE_NAME, workspace)
     if not tpl_path.is_file():
         raise ReportError(f"找不到报告模板 {tpl_path}。可用 --template 指定,或删除该路径使用内置模板。")
-    context = build_report_context(master, directory, cited, settings=settings, today=today)
+    if stats is None:
+        stats = compute_statistics(master, directory)
+    context = build_report_context(master, directory, cited, settings=settings, today=today, stats=stats)
     try:
         tpl = DocxTemplate(str(tpl_path))
         tpl.render(context, autoescape=True)
@@ -683,7 +689,8 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
         raise ReportError(f"无法读取报告模板 {tpl_path}:{e}。请确认它是 Word .docx 文件。") from e
     with atomic_path(out_path, ReportError) as tmp:
         tpl.save(str(tmp))
-    written = [out_path, write_statistics(master, out_path.with_name(out_path.stem + "_统计.xlsx"), directory)]
+    written = [out_path, write_statistics(master, out_path.with_name(out_path.stem + "_统计.xlsx"), directory,
+                                          stats=stats)]
     if pdf:
         written.append(convert_with_soffice(out_path, "pdf", out_path.parent))
     return written
@@ -775,8 +782,9 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
         master = build_master(ledger, plan, round, directory=directory, today=today)
     target = Path(output) if output else ws / f"落实情况报告_{round}.docx"
     settings = config.get("report") if isinstance(config.get("report"), dict) else {}
-    paths = render_report(master, target, template, directory, pdf, settings=settings, today=today, workspace=ws)
     stats = compute_statistics(master, directory)
+    paths = render_report(master, target, template, directory, pdf, settings=settings, today=today, workspace=ws,
+                          stats=stats)
     return ReportResult(workspace=str(ws), round=round, outputs=[str(p) for p in paths], tasks=stats["total"],
                         by_status=stats["by_status"], units=len(stats["units"]),
                         units_submitted=len(stats["submitted"]))

@@ -12,10 +12,8 @@ from __future__ import annotations
 import email
 import hashlib
 import imaplib
-import os
 import re
 import ssl
-import tempfile
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date as _date
@@ -26,7 +24,9 @@ from email.utils import parseaddr
 from pathlib import Path, PureWindowsPath
 from typing import Callable
 
+from ..atomic import atomic_path
 from ..errors import MailError
+from ..ledger import sha256_file
 from ..model import Finding
 from . import log
 from .compose import SPREADSHEET_TYPES
@@ -135,16 +135,9 @@ def _unique_path(folder: Path, name: str) -> Path:
 
 def _write_new(folder: Path, name: str, data: bytes) -> Path:
     """Write ``data`` under a fresh name in ``folder`` atomically; returns the path."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".zwgk-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        path = _unique_path(folder, name)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    path = _unique_path(folder, name)
+    with atomic_path(path, MailError, suffix=".part") as tmp:
+        tmp.write_bytes(data)
     return path
 
 
@@ -275,8 +268,8 @@ class _Collector:
         self.conn, self.folder, self.result, self.at = conn, folder, result, at
         self.known = {}
         for p in folder.iterdir():
-            if p.is_file() and not p.name.startswith(".zwgk-"):
-                self.known.setdefault(hashlib.sha256(p.read_bytes()).hexdigest(), p.name)
+            if p.is_file() and not p.name.startswith("."):  # saved names never start with a dot
+                self.known.setdefault(sha256_file(p), p.name)
 
     def message(self, raw: bytes) -> tuple[dict, int, int]:
         msg = email.message_from_bytes(relabel_gb(raw), policy=policy.default)

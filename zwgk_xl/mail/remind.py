@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 
 from ..errors import MailError
 from ..model import Master
+from ..report import cn_date
 from . import log
 from .config import MailConfig, load_config
 from .send import (MailResult, Throttle, _address_item, _compose, _open_ledger, _Planned, _run,
@@ -48,7 +49,7 @@ def units_to_remind(master: Master) -> list[Reminder]:
 
 
 def _reason_text(r: Reminder, round: str, today: _date) -> str:
-    when = f"{today.year}年{today.month}月{today.day}日"
+    when = cn_date(today)
     if r.reason == REASON_MISSING:
         return f"截至{when}\uff0c贵单位尚未报送{round}政务公开工作任务落实情况。"
     return f"截至{when}\uff0c贵单位以下任务已过完成时限\uff0c尚未填报为已完成。"

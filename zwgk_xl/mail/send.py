@@ -18,8 +18,10 @@ from pathlib import Path
 from string import Template
 from typing import Callable, Iterable
 
+from ..atomic import atomic_path
 from ..errors import MailError, UsageError
 from ..model import Finding
+from ..report import cn_date
 from ..resources import template_path
 from . import log
 from .compose import SPREADSHEET_TYPES, Attachment, Outgoing
@@ -67,6 +69,11 @@ class MailItem:
     def label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
+    @property
+    def attached(self) -> bool:
+        """True when the files went out with the message (or into the dry run's .eml)."""
+        return bool(self.files) and self.status in ("sent", "dry-run")
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["label"] = self.label
@@ -87,6 +94,11 @@ class MailResult:
         return sum(1 for i in self.items if i.status == status)
 
     @property
+    def counts(self) -> dict[str, int]:
+        """Items per status (keys of STATUS_LABELS, in that order), leaving out zeros."""
+        return {s: self.count(s) for s in STATUS_LABELS if self.count(s)}
+
+    @property
     def ok(self) -> bool:
         """True when nothing failed and every unit could be addressed."""
         return not any(f.severity == "error" for f in self.findings)
@@ -97,7 +109,7 @@ class MailResult:
             "round": self.round,
             "dry_run": self.dry_run,
             "ok": self.ok,
-            "counts": {s: self.count(s) for s in STATUS_LABELS if self.count(s)},
+            "counts": self.counts,
             "items": [i.to_dict() for i in self.items],
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -144,10 +156,9 @@ def fill_template(name: str, workspace: Path | None, values: dict) -> str:
 def due_text(due: str) -> str:
     """``2021-06-25`` → ``2021年6月25日``; other text unchanged; empty → 规定时间."""
     try:
-        d = _date.fromisoformat((due or "").strip())
+        return cn_date(_date.fromisoformat((due or "").strip()))
     except ValueError:
         return (due or "").strip() or "规定时间"
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def when_text(due: str, today: _date | None = None) -> str:
@@ -168,7 +179,7 @@ def _template_values(unit: str, round: str, due: str, config: MailConfig, now: d
         "when": when_text(due, today),
         "contact": config.contact or config.sender_name or config.from_address,
         "sender_name": config.sender_name,
-        "date": f"{now.year}年{now.month}月{now.day}日",
+        "date": cn_date(now),
         **extra,
     }
 
@@ -439,9 +450,8 @@ def _write_eml(folder: Path, stem: str, raw: bytes) -> Path:
     from ..forms import safe_name
 
     path = folder / f"{safe_name(stem, 120)}.eml"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(raw)
-    tmp.replace(path)
+    with atomic_path(path, MailError) as tmp:
+        tmp.write_bytes(raw)
     return path
 
 
