@@ -18,6 +18,7 @@ from ..model import Document, Node, Source
 from .clauses import split_unit_cell
 from .deadlines import find_deadline
 from .numbering import cn_to_int, make_token
+from .text import title_of
 
 _INLINE_NUM = re.compile(r"(?:(?<=\s)|^)(\d{1,3})\s*[.、](?!\d)")
 _INLINE_CN = re.compile(r"(?:(?<=\s)|^)([一二三四五六七八九十]{1,3})、")
@@ -151,24 +152,22 @@ def parse_flattened(text: str, source: str, year: int | None, warnings: list[str
         tok = make_token("num", n)
         node = Node(id=f"{cur_top.id}.{tok}", path=[cur_top.path[0], tok], text=task_text,
                     source=Source(file=source), is_task=True)
-        m = re.search(r"[。!?]", task_text)
-        node.title = (task_text[: m.start()] if m else task_text).strip(" ,;")
+        node.title = title_of(task_text)
         node.deadline = find_deadline(task_text, year)
         if cat:
             node.warnings.append("任务文本中夹有分类标题的片段,请核对")
         cur_top.children.append(node)
         tasks.append(node)
         seg_units.append(_unit_groups(unit_parts))
-    _assign_units(tasks, seg_units, roots)
+    _assign_units(tasks, seg_units)
     if not tasks:
         from ..errors import NoStructure
 
         raise NoStructure(f"{source or '输入文本'}:没有找到按顺序编号的任务")
-    doc = Document(roots=roots, warnings=warnings, source_file=source, year=year)
-    return doc
+    return Document(roots=roots, warnings=warnings, source_file=source, year=year)
 
 
-def _assign_units(tasks: list[Node], seg_units: list[list[str]], roots: list[Node]) -> None:
+def _assign_units(tasks: list[Node], seg_units: list[list[str]]) -> None:
     """Give queued unit cells to the tasks waiting for them, in order."""
     pending: list[Node] = []
     queue: list[str] = []
@@ -190,13 +189,7 @@ def _assign_units(tasks: list[Node], seg_units: list[list[str]], roots: list[Nod
                 t.lead, t.others = split_unit_cell(g)
             pending, queue = [], []
 
-    top_of = {id(c): r for r in roots for c in r.children}
-    prev_top = None
     for t, groups in zip(tasks, seg_units):
-        top = top_of.get(id(t))
-        if prev_top is not None and top is not prev_top and pending and not queue:
-            pass  # units of the last rows may follow the next section's header
-        prev_top = top
         pending.append(t)
         queue.extend(groups)
         flush(final=False)

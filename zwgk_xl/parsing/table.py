@@ -15,7 +15,7 @@ from .clauses import split_clause, split_unit_cell, split_units
 from .deadlines import find_deadline, parse_deadline_cell
 from .normalize import normalize_cell
 from .numbering import KINDS, make_token, match_marker, parse_token
-from .text import _title_of, extract_metadata
+from .text import extract_metadata, title_of
 
 # Roles of header cells.  Checked in this order; the first rule that fits wins.
 SEQ, CATEGORY, TEXT, TASK, LEAD, OTHERS, RESP, DEADLINE, NOTE = (
@@ -348,7 +348,7 @@ def _task(b: _Builder, parent: Node | None, row: list[str], r: int, lay: _Layout
     body = clause.body if clause.raw else text
     node = b._add(parent, token, r, is_task=True)
     node.text = body.strip()
-    node.title = (title_cell or _title_of(body.split("\n", 1)[0])).replace("\n", "")
+    node.title = (title_cell or title_of(body.split("\n", 1)[0])).replace("\n", "")
     _add_units(node, row, lay)
     if not (node.lead or node.others) and clause.raw:
         node.lead, node.others = list(clause.lead), list(clause.others)

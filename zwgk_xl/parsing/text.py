@@ -20,7 +20,7 @@ from ..model import Document, Node, Source
 from .clauses import LABELLED_LINE, has_clause, split_clause, split_labelled
 from .deadlines import find_deadline, parse_deadline_cell
 from .normalize import normalize_text
-from .numbering import Marker, match_marker
+from .numbering import Marker, cn_to_int, make_token, match_marker
 
 _CHROME = re.compile(
     r"^(?:[•·●▪■◆]|相关词条|热门词条|联络我们|联系我们|相关文章|相关链接|相关解读|扫一扫|打印本页|【?打印】?|关闭窗口|"
@@ -141,14 +141,11 @@ def _find_repeats(paras: list[_Para], warnings: list[str]) -> None:
             p.dup_of = j
             if ops:
                 noise_a = "".join(q.text[i1:i2] for op, i1, i2, j1, j2 in ops if op in ("delete", "replace"))
-                noise_b = "".join(t[j1:j2] for op, i1, i2, j1, j2 in ops if op in ("insert", "replace"))
                 clean = "".join(q.text[i1:i2] for op, i1, i2, j1, j2 in ops if op == "equal")
                 if noise_a:
                     warnings.append(
                         f"第{q.line}行:与第{p.line}行的重复段落比对,去除疑似噪声字符「{noise_a}」"
                     )
-                if noise_b and not noise_a:
-                    pass  # the kept copy was already clean
                 q.text = clean
                 q.marker = match_marker(clean) or q.marker
             break
@@ -190,10 +187,6 @@ def _drop_repeat_runs(paras: list[_Para], warnings: list[str]) -> list[_Para]:
 # Outline
 
 
-def _expected_top(stack, last_num):
-    return last_num.get("cn", 0) + 1
-
-
 def _accept(marker: Marker, stack: list[tuple[str, Node, int]], last_num: dict[str, int]) -> bool:
     kinds = [k for k, _, _ in stack]
     if marker.kind in kinds:
@@ -204,7 +197,8 @@ def _accept(marker: Marker, stack: list[tuple[str, Node, int]], last_num: dict[s
     return marker.kind in last_num and marker.number == last_num[marker.kind] + 1
 
 
-def _title_of(text: str) -> str:
+def title_of(text: str) -> str:
+    """A task's title: its text up to the first sentence end."""
     t = text.strip()
     m = re.search(r"[。!?]", t)
     title = t[: m.start()] if m else t
@@ -223,8 +217,6 @@ def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[
         if marker is None and not stack or (marker is None and stack and stack[0][0] == "cn"):
             m = _NOISY_CN.match(p.text)
             if m and "。" not in m.group(3):
-                from .numbering import cn_to_int, make_token
-
                 n = cn_to_int(m.group(1))
                 if n == last_num.get("cn", 0) + 1 or (n == last_num.get("cn", 0) and n > 0):
                     marker = Marker("cn", make_token("cn", n), n, m.group(3).strip())
@@ -293,7 +285,7 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
                     n.others + [u for u in others if u not in n.others]
             if label_deadline and not c.deadline_text:
                 c.deadline_text = label_deadline
-            n.title = _title_of(body.split("\n", 1)[0])
+            n.title = title_of(body.split("\n", 1)[0])
             n.text = body.strip()
             if c.deadline_text:
                 n.deadline = parse_deadline_cell(c.deadline_text, year)
