@@ -24,11 +24,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError, UsageError
 from .model import Assignment, Document, Node
+from .parsing.clauses import ROLE_WORDS
+from .parsing.normalize import opencc_converter
 from .units import (
     DEPARTMENT_PHRASES,
     SECTION_PHRASES,
@@ -51,26 +52,18 @@ _LEVEL_CHAR = re.compile(r"^[省州市县区](?!场|区|民服务|民中心|民�
 _BRANCH = re.compile(r"^(.+?(?:局|厅|委))[A-Za-z\u4e00-\u9fff]{1,4}?(?:县|市|区)?(?:分局|支队|大队)$")
 _SUFFIXES = ("委员会", "办公厅", "办公室", "总局", "分局", "局", "厅", "委", "办", "中心", "馆")
 _SYNONYMS = [("人民政府", "政府"), ("监督管理", "监管"), ("和", ""), ("与", ""), ("及", "")]
-_ROLE_TAIL = re.compile(r"(?:等)?(?:按照?职责分工|按职责|根据职责|分别)?(?:负责|配合|参与|协助|牵头|落实)$")
 _GENERIC_DEPT = re.compile(r"(?:有关|相关|各)(?:部门|单位)$|^各.*部门$")
 _GENERIC_AREA = re.compile(r"^各.*(?:人民政府|政府|县区|县\(市、区\)|镇街|乡镇|街道|州、?市)$")
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def clean_phrase(phrase: str) -> str:
     """A superior unit phrase without role words, brackets or traditional forms."""
-    p = _t2s().convert(name_key(phrase))
+    p = opencc_converter("t2s").convert(name_key(phrase))
     p = p.strip("()()、,,;;。:: ")
     p = re.sub(r"^由", "", p)
     prev = None
     while prev != p:
-        prev, p = p, _ROLE_TAIL.sub("", p)
+        prev, p = p, ROLE_WORDS.sub("", p)
     return p
 
 
@@ -127,11 +120,7 @@ def _add(index: dict, key: str, value) -> None:
 
 
 def _units_of(pairs) -> list[str]:
-    out: list[str] = []
-    for unit, _ in pairs:
-        if unit not in out:
-            out.append(unit)
-    return out
+    return list(dict.fromkeys(unit for unit, _ in pairs))
 
 
 def map_unit(
@@ -172,7 +161,7 @@ def map_unit(
 def _match_whole(phrase: str, idx: _Index, cutoff: float) -> Assignment | None:
     d = idx.directory
     p = clean_phrase(phrase)
-    for key in dict.fromkeys([name_key(p), name_key(_t2s().convert(phrase))]):
+    for key in dict.fromkeys([name_key(p), name_key(opencc_converter("t2s").convert(phrase))]):
         if key in d.mappings:
             return Assignment(phrase, list(d.mappings[key]), "alias", note="名录“映射”表登记的对应关系")
         if key in d.group_phrases:
@@ -319,12 +308,7 @@ def _tag(a: Assignment, role: str) -> Assignment:
 
 
 def _locals(notes: list[Assignment]) -> list[str]:
-    out: list[str] = []
-    for a in notes:
-        for u in a.local:
-            if u not in out:
-                out.append(u)
-    return out
+    return list(dict.fromkeys(u for a in notes for u in a.local))
 
 
 def unmatched(doc: Document) -> list[tuple[str, str]]:

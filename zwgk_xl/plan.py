@@ -21,8 +21,9 @@ import re
 from pathlib import Path
 
 from .atomic import atomic_path
+from .decompose import unmatched
 from .errors import InputError, PlanError
-from .model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Assignment, Deadline, Document, Node
+from .model import DEADLINE_DATE, DEADLINE_NONE, Assignment, Deadline, Document, Node
 from .units import Directory, split_names
 from .xlsxfit import row_height
 
@@ -273,9 +274,9 @@ def _write_readme(wb, doc: Document, directory: Directory | None, fmt) -> None:
     for i, line in enumerate(_README, start=1):
         ws.write_row(row, 0, [f"{i}.", line], fmt["plain"])
         row += 1
-    unmatched = [(t.id, a.source) for t in doc.tasks for a in t.assignment_notes if a.rule == "unmatched"]
-    if unmatched:
-        ws.write_row(row, 0, ["待人工指定", "、".join(f"{tid} {src}" for tid, src in unmatched)], fmt["bad"])
+    missing = unmatched(doc)
+    if missing:
+        ws.write_row(row, 0, ["待人工指定", "、".join(f"{tid} {src}" for tid, src in missing)], fmt["bad"])
         row += 1
     if directory is not None and directory.groups:
         row += 1
@@ -469,16 +470,11 @@ def _read_deadline(row, c, year: int | None) -> Deadline:
         return Deadline()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", shown):
         return Deadline(date=shown, text=shown, kind=DEADLINE_DATE)
-    try:
-        from .parsing.deadlines import parse_deadline_cell
-    except ImportError:  # pragma: no cover - parsing is part of the package
-        parse_deadline_cell = None
-    if parse_deadline_cell is not None:
-        d = parse_deadline_cell(shown, year)
-        d.text = shown
-        return d
-    kind = DEADLINE_ONGOING if re.search(r"长期|持续|常态化", shown) else DEADLINE_NONE
-    return Deadline(text=shown, kind=kind)
+    from .parsing.deadlines import parse_deadline_cell
+
+    d = parse_deadline_cell(shown, year)
+    d.text = shown
+    return d
 
 
 def _parent_section_id(node_id: str) -> str:

@@ -96,18 +96,6 @@ class Unit:
     phone: str = ""
     email: str = ""
     superior_keywords: list[str] = field(default_factory=list)
-    row: int | None = None  # 1-based row in the directory sheet
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "aliases": list(self.aliases),
-            "category": self.category,
-            "contact": self.contact,
-            "phone": self.phone,
-            "email": self.email,
-            "superior_keywords": list(self.superior_keywords),
-        }
 
 
 @dataclass
@@ -296,7 +284,6 @@ def _parse_units(rows: list[tuple], fname: str, sheet: str, warnings: list[str])
             phone=vals.get("phone", ""),
             email=vals.get("email", ""),
             superior_keywords=split_names(vals.get("superior_keywords", "")),
-            row=i,
         )
         for label, key in [("单位名称", unit.name)] + [("简称/别名", a) for a in unit.aliases]:
             k = _key(key)
@@ -379,10 +366,11 @@ def _parse_mappings(d: Directory, rows: list[tuple], fname: str, sheet: str) -> 
             raise DirectoryError(f"{where}第{i}行的“上级单位”和“本级单位”必须都填写。")
         names = []
         for n in split_names(loc):
+            unit = d.get(n)
             if n in d.groups:
                 names.append(n)
-            elif d.get(n):
-                names.append(d.get(n).name)
+            elif unit:
+                names.append(unit.name)
             else:
                 raise DirectoryError(f"{where}第{i}行的本级单位「{n}」不在部门名录中,也不是分组。请改正名称。")
         d.mappings[_key(sup)] = names

@@ -25,7 +25,8 @@ UNIT_SUFFIX = (
     "法院", "检察院", "银行", "馆", "台",
 )
 _AREA_FRAGMENT = re.compile(r"^各?[省州市县区乡镇]$|^各(?:州|市|县|区|省|盟|地)$")
-_ROLE_WORDS = re.compile(
+# Role words ending a unit name (A牵头, B按照职责分工负责); decompose strips them too.
+ROLE_WORDS = re.compile(
     r"(?:等)?(?:按照?职责分工|按职责|根据职责|分别)?(?:负责|配合|参与|协同|协助|落实|牵头)$"
 )
 
@@ -96,7 +97,7 @@ def clean_unit(name: str) -> str:
     prev = None
     while s and s != prev:
         prev = s
-        s = _ROLE_WORDS.sub("", s).strip(" ,;:、。")
+        s = ROLE_WORDS.sub("", s).strip(" ,;:、。")
         s = re.sub(r"^(?:由|请|会同|联合|和|及|与)", "", s)
         s = re.sub(r"(?:等)?(?:有关|相关)?(?:单位|部门)?等$", lambda m: m.group(0)[:-1] if m.group(0) != "等" else "", s)
     return s.strip()

@@ -21,7 +21,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=2)
-def _converter(config: str):
+def opencc_converter(config: str):
+    """A cached OpenCC converter (``"t2s"``, ``"tw2s"`` …)."""
     import opencc
 
     return opencc.OpenCC(config)
@@ -33,7 +34,7 @@ def is_traditional(text: str, sample: int = 20000) -> bool:
     cjk = _CJK.findall(chunk)
     if not cjk:
         return False
-    simplified = _converter("t2s").convert("".join(cjk))
+    simplified = opencc_converter("t2s").convert("".join(cjk))
     changed = sum(1 for a, b in zip(cjk, simplified) if a != b)
     return changed >= 3 and changed / len(cjk) > 0.02
 
@@ -58,7 +59,7 @@ def to_simplified(text: str) -> str:
 
     最佳化→优化, 檔案→文件, 入口網站→门户网站, 程式→程序, 資料庫→数据库.
     """
-    text = _converter("tw2s").convert(text)
+    text = opencc_converter("tw2s").convert(text)
     return _TW_RE.sub(lambda m: _TW_MAP.get(m.group(0), "文件"), text)
 
 
