@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .atomic import atomic_path
 from .errors import ConverterMissing, InputError
 
 _CANDIDATES = (
@@ -131,9 +132,8 @@ def convert_with_soffice(src, fmt: str, outdir, timeout: float = 120) -> Path:
                 f"LibreOffice 无法把「{src.name}」转换为 .{ext}{hint}。"
                 "文件可能已损坏或不是它的扩展名所示的格式,请用 Word/WPS 打开后另存为 .docx 再试。"
             )
-        tmp_target = outdir / f".{target.name}.{os.getpid()}.tmp"
-        shutil.move(str(produced), tmp_target)
-        os.replace(tmp_target, target)
+        with atomic_path(target, InputError) as tmp:
+            shutil.copyfile(produced, tmp)
         return target
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -13,9 +13,10 @@ mail addresses are invented.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sys
 from pathlib import Path
+
+from ..atomic import atomic_path
 
 HERE = Path(__file__).resolve().parent
 
@@ -140,33 +141,32 @@ def build_one(path: Path, area: str, units, groups, mappings, title: str) -> Pat
     """Write one sample directory workbook (deterministic content)."""
     import xlsxwriter
 
-    tmp = path.with_name(path.name + ".tmp")
-    wb = xlsxwriter.Workbook(str(tmp))
-    wb.set_properties({"title": f"部门名录 {title}", "created": _dt.datetime(2021, 1, 1)})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
-    cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter"})
-    ws = wb.add_worksheet("部门名录")
-    ws.write_row(0, 0, UNIT_HEADERS, head)
-    for i, (name, aliases, cat, kw) in enumerate(units):
-        contact, phone, email = _contact(i, area)
-        ws.write_row(i + 1, 0, [name, aliases, cat, contact, phone, email, kw], cell)
-    for col, width in enumerate([28, 24, 10, 8, 14, 26, 40]):
-        ws.set_column(col, col, width)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, len(units), len(UNIT_HEADERS) - 1)
-    for sheet, header, rows in (
-        ("分组", ["分组名称", "成员类别", "成员", "对应上级表述"], groups),
-        ("映射", ["上级单位", "本级单位", "说明"], mappings),
-        ("说明", ["工作表", "填写说明"], README_ROWS),
-    ):
-        s = wb.add_worksheet(sheet)
-        s.write_row(0, 0, header, head)
-        for r, values in enumerate(rows, start=1):
-            s.write_row(r, 0, list(values), cell)
-        s.set_column(0, len(header) - 1, 24)
-        s.set_column(len(header) - 1, len(header) - 1, 70)
-    wb.close()
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp))
+        wb.set_properties({"title": f"部门名录 {title}", "created": _dt.datetime(2021, 1, 1)})
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"})
+        cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "vcenter"})
+        ws = wb.add_worksheet("部门名录")
+        ws.write_row(0, 0, UNIT_HEADERS, head)
+        for i, (name, aliases, cat, kw) in enumerate(units):
+            contact, phone, email = _contact(i, area)
+            ws.write_row(i + 1, 0, [name, aliases, cat, contact, phone, email, kw], cell)
+        for col, width in enumerate([28, 24, 10, 8, 14, 26, 40]):
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(units), len(UNIT_HEADERS) - 1)
+        for sheet, header, rows in (
+            ("分组", ["分组名称", "成员类别", "成员", "对应上级表述"], groups),
+            ("映射", ["上级单位", "本级单位", "说明"], mappings),
+            ("说明", ["工作表", "填写说明"], README_ROWS),
+        ):
+            s = wb.add_worksheet(sheet)
+            s.write_row(0, 0, header, head)
+            for r, values in enumerate(rows, start=1):
+                s.write_row(r, 0, list(values), cell)
+            s.set_column(0, len(header) - 1, 24)
+            s.set_column(len(header) - 1, len(header) - 1, 70)
+        wb.close()
     return path
 
 
