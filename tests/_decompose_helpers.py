@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
 import struct
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -45,18 +43,6 @@ def responsibility_clauses(path: Path) -> list[list[str]]:
     """The 科室 named in each `(责任科室:…)` clause of a text, in order."""
     text = path.read_text(encoding="utf-8")
     return [re.split(r"[、,]", m) for m in re.findall(r"[((]责任科室[::]([^))]+)[))]", text)]
-
-
-def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    """Convert with LibreOffice headless using a private profile."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = outdir / "lo_profile"
-    subprocess.run(
-        [shutil.which("soffice"), f"-env:UserInstallation={profile.as_uri()}", "--headless",
-         "--convert-to", fmt, "--outdir", str(outdir), str(src)],
-        check=True, capture_output=True, timeout=180,
-    )
-    return outdir / f"{src.stem}.{fmt}"
 
 
 def png_gray_rows(path: Path) -> list[bytes]:

@@ -9,9 +9,10 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from _decompose_helpers import SEED_004, hand_document, png_gray_rows, soffice_convert
+from _decompose_helpers import SEED_004, hand_document, png_gray_rows
 from zwgk_xl.decompose import decompose, decompose_file
 from zwgk_xl.errors import PlanError
+from zwgk_xl.office import convert_with_soffice
 from zwgk_xl.parsing import parse_file
 from zwgk_xl.plan import HEADERS, HIDDEN_COLUMNS, VISIBLE_COLUMNS, is_plan, read_plan, write_plan
 from zwgk_xl.units import load_directory, sample_directory_path
@@ -185,7 +186,7 @@ def test_rewrite_is_atomic_and_repeatable(tmp_path, county):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_libreoffice_renders_the_plan(plan004, tmp_path):
-    pdf = soffice_convert(plan004, "pdf", tmp_path / "pdf")
+    pdf = convert_with_soffice(plan004, "pdf", tmp_path / "pdf")
     assert pdf.is_file()
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     png = next(tmp_path.glob("page*.png"))
@@ -198,7 +199,7 @@ def test_libreoffice_renders_the_plan(plan004, tmp_path):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_plan_resaved_by_libreoffice_reads_the_same(plan004, tmp_path):
-    resaved = soffice_convert(plan004, "xlsx", tmp_path / "resaved")
+    resaved = convert_with_soffice(plan004, "xlsx", tmp_path / "resaved")
     assert read_plan(resaved).to_dict(local=True) == read_plan(plan004).to_dict(local=True)
     ws = openpyxl.load_workbook(resaved)["分解表"]
     assert ws.column_dimensions["I"].hidden and ws.auto_filter.ref.startswith("A3:Q")
