@@ -284,8 +284,8 @@ def test_unit_from_mail_record_when_metadata_and_file_name_say_nothing(tmp_path)
     box.mkdir()
     ok = lambda wb, w, first: (w.cell(first, 6, "已完成"), w.cell(first, 7, "已公开"), w.cell(first - 2, 2, "王五"))  # noqa: E731
     mailed = copy_values(forms["县卫生健康局"], box / "附件1.xlsx", ok)
-    other = copy_values(forms["县卫生健康局"], box / "附件2.xlsx",
-                        lambda wb, w, first: (ok(wb, w, first), w.cell(first, 8, "2021-06-01")))
+    copy_values(forms["县卫生健康局"], box / "附件2.xlsx",
+                lambda wb, w, first: (ok(wb, w, first), w.cell(first, 8, "2021-06-01")))
     with Ledger.open(ws) as led:
         ensure_tables(led.conn)
         record_received(led.conn, sha256=hashlib.sha256(mailed.read_bytes()).hexdigest(), sender="wsj@example.cn",

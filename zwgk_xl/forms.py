@@ -33,7 +33,9 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import formspec as fs
 from .atomic import atomic_path
 from .errors import FormError, InputError, UsageError
+from .intake import cell_texts, parse_date
 from .model import Document, Node, UnitReport
+from .xlsxfit import row_height
 
 FORM_SUFFIX = "_落实情况填报表.xlsx"
 MAX_NAME_PART = 60  # characters of a unit / round name kept in a file name
@@ -191,19 +193,9 @@ LINE_HEIGHT = 13.5  # points per line of 10 pt text
 MIN_DATA_LINES = 3  # room to type 落实情况 without resizing the row
 
 
-def _text_width(text: str) -> int:
-    """Display width in column units: CJK and full-width characters count two."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
 def _row_height(row: dict) -> float:
     """Row height (points) that shows the wrapped locked text; Excel does not autofit rows on open."""
-    lines = MIN_DATA_LINES
-    for key, value in row.items():
-        usable = max(COLUMN_WIDTHS[key] - 1, 1)
-        for part in str(value).split("\n"):
-            lines = max(lines, -(-_text_width(part) // usable))
-    return min(lines * LINE_HEIGHT + 3, 409)  # 409 pt is Excel's maximum
+    return row_height(list(row.values()), [COLUMN_WIDTHS[k] for k in row], line=LINE_HEIGHT, min_lines=MIN_DATA_LINES)
 
 
 def _notes(round: str, due: str, contact: str) -> str:
@@ -217,23 +209,11 @@ def _notes(round: str, due: str, contact: str) -> str:
     return "\n".join(lines)
 
 
-_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-
-
-def _parse_iso(value) -> _dt.datetime | None:
-    """A date written 2021-06-25, 2021/6/25, 2021.6.25 or 2021年6月25日 (time ignored), else None."""
-    m = _DATE.match(str(value or ""))
-    try:
-        return _dt.datetime(*map(int, m.groups())) if m else None
-    except ValueError:
-        return None
-
-
 def _write_input(ws, row: int, col: int, key: str, value: str, f: _Formats) -> None:
     if key in ("done_date", "fill_date"):
-        d = _parse_iso(value) if value else None
-        if d is not None:
-            ws.write_datetime(row, col, d, f.input_date)
+        iso = parse_date(value) if value else None
+        if iso is not None:
+            ws.write_datetime(row, col, _dt.datetime.fromisoformat(iso), f.input_date)
         elif value:
             ws.write_string(row, col, str(value), f.input_date)
         else:
@@ -415,9 +395,7 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
     if not round:
         raise UsageError("请用 --round 指定填报轮次,如“2021年第二季度”。")
     due = (due or "").strip()
-    iso_due = _parse_iso(due)
-    if iso_due is not None:
-        due = iso_due.date().isoformat()
+    due = parse_date(due) or due
     assigned = assign_tasks(plan, directory)
     if not assigned:
         raise FormError("分解表中没有任何任务落实到本级单位(牵头/配合单位均为空),无法生成填报表。请先在分解表中填写责任单位。")
@@ -551,6 +529,28 @@ def _unquote_formula(text: str) -> str | None:
     return None
 
 
+def _meta(found: dict | None, source: str) -> dict | None:
+    """The metadata in the shape :func:`read_form_metadata` returns, from :func:`_from_items`' result."""
+    if found is None:
+        return None
+    meta = {key: str(found.get(key, "") or "").strip() for key in fs.META_KEYS}
+    meta["task_ids"] = fs.decode_task_ids(meta["task_ids"])
+    meta["meta_source"] = source
+    return meta
+
+
+def meta_from_rows(rows: list[list]) -> dict | None:
+    """The metadata held by the rows (key, value) of the very hidden sheet, as :func:`read_form_metadata`
+    returns it; None without round and unit."""
+    items = {}
+    for row in rows:
+        if len(row) >= 2:
+            key, value = cell_texts(row[:2])
+            if key in fs.META_KEYS:
+                items[fs.META_PREFIX + key] = value
+    return _meta(_from_items(items), "sheet")
+
+
 def _meta_from_sheet(path: Path) -> dict | None:
     from python_calamine import CalamineWorkbook
 
@@ -561,11 +561,7 @@ def _meta_from_sheet(path: Path) -> dict | None:
         rows = wb.get_sheet_by_name(fs.META_SHEET).to_python(skip_empty_area=False)
     finally:
         wb.close()
-    items = {}
-    for row in rows:
-        if len(row) >= 2 and str(row[0]).strip() in fs.META_KEYS:
-            items[fs.META_PREFIX + str(row[0]).strip()] = "" if row[1] is None else str(row[1])
-    return _from_items(items)
+    return meta_from_rows(rows)
 
 
 def _zip_xml(z: zipfile.ZipFile, name: str):
@@ -703,18 +699,12 @@ def read_form_metadata(path) -> dict | None:
     if not path.is_file():
         raise FormError(f"找不到文件 {path}。")
     try:
-        found = _meta_from_sheet(path)
-        source = "sheet"
-        if found is None:
+        meta = _meta_from_sheet(path)
+        if meta is None:
             for source, items in _fallback_sources(path):
-                found = _from_items(items)
-                if found is not None:
+                meta = _meta(_from_items(items), source)
+                if meta is not None:
                     break
     except Exception as e:  # noqa: BLE001 - any reader failure means an unreadable workbook
         raise FormError(f"无法读取 {path.name}:{type(e).__name__}: {e}。请确认它是 Excel/WPS 表格文件,必要时请对方重新保存后再发。") from e
-    if found is None:
-        return None
-    meta = {key: str(found.get(key, "") or "").strip() for key in fs.META_KEYS}
-    meta["task_ids"] = fs.decode_task_ids(meta["task_ids"])
-    meta["meta_source"] = source
     return meta

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from operator import methodcaller
 
 from .model import STATUSES
 
@@ -87,34 +88,65 @@ def _cell_text(v) -> str:
     return "" if v is None else str(v).strip()
 
 
-def find_header_row(rows: list[list], limit: int = 30) -> int | None:
-    """Index of the task-table header row in ``rows`` (cell values), or None.
+def _texts(row: list) -> list[str]:
+    """The stripped texts of a row's cells (a row of text cells at C speed)."""
+    try:
+        return list(map(str.strip, row))
+    except TypeError:
+        return [_cell_text(v) for v in row]
 
-    The header is the first row whose leading cells read as :data:`HEADERS`
-    (the first two and the first input column must match).
+
+_HEADER_KEYS = {h: k for k, h in COLUMNS}
+_FIELD_KEYS = {label: key for key, label in FORM_FIELDS}
+_NO_COLON = methodcaller("rstrip", "::")
+
+
+def find_header(rows: list[list], limit: int = 40) -> tuple[int, dict[str, int]] | None:
+    """(index, column key -> 0-based column) of the task-table header in ``rows`` (cell values), or None.
+
+    The header is the first row holding both 任务编号 and 完成状态; its columns may be in any order.
     """
-    first, second = HEADERS[0], HEADERS[1]
-    status_col = COLUMN_INDEX["status"]
+    id_header, status_header = HEADERS[0], HEADERS[COLUMN_INDEX["status"]]
     for i, row in enumerate(rows[:limit]):
-        cells = [_cell_text(v) for v in row]
-        if len(cells) > status_col and cells[0] == first and cells[1] == second and cells[status_col] == HEADERS[status_col]:
-            return i
+        texts = _texts(row)
+        if id_header not in texts or status_header not in texts:
+            continue
+        cols: dict[str, int] = {}
+        for j, text in enumerate(texts):
+            key = _HEADER_KEYS.get(text)
+            if key and key not in cols:
+                cols[key] = j
+        return i, cols
     return None
 
 
-def find_form_fields(rows: list[list], limit: int = 30) -> dict[str, str]:
-    """Values of the per-form inputs (填报人/联系电话/填报日期) found by their labels.
+def find_header_row(rows: list[list], limit: int = 40) -> int | None:
+    """Index of the task-table header row in ``rows``, or None (see :func:`find_header`)."""
+    found = find_header(rows, limit)
+    return found[0] if found else None
 
-    Each value is the cell right of its label; missing labels map to "".
+
+def find_form_field_cells(rows: list[list]) -> dict[str, tuple[int, int]]:
+    """key -> (row, column) of the per-form inputs (填报人/联系电话/填报日期) found in ``rows``.
+
+    Each input is the cell right of the first cell reading as its label (a trailing colon allowed).
     """
-    labels = {label: key for key, label in FORM_FIELDS}
-    found = {key: "" for key, _ in FORM_FIELDS}
-    for row in rows[:limit]:
-        for j, v in enumerate(row[:-1]):
-            key = labels.get(_cell_text(v))
-            if key:
-                found[key] = row[j + 1]
+    found: dict[str, tuple[int, int]] = {}
+    for i, row in enumerate(rows):
+        keys = list(map(_FIELD_KEYS.get, map(_NO_COLON, _texts(row[:-1]))))
+        for j in range(len(keys)) if any(keys) else ():
+            key = keys[j]
+            if key and key not in found:
+                found[key] = (i, j + 1)
     return found
+
+
+def find_form_fields(rows: list[list], limit: int = 30) -> dict[str, str]:
+    """Values of the per-form inputs (填报人/联系电话/填报日期) in the first ``limit`` rows; missing ones map to ""."""
+    out = {key: "" for key, _ in FORM_FIELDS}
+    for key, (i, j) in find_form_field_cells(rows[:limit]).items():
+        out[key] = rows[i][j]
+    return out
 
 
 def encode_task_ids(ids: list[str]) -> str:

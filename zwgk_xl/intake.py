@@ -162,11 +162,11 @@ def open_book(data: bytes, limits: Limits, fast: bool = True) -> ReadBook:
                 raise Rejected(b.kind, b.message) from None
     elif data.startswith(OLE_MAGIC):
         if _ENCRYPTED in data:
-            raise Rejected("password-protected", f"文件设有打开密码(加密文件),无法读取。")
+            raise Rejected("password-protected", "文件设有打开密码(加密文件),无法读取。")
         macros = _VBA_STORAGE in data
         kind = "xls"
     else:
-        raise Rejected("unreadable", f"不是有效的 Excel/WPS/ODS 表格文件(文件头无法识别),可能已损坏或扩展名有误。")
+        raise Rejected("unreadable", "不是有效的 Excel/WPS/ODS 表格文件(文件头无法识别),可能已损坏或扩展名有误。")
     wb = _calamine(data)
     return ReadBook(kind=kind, sheet_names=list(wb.sheet_names), macros=macros, _data=data, _wb=wb)
 
@@ -177,7 +177,7 @@ def _calamine(data: bytes) -> CalamineWorkbook:
     except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
         text = f"{type(e).__name__}: {e}"
         if "password" in text.lower() or "encrypt" in text.lower():
-            raise Rejected("password-protected", f"文件设有密码,无法读取。") from e
+            raise Rejected("password-protected", "文件设有密码,无法读取。") from e
         raise Rejected("unreadable", f"无法读取({text}),文件可能已损坏。") from e
 
 

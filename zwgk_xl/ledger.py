@@ -16,7 +16,6 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 import tomllib
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
+from .atomic import atomic_path
 from .errors import WorkspaceError
 from .model import Assignment, Deadline, Document, Finding, Node, Source, UnitReport
 
@@ -249,17 +249,11 @@ class Ledger:
         rel = Path(ARCHIVE_DIR) / f"{sha[:12]}-{path.name}"
         target = self.workspace / rel
         if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.parent / f".~zwgk_{os.getpid()}_{target.name}"
-            try:
+            with atomic_path(target, WorkspaceError) as tmp:
                 if data is not None:
-                    Path(tmp).write_bytes(data)
+                    tmp.write_bytes(data)
                 else:
                     shutil.copyfile(path, tmp)
-                os.replace(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
         with self.transaction():
             self.conn.execute(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
@@ -464,20 +458,19 @@ class Ledger:
                               (_now(), files, findings, run_id))
 
 
-_ROW_KEYS = VALUE_ROW
-_row_of_full = itemgetter(*_ROW_KEYS)
+_row_of_full = itemgetter(*VALUE_ROW)
 
 
 def _value_row(v: dict | tuple) -> tuple:
     """The submission_values columns after (submission_id, task_id) of one stored value (dict or VALUE_ROW tuple)."""
     if type(v) is tuple:
         return v
-    if len(v) == len(_ROW_KEYS):
+    if len(v) == len(VALUE_ROW):
         try:
             return _row_of_full(v)
         except KeyError:
             pass
-    return (v.get("row"), *(v.get(k, "") for k in _ROW_KEYS[1:]))
+    return (v.get("row"), *(v.get(k, "") for k in VALUE_ROW[1:]))
 
 
 def _now() -> str:

@@ -25,7 +25,7 @@ import os
 import re
 import time
 from itertools import chain
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,8 +33,8 @@ from typing import Callable
 from . import findings as fk
 from . import formspec as fs
 from .errors import UsageError
-from .forms import locked_rows
-from .intake import (Limits, ReadBook, Rejected, cell_text, cell_texts, column_letter, discover, open_book, parse_date,
+from .forms import locked_rows, meta_from_rows, read_form_metadata
+from .intake import (Limits, ReadBook, Rejected, cell_text, column_letter, discover, open_book, parse_date,
                      precheck)
 from .ledger import ARCHIVE_DIR, Ledger, Submission, find_workspace, read_config, sha256_file
 from .master import assigned_tasks, build_master, round_findings, write_master
@@ -42,14 +42,10 @@ from .model import STATUSES, Document, Finding, Node
 
 Progress = Callable[[int, int, str], None]
 
-HEADER_KEYS = {h: k for k, h in fs.COLUMNS}
-_ID_HEADER, _STATUS_HEADER = dict(fs.COLUMNS)["id"], dict(fs.COLUMNS)["status"]
-_NO_COLON = methodcaller("rstrip", "::")
 LOCKED_KEYS = [k for k, _ in fs.LOCKED_COLUMNS]
 _LOCKED_CELLS = itemgetter(*LOCKED_KEYS)  # a row's locked cells (dict) as a tuple, in column order
 INPUT_KEYS = [k for k, _ in fs.INPUT_COLUMNS]
 LOCKED_TITLES = dict(fs.LOCKED_COLUMNS)
-FIELD_LABELS = {label: key for key, label in fs.FORM_FIELDS}
 # Status words departments write instead of the list's (exact match), and unambiguous phrases (substring).
 STATUS_ALIASES = {"完成": "已完成", "办结": "已完成", "已办结": "已完成", "全部完成": "已完成", "推进": "推进中",
                   "进行中": "推进中", "正在推进": "推进中", "正在进行": "推进中", "未开始": "未启动",
@@ -297,54 +293,19 @@ class _Form:
     meta: dict | None
 
 
-def _find_header(rows: list[list], limit: int = 40) -> tuple[int, dict[str, int]] | None:
-    """The table header row (任务编号 … 完成状态, columns in any order) and its column map."""
-    for i, row in enumerate(rows[:limit]):
-        texts = cell_texts(row)
-        if _ID_HEADER not in texts or _STATUS_HEADER not in texts:
-            continue
-        cols = {}
-        for j, text in enumerate(texts):
-            key = HEADER_KEYS.get(text)
-            if key and key not in cols:
-                cols[key] = j
-        return i, cols
-    return None
-
-
-def _meta_from_rows(rows: list[list]) -> dict | None:
-    """The form metadata of the very hidden sheet's rows (key, value), None without round and unit.
-
-    ``task_ids`` stays as stored (merge matches rows by the plan, not by it).
-    """
-    items = {}
-    for r in rows:
-        if len(r) >= 2:
-            key, value = cell_texts(r[:2])
-            if key in fs.META_KEYS:
-                items[key] = value
-    if not (items.get("round") or items.get("unit")):
-        return None
-    meta = {k: items.get(k, "") for k in fs.META_KEYS}
-    meta["meta_source"] = "sheet"
-    return meta
-
-
 def _read_form(book: ReadBook, path: Path, rel: str) -> _Form:
     names = book.sheet_names
     order = ([fs.TASK_SHEET] if fs.TASK_SHEET in names else []) + \
         [n for n in names if n not in (fs.TASK_SHEET, fs.META_SHEET)]
     for name in order:
         sheet = book.sheet(name, dense=len(fs.COLUMNS))
-        found = _find_header(sheet.rows)
+        found = fs.find_header(sheet.rows)
         if found:
             break
     else:
-        raise Rejected("not-a-form", f"文件中找不到填报表的表头(任务编号、工作任务……完成状态),不是下发的填报表。")
-    meta = _meta_from_rows(book.sheet(fs.META_SHEET).rows) if fs.META_SHEET in names else None
+        raise Rejected("not-a-form", "文件中找不到填报表的表头(任务编号、工作任务……完成状态),不是下发的填报表。")
+    meta = meta_from_rows(book.sheet(fs.META_SHEET).rows) if fs.META_SHEET in names else None
     if meta is None:
-        from .forms import read_form_metadata
-
         try:
             meta = read_form_metadata(path)
         except Exception:  # noqa: BLE001 - metadata is optional; the table was readable
@@ -389,6 +350,7 @@ class _Checker:
         (self.locked_cols, self.input_cols, self.locked_get, self.locked_width, self.inputs_get,
          self.inputs_width) = _layout(form.cols)
         self.dates = ctx.dates
+        self._iso = ctx.date  # the ISO date of a cell value (memoised for text), None if it is not a date
 
     def add(self, kind: str, message: str, row: int | None = None, col: int | None = None) -> None:
         cell = f"{column_letter(col)}{row + 1}" if row is not None and col is not None else \
@@ -413,13 +375,7 @@ class _Checker:
     # -- form fields (填报人 / 联系电话 / 填报日期) ----------------------------
 
     def read_fields(self) -> None:
-        found: dict[str, tuple[int, int]] = {}
-        for i, row in enumerate(self.form.rows[: self.form.header]):
-            keys = list(map(FIELD_LABELS.get, map(_NO_COLON, cell_texts(row[:-1]))))
-            for j in range(len(keys)) if any(keys) else ():
-                key = keys[j]
-                if key and key not in found:
-                    found[key] = (i, j + 1)
+        found = fs.find_form_field_cells(self.form.rows[: self.form.header])
         for key, label in fs.FORM_FIELDS:
             if key not in found:
                 self.fields[key] = ""
@@ -545,9 +501,6 @@ class _Checker:
             dates, problems, next_steps, evidence)))
         return len(body)
 
-    def _iso(self, raw) -> str | None:
-        """The ISO date of a cell value (memoised for text), None if it is not a date."""
-        return self.dates[raw] if type(raw) is str and raw in self.dates else self.ctx.date(raw)
 
     @staticmethod
     def _distinct_ids(rows: list[list], jid: int, tasks: dict) -> list[str] | None:
@@ -700,7 +653,7 @@ class _Reader:
         book = open_book(data, self.limits)
         try:
             if book.macros:
-                findings.append(self.finding("macros-present", f"文件含宏(VBA/Basic 代码),宏未被执行。", out))
+                findings.append(self.finding("macros-present", "文件含宏(VBA/Basic 代码),宏未被执行。", out))
             form = _read_form(book, path, rel)
         finally:
             book.close()
@@ -726,7 +679,7 @@ class _Reader:
             if meta.get("round") and meta["round"] != ctx.round:
                 raise Rejected("wrong-round", f"这是「{meta['round']}」的填报表,本次汇总的轮次是「{ctx.round}」。")
             if meta.get("ledger_id") and ctx.ledger_id and meta["ledger_id"] != ctx.ledger_id:
-                findings.append(self.finding("other-ledger", f"该表不是由本台账下发的(台账编号不同)。", out))
+                findings.append(self.finding("other-ledger", "该表不是由本台账下发的(台账编号不同)。", out))
             if meta.get("template_version") != fs.TEMPLATE_VERSION:
                 findings.append(self.finding(
                     "old-template", f"模板版本为「{meta.get('template_version') or '未知'}」,"
@@ -744,7 +697,7 @@ class _Reader:
                 out.unit, out.identified_by = unit, way
                 findings.append(self.finding(f"unit-from-{way}", f"{how}识别为「{unit}」。", out))
                 return
-        raise Rejected("unknown-unit", f"表中没有填报表元数据,文件名和表格内容中也找不到本轮的责任单位名称。")
+        raise Rejected("unknown-unit", "表中没有填报表元数据,文件名和表格内容中也找不到本轮的责任单位名称。")
 
     def _unit_from_content(self, form: _Form) -> str | None:
         """A unit named above the table (填报单位), else the unit whose task ids fit the rows best."""
@@ -969,8 +922,6 @@ class _Merger:
 
 def _peek_round(files: list[Path], limits: Limits) -> str | None:
     """The round named in the metadata of the first form that has one."""
-    from .forms import read_form_metadata
-
     for p in files:
         if precheck(p, limits) is not None:
             continue
