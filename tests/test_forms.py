@@ -59,6 +59,8 @@ def test_locked_content_and_header_block(written):
     path = infos["县人民政府办公室"].path
     rows = task_sheet_rows(path)
     assert fs.find_header_row(rows) == fs.HEADER_ROW
+    assert fs.find_header(rows) == (fs.HEADER_ROW, fs.COLUMN_INDEX)  # what merge reads: the writer's layout
+    assert fs.find_form_field_cells(rows) == fs.FORM_FIELD_CELLS
     assert rows[fs.HEADER_ROW][: len(fs.HEADERS)] == fs.HEADERS
     assert "县人民政府办公室" in rows[fs.TITLE_ROW][0] and ROUND in rows[fs.TITLE_ROW][0]
     notes = rows[fs.NOTES_ROW][0]
