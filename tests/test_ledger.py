@@ -93,3 +93,13 @@ def test_plans_rounds_and_superseding(tmp_path):
         rep = reports[("一.(2)", "县教育局")]
         assert (rep.status, rep.file, rep.filler, rep.submitted_at) == ("已完成", "bbb.xlsx", "李四",
                                                                         "2021-07-02T09:00:00")
+
+
+def test_config_saved_with_a_bom_is_read(tmp_path):
+    """Windows Notepad saves zwgk.toml with a byte-order mark; settings still apply."""
+    from zwgk_xl.ledger import read_config
+    from zwgk_xl.mail.config import load_config
+
+    (tmp_path / "zwgk.toml").write_bytes('\ufeffunits = "部门名录.xlsx"\n[mail]\nhost = "smtp.example.cn"\n'.encode("utf-8"))
+    assert read_config(tmp_path)["units"] == "部门名录.xlsx"
+    assert load_config(tmp_path, env={}).host == "smtp.example.cn"

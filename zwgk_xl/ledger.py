@@ -93,14 +93,16 @@ def find_workspace(explicit: Path | None = None, start: Path | None = None) -> P
 
 
 def read_config(workspace: Path) -> dict:
-    """The workspace's ``zwgk.toml`` as a dict ({} when absent)."""
+    """The workspace's ``zwgk.toml`` as a dict ({} when absent).
+
+    A byte-order mark (Windows Notepad saves one) is accepted.
+    """
     path = Path(workspace) / CONFIG_NAME
     if not path.is_file():
         return {}
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise WorkspaceError(f"配置文件 {path} 无法读取:{e}。请修正或删除该文件。") from e
 
 

@@ -8,14 +8,13 @@ Passwords are never read from or written to a file: they come from
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
 from ..errors import MailError
+from ..ledger import CONFIG_NAME, read_config
 
-CONFIG_NAME = "zwgk.toml"
 KEYRING_SERVICE = "zwgk-xl"
 SECURITIES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {
@@ -109,10 +108,7 @@ def load_config(workspace: Path | None = None, env: Mapping[str, str] | None = N
     origins = []
     path = Path(workspace) / CONFIG_NAME if workspace is not None else None
     if path is not None and path.is_file():
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8-sig")).get("mail", {})
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise MailError(f"配置文件 {path} 格式有误({e}),请改正后重试。") from None
+        table = read_config(Path(workspace)).get("mail", {})
         if not isinstance(table, dict):
             raise MailError(f"配置文件 {path} 中的 mail 应是一个表([mail]),请改正。")
         if "password" in table:
