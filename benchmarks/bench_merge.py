@@ -28,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this che
 import pandas as pd
 import xlsxwriter
 
-from zwgk_xl import formspec as fs
-from zwgk_xl.forms import assign_tasks, locked_rows
-from zwgk_xl.ledger import Ledger
-from zwgk_xl.merge import run_merge
-from zwgk_xl.model import STATUSES, Deadline, Document, Node
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.decompose.assign import assign_tasks
+from zwgk_xl.forms.writer import locked_rows
+from zwgk_xl.ledger.store import Ledger
+from zwgk_xl.merge.command import run_merge
+from zwgk_xl.core.model import STATUSES, Deadline, Document, Node
 
 ROUND = "2021年第二季度"
 
@@ -122,7 +123,7 @@ def main() -> None:
         ws = base / "台账"
         plan = make_plan(args.units, args.rows)
         with Ledger.open(ws) as ledger:
-            ledger.store_plan(ROUND, plan=plan)
+            ledger.store_plan(ROUND, plan)
             ledger_id = ledger.ledger_id
         t0 = time.perf_counter()
         paths = write_returned(plan, base / "回收", ledger_id)

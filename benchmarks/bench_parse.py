@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zwgk_xl.parsing.normalize import normalize_text  # noqa: E402
-from zwgk_xl.parsing.numbering import int_to_cn, match_marker  # noqa: E402
-from zwgk_xl.parsing.text import parse_text  # noqa: E402
+from zwgk_xl.parse.normalize import normalize_text  # noqa: E402
+from zwgk_xl.parse.numbering import int_to_cn, match_marker  # noqa: E402
+from zwgk_xl.parse.text import parse_text  # noqa: E402
 
 FIX = ROOT / "tests" / "fixtures"
 

@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from zwgk_xl.model import Deadline, Document, Master, MasterRow, Node, UnitReport, UnitStatus
-from zwgk_xl.report import build_report_context, render_report
+from zwgk_xl.core.model import Deadline, Document, Master, MasterRow, Node, UnitReport, UnitStatus
+from zwgk_xl.report.render import build_report_context, render_report
 
 STATUSES = ["已完成", "推进中", "未启动", "不涉及", "长期推进", ""]
 

@@ -21,9 +21,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from zwgk_xl import formspec as fs
-from zwgk_xl.forms import assign_tasks, form_file_name, locked_rows, write_forms
-from zwgk_xl.model import Deadline, Document, Node
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.decompose.assign import assign_tasks
+from zwgk_xl.forms.writer import form_file_name, locked_rows, write_forms
+from zwgk_xl.core.model import Deadline, Document, Node
 
 ROUND = "2021年第二季度"
 

@@ -7,7 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from zwgk_xl.model import Deadline, Document, Node
+from zwgk_xl.core.model import Deadline, Document, Node
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_004 = next(FIXTURES.glob("004_*.txt"))

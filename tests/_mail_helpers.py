@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from zwgk_xl.mail.config import MailConfig
-from zwgk_xl.model import Deadline, Document, Node
-from zwgk_xl.units import Directory, Unit
+from zwgk_xl.core.model import Deadline, Document, Node
+from zwgk_xl.core.units import Directory, Unit
 
 SENDER = "office@gov.example.cn"
 ROUND = "2021年第二季度"
@@ -52,7 +52,7 @@ def make_plan(units: list[str], deadline: str = "2021-12-31") -> Document:
 
 def make_forms(out_dir: Path, units: list[str] | None = None, round: str = ROUND) -> list:
     """Real fill-in forms written by zwgk_xl.forms for ``units``."""
-    from zwgk_xl.forms import write_forms
+    from zwgk_xl.forms.writer import write_forms
 
     units = units or [u for u, _ in UNITS]
     return write_forms(make_plan(units), make_directory(), round, DUE, out_dir, contact="张三 0878-1234567")

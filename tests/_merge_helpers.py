@@ -7,9 +7,9 @@ from pathlib import Path
 
 import openpyxl
 
-from zwgk_xl import formspec as fs
-from zwgk_xl.model import Deadline, Document, Node
-from zwgk_xl.office import convert_with_soffice
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.core.model import Deadline, Document, Node
+from zwgk_xl.core.office import convert_with_soffice
 
 ROUND = "2021年第二季度"
 UNITS = ["县财政局", "县教育局", "县卫生健康局"]
@@ -67,13 +67,13 @@ def fill(path: Path, out: Path | None = None, rows: dict[str, dict] | None = Non
 
 def issue_forms(tmp_path: Path, round: str = ROUND, plan: Document | None = None):
     """A 台账 with the sample plan stored for ``round`` and the forms written from it: (workspace, {unit: path})."""
-    from zwgk_xl.forms import write_forms
-    from zwgk_xl.ledger import Ledger
+    from zwgk_xl.forms.writer import write_forms
+    from zwgk_xl.ledger.store import Ledger
 
     ws = tmp_path / "台账"
     plan = plan or sample_plan()
     with Ledger.open(ws) as ledger:
-        ledger.store_plan(round, plan=plan)
+        ledger.store_plan(round, plan)
         infos = write_forms(plan, None, round, "2021-07-05", tmp_path / "下发", ledger=ledger)
     return ws, {i.unit: i.path for i in infos}
 
@@ -232,7 +232,7 @@ def build_messy(tmp_path_factory, name: str = "messy"):
 
 def ledger_tables(ws: Path) -> dict:
     """Every table of the ledger in ``ws`` except the run log and meta, rows sorted."""
-    from zwgk_xl.ledger import Ledger
+    from zwgk_xl.ledger.store import Ledger
 
     with Ledger.open(ws) as led:
         return {name: sorted(led.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)

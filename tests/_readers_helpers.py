@@ -10,8 +10,8 @@ import docx
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from zwgk_xl.parsing.normalize import fold_width
-from zwgk_xl.parsing.numbering import KINDS, match_marker
+from zwgk_xl.parse.normalize import fold_width
+from zwgk_xl.parse.numbering import KINDS, match_marker
 
 # One multi-level list as Chinese offices set it up: 一、 (一) 1. (1) ①
 OUTLINE_LEVELS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from docx import Document as open_docx
 
-from zwgk_xl.model import Deadline, Document, Master, MasterRow, Node, UnitReport, UnitStatus
+from zwgk_xl.core.model import Deadline, Document, Master, MasterRow, Node, UnitReport, UnitStatus
 
 
 def task(id_, path, title, lead, others=(), deadline=None):

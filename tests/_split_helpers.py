@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import openpyxl
 from python_calamine import CalamineWorkbook
 
-from zwgk_xl import formspec as fs
-from zwgk_xl.model import Deadline, Document, Node
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.core.model import Deadline, Document, Node
 
 
 class StandInDirectory:

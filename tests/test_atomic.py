@@ -2,8 +2,8 @@
 
 import pytest
 
-from zwgk_xl.atomic import atomic_path
-from zwgk_xl.errors import FormError
+from zwgk_xl.core.atomic import atomic_path
+from zwgk_xl.core.errors import FormError
 
 
 def test_success_replaces_and_leaves_no_temp(tmp_path):

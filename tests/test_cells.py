@@ -1,7 +1,7 @@
 """Tables scraped one cell per line."""
 
-from zwgk_xl.parsing import parse_file
-from zwgk_xl.parsing.cells import cell_rows
+from zwgk_xl.parse import parse_file
+from zwgk_xl.parse.cells import cell_rows
 
 TABLE = """某县2021年政务公开工作任务分解表
 序号

@@ -9,9 +9,10 @@ from click.testing import CliRunner
 
 from _decompose_helpers import SEED_000, SEED_004, hand_document, responsibility_clauses
 from zwgk_xl.cli import main
-from zwgk_xl.decompose import core_name, decompose, decompose_file, map_unit, unmatched
-from zwgk_xl.parsing import parse_file
-from zwgk_xl.units import load_directory, sample_directory_path
+from zwgk_xl.decompose import decompose_file
+from zwgk_xl.decompose.mapping import core_name, decompose, map_unit, unmatched
+from zwgk_xl.parse import parse_file
+from zwgk_xl.core.units import load_directory, sample_directory_path
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,7 @@ def test_seed_000_with_sample_sections(bureau):
 
 
 def test_input_may_be_the_parse_task_table(tmp_path, county):
-    from zwgk_xl.tasktable import write_task_table
+    from zwgk_xl.parse.tasktable import write_task_table
 
     table = write_task_table(parse_file(SEED_004), tmp_path / "上级任务.xlsx")
     from_table = decompose_file(table, sample_directory_path("county"))
@@ -180,8 +181,8 @@ def test_cli_summary_and_errors(tmp_path):
 
 def test_min_prefixed_units_map_by_level():
     """市民政局 / 省民政厅 are 民政 units: the level char before 民 is still a level."""
-    from zwgk_xl.decompose import core_name, map_unit
-    from zwgk_xl.units import load_directory, sample_directory_path
+    from zwgk_xl.decompose.mapping import core_name, map_unit
+    from zwgk_xl.core.units import load_directory, sample_directory_path
 
     d = load_directory(sample_directory_path("county"))
     assert core_name("市民政局") == core_name("县民政局") == "民政"

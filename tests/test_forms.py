@@ -14,10 +14,10 @@ from python_calamine import CalamineWorkbook
 
 from _split_helpers import (small_plan, soffice_convert, table, task_sheet_rows, unlocked_cells,
                             verify_checksum)
-from zwgk_xl import formspec as fs
-from zwgk_xl.errors import FormError, UsageError
-from zwgk_xl.forms import form_file_name, read_form_metadata, safe_name, write_forms
-from zwgk_xl.model import Document, UnitReport
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.core.errors import FormError, UsageError
+from zwgk_xl.forms.writer import form_file_name, read_form_metadata, safe_name, write_forms
+from zwgk_xl.core.model import Document, UnitReport
 
 ROUND = "2021年第二季度"
 
@@ -182,7 +182,7 @@ def test_metadata_falls_back_to_properties_then_names(written, tmp_path):
 
 def test_long_task_id_lists_survive_the_255_character_limit(tmp_path):
     from _split_helpers import StandInDirectory, task
-    from zwgk_xl.model import Node
+    from zwgk_xl.core.model import Node
 
     sec = Node(id="一", path=["一"])
     sec.children = [task(f"一.(十{i}).{i}", ["县财政局"]) for i in range(80)]
@@ -213,7 +213,7 @@ def test_libreoffice_resave_keeps_metadata_and_data(tmp_path, fmt):
     assert meta["unit"] == "县财政局" and meta["round"] == ROUND and meta["task_ids"] == ["一.(一)", "一.(三)"]
     assert meta["ledger_id"] == "led-123"
     assert verify_checksum(out, meta)
-    from zwgk_xl.forms import _fallback_sources, _from_items
+    from zwgk_xl.forms.writer import _fallback_sources, _from_items
 
     for source, items in _fallback_sources(out):
         fallback = _from_items(items)
@@ -241,7 +241,7 @@ def test_safe_windows_names():
 
 def test_names_equal_after_sanitising_get_distinct_files(tmp_path):
     from _split_helpers import StandInDirectory, task
-    from zwgk_xl.model import Node
+    from zwgk_xl.core.model import Node
 
     sec = Node(id="一", path=["一"])
     sec.children = [task("一.(一)", ["甲/乙局", "甲:乙局"])]

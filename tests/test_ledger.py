@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from zwgk_xl.errors import WorkspaceError
-from zwgk_xl.ledger import (ARCHIVE_DIR, LEDGER_NAME, SCHEMA_VERSION, Ledger, Submission, find_workspace,
+from zwgk_xl.core.errors import WorkspaceError
+from zwgk_xl.ledger.store import (ARCHIVE_DIR, LEDGER_NAME, SCHEMA_VERSION, Ledger, Submission, find_workspace,
                             read_config)
 
 from _merge_helpers import ROUND, sample_plan
@@ -69,7 +69,7 @@ def test_archive_by_hash_once(tmp_path):
 def test_plans_rounds_and_superseding(tmp_path):
     plan = sample_plan()
     with Ledger.open(tmp_path) as led:
-        led.store_plan("2021年第一季度", plan=plan)
+        led.store_plan("2021年第一季度", plan)
         led.ensure_round(ROUND)
         assert led.rounds() == ["2021年第一季度", ROUND]
         assert led.previous_round(ROUND) == "2021年第一季度"
@@ -97,7 +97,7 @@ def test_plans_rounds_and_superseding(tmp_path):
 
 def test_config_saved_with_a_bom_is_read(tmp_path):
     """Windows Notepad saves zwgk.toml with a byte-order mark; settings still apply."""
-    from zwgk_xl.ledger import read_config
+    from zwgk_xl.ledger.store import read_config
     from zwgk_xl.mail.config import load_config
 
     (tmp_path / "zwgk.toml").write_bytes('\ufeffunits = "部门名录.xlsx"\n[mail]\nhost = "smtp.example.cn"\n'.encode("utf-8"))

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from zwgk_xl.cli import main
-from zwgk_xl.errors import MailError
-from zwgk_xl.ledger import Ledger
+from zwgk_xl.core.errors import MailError
+from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.mail import fetch, safe_attachment_name
 from zwgk_xl.mail import log as mail_log
 from zwgk_xl.mail.compose import Attachment, Outgoing

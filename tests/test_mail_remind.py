@@ -11,10 +11,11 @@ from email import policy
 import pytest
 from click.testing import CliRunner
 
+from zwgk_xl.decompose.assign import assignment_ids
 from zwgk_xl.cli import main
-from zwgk_xl.errors import MailError
-from zwgk_xl.forms import write_forms
-from zwgk_xl.ledger import Ledger
+from zwgk_xl.core.errors import MailError
+from zwgk_xl.forms.writer import write_forms
+from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.mail import remind, send_forms
 
 from _mail_helpers import DUE, ROUND, UNITS, Capture, make_directory, make_plan, smtp_config, smtp_server
@@ -27,12 +28,12 @@ COLON, COMMA = "\uff1a", "\uff0c"
 @pytest.fixture
 def ws(tmp_path):
     """A round issued to every unit and mailed; 县财政局 has returned its (unfilled) form and it is merged."""
-    from zwgk_xl.merge import merge_folder
+    from zwgk_xl.merge.command import merge_folder
 
     folder = tmp_path / "台账"
     directory, plan = make_directory(), make_plan(UNIT_NAMES, deadline="2021-12-31")
     with Ledger.open(folder) as ledger:
-        ledger.store_plan(ROUND, plan=plan, directory=directory)
+        ledger.store_plan(ROUND, plan, assignment=assignment_ids(plan, directory))
         forms = write_forms(plan, directory, ROUND, DUE, folder / "下发", ledger=ledger)
     with smtp_server(Capture()) as port:
         assert send_forms(folder / "下发", directory, folder, config=smtp_config(port)).ok

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from fast_mail_parser import parse_email
 
 from zwgk_xl.cli import main
-from zwgk_xl.errors import MailError, UsageError
-from zwgk_xl.ledger import Ledger
+from zwgk_xl.core.errors import MailError, UsageError
+from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.mail import Throttle, load_config, send_forms
 from zwgk_xl.mail.compose import Attachment, Outgoing
 

@@ -11,8 +11,8 @@ from python_calamine import CalamineWorkbook
 
 from _merge_helpers import (CMD, INJECTION, ROUND, build_messy, copy_values, fill, issue_forms, ledger_tables,
                             sample_plan)
-from zwgk_xl.ledger import Ledger
-from zwgk_xl.merge import merge_folder, normalize_status, run_merge
+from zwgk_xl.ledger.store import Ledger
+from zwgk_xl.merge.command import merge_folder, normalize_status, run_merge
 
 TODAY = dt.date(2021, 7, 10)
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
@@ -214,7 +214,7 @@ def test_clean_merge_exits_zero(tmp_path):
 
 def test_clean_tables_taken_whole_equal_row_by_row(tmp_path, monkeypatch):
     """A clean form's values taken for all rows at once are exactly those checked row by row."""
-    from zwgk_xl import merge
+    from zwgk_xl.merge import command as merge
 
     ws, forms = issue_forms(tmp_path)
     rows = {"一.(1)": {"status": "已完成", "progress": " 已公开 ", "done_date": dt.datetime(2021, 6, 1),
@@ -302,9 +302,9 @@ def test_unit_from_mail_record_when_metadata_and_file_name_say_nothing(tmp_path)
 
 def test_groups_expand_without_units_when_split_stored_the_plan(tmp_path):
     """split keeps the expanded assignment in the ledger; merge needs no --units to know 县直各部门's members."""
-    from zwgk_xl.forms import split_plan
-    from zwgk_xl.plan import write_plan
-    from zwgk_xl.units import load_directory, sample_directory_path
+    from zwgk_xl.forms.writer import split_plan
+    from zwgk_xl.decompose.plan import write_plan
+    from zwgk_xl.core.units import load_directory, sample_directory_path
 
     units = sample_directory_path("county")
     directory = load_directory(units)

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from _merge_helpers import ROUND, fill, issue_forms, ledger_tables, set_mtime
 from zwgk_xl.cli import main
-from zwgk_xl.ledger import LEDGER_NAME, Ledger
-from zwgk_xl.merge import merge_folder, run_merge
+from zwgk_xl.ledger.store import LEDGER_NAME, Ledger
+from zwgk_xl.merge.command import merge_folder, run_merge
 
 OK = {"status": "已完成", "progress": "已公开", "done_date": dt.datetime(2021, 6, 1)}
 IDS = {"县财政局": ["一.(1)", "一.(3)"], "县教育局": ["一.(1)", "一.(2)", "一.(3)"], "县卫生健康局": ["一.(4)"]}
@@ -46,7 +46,7 @@ def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch
 
     ``workers=2``: the files are read by a worker process and this one (in-process for the reference).
     """
-    import zwgk_xl.merge as merge_mod
+    import zwgk_xl.merge.command as merge_mod
 
     ws, forms = issue_forms(tmp_path / "a")
     box = returns(tmp_path, forms)
@@ -66,7 +66,7 @@ def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch
     if where == "after-file":
         progress = fail_after_two
     else:  # a fault in the middle of storing the third file: its transaction must roll back
-        import zwgk_xl.ledger as ledger_mod
+        import zwgk_xl.ledger.store as ledger_mod
 
         real = ledger_mod.Ledger.store_submission
         calls = []
@@ -99,7 +99,7 @@ def test_cli_json_equals_library_result(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json"])
     assert res.exit_code == 1 == lib["exit_code"]
     assert json.loads(res.stdout) == lib
-    monkeypatch.setattr("zwgk_xl.merge.PARALLEL_MIN_FILES", 1)  # a worker process reads some of the 4 files
+    monkeypatch.setattr("zwgk_xl.merge.command.PARALLEL_MIN_FILES", 1)  # a worker process reads some of the 4 files
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json", "--workers", "2"])
     assert json.loads(res.stdout) == lib
     assert CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "--workers", "0"]).exit_code == 2
@@ -158,8 +158,8 @@ def test_progress_callback_and_human_output(tmp_path):
 
 def test_cli_creates_ledger_from_plan_file_then_reuses_the_plan(tmp_path, monkeypatch):
     from _merge_helpers import sample_plan
-    from zwgk_xl.forms import write_forms
-    from zwgk_xl.plan import read_plan, write_plan
+    from zwgk_xl.forms.writer import write_forms
+    from zwgk_xl.decompose.plan import read_plan, write_plan
 
     plan_path = write_plan(sample_plan(), tmp_path / "分解表.xlsx")
     infos = write_forms(read_plan(plan_path), None, ROUND, "2021-07-05", tmp_path / "下发")

@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from _merge_helpers import copy_values, fill, issue_forms
-from zwgk_xl import xlsxfast
-from zwgk_xl.formspec import COLUMNS
-from zwgk_xl.intake import Limits, Rejected, open_book
+from zwgk_xl.merge import xlsxfast
+from zwgk_xl.forms.spec import COLUMNS
+from zwgk_xl.merge.intake import Limits, Rejected, open_book
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 
@@ -137,7 +137,7 @@ def test_crafted_values(returned):
 @needs_soffice
 @pytest.mark.parametrize("kind", ["filled", "crafted"])
 def test_libreoffice_resaved_xlsx(returned, kind):
-    from zwgk_xl.office import convert_with_soffice
+    from zwgk_xl.core.office import convert_with_soffice
 
     box, files = returned
     out = convert_with_soffice(files[kind], "xlsx", box / f"lo_{kind}")

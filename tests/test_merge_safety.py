@@ -7,9 +7,9 @@ import io
 import pytest
 
 from _merge_helpers import ROUND, add_vba, crafted_encrypted, fill, issue_forms, zip_bomb
-from zwgk_xl.intake import Limits, Rejected, open_book, parse_date
-from zwgk_xl.ledger import ARCHIVE_DIR, Ledger
-from zwgk_xl.merge import merge_folder
+from zwgk_xl.merge.intake import Limits, Rejected, open_book, parse_date
+from zwgk_xl.ledger.store import ARCHIVE_DIR, Ledger
+from zwgk_xl.merge.command import merge_folder
 
 OK = {"status": "已完成", "progress": "已公开"}
 
@@ -47,7 +47,7 @@ def test_macros_are_reported_never_run_and_values_still_read(setup):
 def test_zip_bomb_refused_before_inflating(setup, monkeypatch):
     ws, forms, box, _ = setup
     zip_bomb(forms["县财政局"], box / "a_炸弹.xlsx", megabytes=24)
-    import zwgk_xl.intake as intake
+    import zwgk_xl.merge.intake as intake
 
     def no_calamine(*a, **k):
         raise AssertionError("a zip bomb reached the reader")

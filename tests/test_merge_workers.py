@@ -11,9 +11,9 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from _merge_helpers import build_messy, ledger_tables
-from zwgk_xl import merge
-from zwgk_xl.errors import UsageError
-from zwgk_xl.merge import default_workers, run_merge
+from zwgk_xl.merge import command as merge
+from zwgk_xl.core.errors import UsageError
+from zwgk_xl.merge.command import default_workers, run_merge
 
 TODAY = dt.date(2021, 7, 10)
 

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from zwgk_xl.errors import NoStructure
-from zwgk_xl.parsing.clauses import split_clause, split_units
-from zwgk_xl.parsing.deadlines import find_deadline, parse_deadline_cell
-from zwgk_xl.parsing.normalize import to_simplified
-from zwgk_xl.parsing.numbering import cn_to_int, int_to_cn, match_marker
-from zwgk_xl.parsing.text import parse_text
+from zwgk_xl.core.errors import NoStructure
+from zwgk_xl.parse.clauses import split_clause, split_units
+from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
+from zwgk_xl.parse.normalize import to_simplified
+from zwgk_xl.parse.numbering import cn_to_int, int_to_cn, match_marker
+from zwgk_xl.parse.text import parse_text
 
 FIX = Path(__file__).parent / "fixtures"
 

@@ -11,11 +11,11 @@ from python_calamine import CalamineWorkbook
 
 from _decompose_helpers import SEED_004, hand_document, png_gray_rows
 from zwgk_xl.decompose import decompose, decompose_file
-from zwgk_xl.errors import PlanError
-from zwgk_xl.office import convert_with_soffice
-from zwgk_xl.parsing import parse_file
-from zwgk_xl.plan import HEADERS, HIDDEN_COLUMNS, VISIBLE_COLUMNS, is_plan, read_plan, write_plan
-from zwgk_xl.units import load_directory, sample_directory_path
+from zwgk_xl.core.errors import PlanError
+from zwgk_xl.core.office import convert_with_soffice
+from zwgk_xl.parse import parse_file
+from zwgk_xl.decompose.plan import HEADERS, HIDDEN_COLUMNS, VISIBLE_COLUMNS, is_plan, read_plan, write_plan
+from zwgk_xl.core.units import load_directory, sample_directory_path
 
 COL = {h: i for i, h in enumerate(HEADERS)}
 

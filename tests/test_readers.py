@@ -13,11 +13,11 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from _readers_helpers import NumberedDocx, add_table, copy_fixture, docx_from_text
-from zwgk_xl import office
+from zwgk_xl.core import office
 from zwgk_xl.cli import main
-from zwgk_xl.errors import ConverterMissing, InputError
-from zwgk_xl.parsing import parse_file
-from zwgk_xl.parsing.readers import read_doc, read_docx, read_html, read_sheets, read_text_file
+from zwgk_xl.core.errors import ConverterMissing, InputError
+from zwgk_xl.parse import parse_file
+from zwgk_xl.parse.readers import read_doc, read_docx, read_html, read_sheets, read_text_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

@@ -12,9 +12,9 @@ from docx import Document as open_docx
 from docx.shared import Pt, RGBColor
 
 from _report_helpers import docx_paragraphs, rep, sample_master, sample_plan
-from zwgk_xl.errors import ConverterMissing, ReportError
-from zwgk_xl.model import Master, MasterRow, UnitStatus
-from zwgk_xl.report import (
+from zwgk_xl.core.errors import ConverterMissing, ReportError
+from zwgk_xl.core.model import Master, MasterRow, UnitStatus
+from zwgk_xl.report.render import (
     build_report_context,
     merge_unit_texts,
     render_report,
@@ -22,9 +22,9 @@ from zwgk_xl.report import (
     trim_opener,
     write_statistics,
 )
-from zwgk_xl.report_template import build_default_template
-from zwgk_xl.resources import default_template
-from zwgk_xl.units import Directory, Unit
+from zwgk_xl.report.template import build_default_template
+from zwgk_xl.core.resources import default_template
+from zwgk_xl.core.units import Directory, Unit
 
 TODAY = dt.date(2021, 7, 5)
 
@@ -256,7 +256,7 @@ def test_real_superior_list_seed_004(tmp_path):
     """The parsed 2020 云南 list: its 4 sections and 18 tasks in order, gaps named, cites the list only."""
     from pathlib import Path
 
-    from zwgk_xl.parsing import parse_file
+    from zwgk_xl.parse import parse_file
 
     plan = parse_file(Path(__file__).parent / "fixtures" / "004_c4b3b1eb13022469.txt")
     out, _ = render(tmp_path, Master(round="2020年年度", plan=plan))
@@ -275,7 +275,7 @@ def test_rerun_overwrites_and_pdf_without_libreoffice_is_a_clear_error(tmp_path,
     out2, _ = render(tmp_path, sample_master(previous=True))  # same path: replaced, no leftovers
     assert out == out2 and any(t.startswith("与上轮") for _, t in docx_paragraphs(out))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["报告.docx", "报告_统计.xlsx"]
-    import zwgk_xl.report as report_mod
+    import zwgk_xl.report.render as report_mod
 
     monkeypatch.setattr(report_mod, "soffice_path", lambda: None)
     with pytest.raises(ConverterMissing, match="未找到 LibreOffice"):

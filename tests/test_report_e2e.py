@@ -17,15 +17,16 @@ from docx import Document as open_docx
 from python_calamine import CalamineWorkbook
 
 from _merge_helpers import fill
-from zwgk_xl import formspec as fs
+from zwgk_xl.decompose.assign import assignment_ids
+from zwgk_xl.forms import spec as fs
 from zwgk_xl.cli import main
-from zwgk_xl.forms import read_form_metadata, write_forms
-from zwgk_xl.ledger import Ledger
-from zwgk_xl.master import build_master, write_master
-from zwgk_xl.merge import merge_folder
-from zwgk_xl.model import STATUSES, Deadline, Document, Node
-from zwgk_xl.report import report_workspace
-from zwgk_xl.units import load_directory, sample_directory_path
+from zwgk_xl.forms.writer import read_form_metadata, write_forms
+from zwgk_xl.ledger.store import Ledger
+from zwgk_xl.merge.master import build_master, write_master
+from zwgk_xl.merge.command import merge_folder
+from zwgk_xl.core.model import STATUSES, Deadline, Document, Node
+from zwgk_xl.report.render import report_workspace
+from zwgk_xl.core.units import load_directory, sample_directory_path
 
 Q1, Q2, Q3 = "2021年第一季度", "2021年第二季度", "2021年第三季度"
 FIN, DRC, GOV, SAMR, TAX = "县财政局", "县发展和改革局", "县政务服务管理局", "县市场监督管理局", "国家税务总局X县税务局"
@@ -79,7 +80,7 @@ FILLS = {
 def run_round(ws: Path, tmp: Path, directory, round_: str) -> list[Path]:
     """Issue forms for ``round_``, fill and return those in FILLS, merge them."""
     with Ledger.open(ws) as led:
-        led.store_plan(round_, plan=plan(), directory=directory)
+        p = plan(); led.store_plan(round_, p, assignment=assignment_ids(p, directory))
         infos = write_forms(plan(), directory, round_, "2021-07-05", tmp / "下发" / round_, ledger=led)
     inbox = tmp / "回收" / round_
     inbox.mkdir(parents=True)

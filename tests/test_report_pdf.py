@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from _report_helpers import sample_master
-from zwgk_xl.report import render_report
+from zwgk_xl.report.render import render_report
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 

@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 
 from _readers_helpers import add_table, copy_fixture
-from zwgk_xl import office
-from zwgk_xl.parsing import parse_file
-from zwgk_xl.parsing.readers import read_sheets
-from zwgk_xl.parsing.table import find_header, label_role, parse_table
+from zwgk_xl.core import office
+from zwgk_xl.parse import parse_file
+from zwgk_xl.parse.readers import read_sheets
+from zwgk_xl.parse.table import find_header, label_role, parse_table
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

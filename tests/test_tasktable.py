@@ -12,9 +12,9 @@ from python_calamine import CalamineWorkbook
 
 from _readers_helpers import copy_fixture
 from zwgk_xl.cli import main
-from zwgk_xl.errors import InputError
-from zwgk_xl.parsing import parse_file
-from zwgk_xl.tasktable import COLUMNS, read_task_table, write_task_table
+from zwgk_xl.core.errors import InputError
+from zwgk_xl.parse import parse_file
+from zwgk_xl.parse.tasktable import COLUMNS, read_task_table, write_task_table
 
 
 def _parse_cli(tmp_path, seed):

@@ -7,8 +7,8 @@ import pytest
 import xlsxwriter
 
 from zwgk_xl.data import build_samples
-from zwgk_xl.errors import DirectoryError
-from zwgk_xl.units import load_directory, sample_directory_path
+from zwgk_xl.core.errors import DirectoryError
+from zwgk_xl.core.units import load_directory, sample_directory_path
 
 
 def _write(path, rows, extra=None):

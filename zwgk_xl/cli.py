@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .errors import ZwgkError
+from zwgk_xl import __version__
+from zwgk_xl.core.errors import ZwgkError
 
 
 def _echo_json(data) -> None:
@@ -91,8 +91,8 @@ def parse(input_path, output, as_json, year):
       zwgk-xl parse 2020年工作要点.docx -o 上级任务.xlsx
       zwgk-xl parse 要点.txt --json
     """
-    from .parsing import parse_file
-    from .tasktable import write_task_table
+    from zwgk_xl.parse import parse_file
+    from zwgk_xl.parse.tasktable import write_task_table
 
     doc = parse_file(input_path, year=year)
     if output:
@@ -140,7 +140,7 @@ def decompose(input_path, units_path, output, level, as_json, year):
       zwgk-xl decompose 分解表.xlsx --units 部门名录.xlsx -o 分解表_新.xlsx
       zwgk-xl decompose 实施方案.txt --units 科室名录.xlsx --level 局 --json
     """
-    from .decompose import decompose_file, unmatched
+    from zwgk_xl.decompose import decompose_file, unmatched
 
     if output is None and not as_json:
         raise click.UsageError("请用 -o 指定要写出的分解表(如 -o 分解表.xlsx),或加 --json 只输出结果。")
@@ -183,7 +183,7 @@ def split(plan_path, units_path, round_, due, out_dir, contact, workspace, no_le
       zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 --due 2021-06-25 -o 下发/
       zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 --due 2021-06-25 -o 下发/ --json
     """
-    from .forms import split_plan
+    from zwgk_xl.forms.writer import split_plan
 
     result = split_plan(plan_path, units_path, round_, due, out_dir, workspace=workspace,
                         contact=contact, use_ledger=not no_ledger)
@@ -245,7 +245,7 @@ def merge(folder, plan_path, round_, output, units_path, workspace, as_json, qui
       zwgk-xl merge 回收/ --round 2021年第二季度 --json
       zwgk-xl merge 回收/ -C D:/政务公开台账 -q
     """
-    from .merge import run_merge
+    from zwgk_xl.merge.command import run_merge
 
     bar = _MergeProgress() if not (quiet or as_json) and sys.stderr.isatty() else None
     try:
@@ -302,7 +302,7 @@ def report(source, round_, output, template, pdf, as_json):
       zwgk-xl report D:/政务公开台账 --round 2021年第二季度 -o 报告.docx --pdf
       zwgk-xl report 汇总表_2021年第二季度.xlsx --template 我的模板.docx
     """
-    from .report import report_workspace
+    from zwgk_xl.report.render import report_workspace
 
     result = report_workspace(source, output, round=round_, template=template, pdf=pdf)
     if as_json:
@@ -346,7 +346,7 @@ def _echo_mail_result(result, as_json: bool) -> None:
 
 
 def _mail_labels() -> dict:
-    from .mail.send import STATUS_LABELS
+    from zwgk_xl.mail.send import STATUS_LABELS
 
     return STATUS_LABELS
 
@@ -389,8 +389,8 @@ def mail_send(forms_dir, units_path, round_, dry_run, resend, rate, workspace, a
       zwgk-xl mail send 下发/ --units 部门名录.xlsx --round 2021年第二季度 --rate 20
       zwgk-xl mail send 下发/ --units 部门名录.xlsx --resend 县教育体育局
     """
-    from .ledger import find_workspace
-    from .mail import send_forms
+    from zwgk_xl.ledger.store import find_workspace
+    from zwgk_xl.mail import send_forms
 
     result = send_forms(forms_dir, units_path, find_workspace(workspace), round=round_, dry_run_dir=dry_run,
                         resend=resend, rate=rate)
@@ -417,8 +417,8 @@ def mail_remind(round_, units_path, due, dry_run, resend, rate, workspace, as_js
       zwgk-xl mail remind --dry-run 催报邮件/
       zwgk-xl mail remind --round 2021年第二季度 --due 2021-06-30
     """
-    from .ledger import find_workspace
-    from .mail import remind
+    from zwgk_xl.ledger.store import find_workspace
+    from zwgk_xl.mail import remind
 
     result = remind(find_workspace(workspace), units_path, round=round_, dry_run_dir=dry_run, due=due,
                     resend=resend, rate=rate)
@@ -442,8 +442,8 @@ def mail_fetch(since, workspace, as_json):
       zwgk-xl mail fetch
       zwgk-xl mail fetch --since 2021-06-01 -C 台账/
     """
-    from .ledger import find_workspace
-    from .mail import fetch
+    from zwgk_xl.ledger.store import find_workspace
+    from zwgk_xl.mail import fetch
 
     result = fetch(find_workspace(workspace), since=since.date() if since else None)
     if as_json:
@@ -477,7 +477,7 @@ def demo(folder, force):
       zwgk-xl demo 示例台账
       cd 示例台账 && zwgk-xl report --pdf
     """
-    from .demo import run_demo
+    from zwgk_xl.demo import run_demo
 
     result = run_demo(folder, force=force)
     for what, detail in result.steps:

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
+from zwgk_xl.core.errors import UsageError
 
 SAMPLE_LIST = "示例_2020年云南省政务公开工作要点.txt"
 ROUND = "2020年第四季度"
@@ -39,7 +39,7 @@ def _fill_form(src: Path, dst: Path, unit: str, k: int) -> None:
     """Fill a form as a department would (with a spreadsheet program), save elsewhere."""
     from openpyxl import load_workbook
 
-    from . import formspec as fs
+    from zwgk_xl.forms import spec as fs
 
     wb = load_workbook(src)
     ws = wb[fs.TASK_SHEET]
@@ -76,12 +76,12 @@ def _fill_form(src: Path, dst: Path, unit: str, k: int) -> None:
 
 def run_demo(folder, force: bool = False) -> DemoResult:
     """Run parse → decompose → split → (replies) → merge → report → mail (dry run) in ``folder``."""
-    from .decompose import decompose_file
-    from .forms import split_plan
-    from .merge import run_merge
-    from .parsing import parse_file
-    from .report import report_workspace
-    from .tasktable import write_task_table
+    from zwgk_xl.decompose import decompose_file
+    from zwgk_xl.forms.writer import split_plan
+    from zwgk_xl.merge.command import run_merge
+    from zwgk_xl.parse import parse_file
+    from zwgk_xl.report.render import report_workspace
+    from zwgk_xl.parse.tasktable import write_task_table
 
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()) and not force:
@@ -113,7 +113,7 @@ def run_demo(folder, force: bool = False) -> DemoResult:
     split = split_plan(plan_path, units, ROUND, DUE, out_dir, workspace=folder)
     res.steps.append(("生成填报表", f"{len(split.forms)} 个单位 → 下发/"))
 
-    from .mail import send_forms
+    from zwgk_xl.mail import send_forms
 
     send_forms(out_dir, units, folder, round=ROUND, dry_run_dir=folder / "待发邮件")
     res.steps.append(("准备下发邮件(演练)", "待发邮件/*.eml"))
@@ -136,7 +136,7 @@ def run_demo(folder, force: bool = False) -> DemoResult:
     rep = report_workspace(folder, folder / "落实情况报告.docx", round=ROUND, today=_dt.date(2020, 12, 28))
     res.steps.append(("落实情况报告", "、".join(Path(p).name for p in rep.outputs)))
 
-    from .mail import remind
+    from zwgk_xl.mail import remind
 
     remind(folder, units, round=ROUND, dry_run_dir=folder / "催报邮件")
     res.steps.append(("准备催报邮件(演练)", "催报邮件/*.eml"))

@@ -16,7 +16,7 @@ import datetime as _dt
 import sys
 from pathlib import Path
 
-from ..atomic import atomic_path
+from zwgk_xl.core.atomic import atomic_path
 
 HERE = Path(__file__).resolve().parent
 

@@ -9,11 +9,11 @@ recorded in the ledger (tables ``mail_log``, ``fetch_log`` and
 ``received_files``, see :mod:`zwgk_xl.mail.log`).
 """
 
-from .compose import Attachment, Outgoing, attachment_headers
-from .config import MailConfig, get_password, load_config
-from .fetch import FetchResult, ReceivedFile, fetch, safe_attachment_name
-from .remind import Reminder, remind, units_to_remind
-from .send import MailItem, MailResult, Throttle, collect_forms, send_forms, split_addresses
+from zwgk_xl.mail.compose import Attachment, Outgoing, attachment_headers
+from zwgk_xl.mail.config import MailConfig, get_password, load_config
+from zwgk_xl.mail.fetch import FetchResult, ReceivedFile, fetch, safe_attachment_name
+from zwgk_xl.mail.remind import Reminder, remind, units_to_remind
+from zwgk_xl.mail.send import MailItem, MailResult, Throttle, collect_forms, send_forms, split_addresses
 
 __all__ = [
     "Attachment", "Outgoing", "attachment_headers", "MailConfig", "get_password", "load_config",

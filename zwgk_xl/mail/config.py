@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-from ..errors import MailError
-from ..ledger import CONFIG_NAME, read_config
+from zwgk_xl.core.errors import MailError
+from zwgk_xl.ledger.store import CONFIG_NAME, read_config
 
 KEYRING_SERVICE = "zwgk-xl"
 SECURITIES = ("ssl", "starttls", "none")

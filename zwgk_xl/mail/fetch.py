@@ -24,14 +24,14 @@ from email.utils import parseaddr
 from pathlib import Path, PureWindowsPath
 from typing import Callable
 
-from ..atomic import atomic_path
-from ..errors import MailError
-from ..ledger import sha256_file
-from ..model import Finding
-from . import log
-from .compose import SPREADSHEET_TYPES
-from .config import MailConfig, get_password, load_config
-from .send import _open_ledger, _ssl_context, tls_error
+from zwgk_xl.core.atomic import atomic_path
+from zwgk_xl.core.errors import MailError
+from zwgk_xl.ledger.store import sha256_file
+from zwgk_xl.core.model import Finding
+from zwgk_xl.mail import log
+from zwgk_xl.mail.compose import SPREADSHEET_TYPES
+from zwgk_xl.mail.config import MailConfig, get_password, load_config
+from zwgk_xl.mail.send import _open_ledger, _ssl_context, tls_error
 
 RECEIVE_DIR = "回收"
 MAX_ATTACHMENT = 50 * 1024 * 1024

@@ -10,12 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import MailError
-from ..model import Master
-from ..report import cn_date
-from . import log
-from .config import MailConfig, load_config
-from .send import (MailResult, Throttle, _address_item, _compose, _open_ledger, _Planned, _run,
+from zwgk_xl.core.errors import MailError
+from zwgk_xl.core.model import Master
+from zwgk_xl.core.cntext import cn_date
+from zwgk_xl.mail import log
+from zwgk_xl.mail.config import MailConfig, load_config
+from zwgk_xl.mail.send import (MailResult, Throttle, _address_item, _compose, _open_ledger, _Planned, _run,
                    _template_values, load_units)
 
 DONE = ("已完成", "不涉及")
@@ -75,7 +75,7 @@ def remind(workspace: Path, directory=None, *, round: str | None = None, dry_run
     Raises:
         MailError: no ledger, no round, no plan for the round, or a connection/login failure.
     """
-    from ..master import build_master
+    from zwgk_xl.merge.master import build_master
 
     config = config or load_config(workspace)
     now = now or (lambda: datetime.now().astimezone())

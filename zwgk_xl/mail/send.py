@@ -18,14 +18,14 @@ from pathlib import Path
 from string import Template
 from typing import Callable, Iterable
 
-from ..atomic import atomic_path
-from ..errors import MailError, UsageError
-from ..model import Finding
-from ..report import cn_date
-from ..resources import template_path
-from . import log
-from .compose import SPREADSHEET_TYPES, Attachment, Outgoing
-from .config import MailConfig, get_password
+from zwgk_xl.core.atomic import atomic_path
+from zwgk_xl.core.errors import MailError, UsageError
+from zwgk_xl.core.model import Finding
+from zwgk_xl.core.cntext import cn_date
+from zwgk_xl.core.resources import template_path
+from zwgk_xl.mail import log
+from zwgk_xl.mail.compose import SPREADSHEET_TYPES, Attachment, Outgoing
+from zwgk_xl.mail.config import MailConfig, get_password
 
 FORM_NAME = re.compile(r"^(?P<round>.+?)_(?P<unit>.+)_落实情况填报表\.(?:xlsx|xlsm|xls|ods|et)$", re.IGNORECASE)
 _ADDRESS = re.compile(
@@ -208,7 +208,7 @@ class FormFile:
 
 def _identify_form(path: Path) -> FormFile | None:
     try:
-        from ..forms import read_form_metadata
+        from zwgk_xl.forms.writer import read_form_metadata
 
         meta = read_form_metadata(path)
     except Exception:  # noqa: BLE001 - fall back to the file name
@@ -221,7 +221,7 @@ def _identify_form(path: Path) -> FormFile | None:
 
 def collect_forms(forms_dir: Path, round: str | None = None) -> tuple[str, dict[str, list[FormFile]], list[Finding]]:
     """The round and each unit's forms in ``forms_dir``, with findings for unrecognised files."""
-    from ..ledger import sha256_file
+    from zwgk_xl.ledger.store import sha256_file
 
     forms_dir = Path(forms_dir)
     if not forms_dir.is_dir():
@@ -447,7 +447,7 @@ def _refusal_finding(item: MailItem, kind: str, severity: str = "error") -> Find
 
 
 def _write_eml(folder: Path, stem: str, raw: bytes) -> Path:
-    from ..forms import safe_name
+    from zwgk_xl.forms.writer import safe_name
 
     path = folder / f"{safe_name(stem, 120)}.eml"
     with atomic_path(path, MailError) as tmp:
@@ -489,7 +489,7 @@ def _address_item(unit: str, cell: str | None, result: MailResult) -> MailItem |
 def load_units(directory):
     """``directory`` itself, or the 部门名录 loaded from it when it is a path (None stays None)."""
     if isinstance(directory, (str, Path)):
-        from ..units import load_directory
+        from zwgk_xl.core.units import load_directory
 
         return load_directory(Path(directory))
     return directory
@@ -499,7 +499,7 @@ def _open_ledger(workspace: Path, ledger, create: bool):
     """(ledger, opened_here); None when a dry run finds no ledger to read."""
     if ledger is not None:
         return ledger, False
-    from ..ledger import LEDGER_NAME, Ledger
+    from zwgk_xl.ledger.store import LEDGER_NAME, Ledger
 
     if not create and not (Path(workspace) / LEDGER_NAME).is_file():
         return None, False
@@ -522,7 +522,7 @@ def send_forms(forms_dir: Path, directory, workspace: Path, *, round: str | None
         MailError: no forms, no server settings, connection or login failure.
         UsageError: several rounds in ``forms_dir`` and no ``round``; ``resend`` names no unit there.
     """
-    from .config import load_config
+    from zwgk_xl.mail.config import load_config
 
     config = config or load_config(workspace)
     now = now or (lambda: datetime.now().astimezone())

@@ -1,0 +1,315 @@
+"""Decomposition: turn superior units (省发展改革委 …) into local units, with reasons.
+
+Each superior phrase goes through these rules, first hit wins, and the hit is
+recorded as an :class:`~zwgk_xl.model.Assignment` (rule, score, note):
+
+1. ``alias``  – the directory's 映射 sheet (corrections the office recorded);
+2. ``group``  – a generic phrase (省直有关部门, 各州、市人民政府 …) → a group;
+3. ``exact`` / ``alias`` – a unit's name or 简称/别名;
+4. ``alias``  – a unit's 对口上级单位 keywords (merged, renamed, missing units);
+5. ``level``  – level prefix removed and core names compared
+   (省发展改革委 and 县发展和改革局 share the core 发展改革);
+6. ``fuzzy``  – rapidfuzz similarity of the core names above a cut-off;
+7. ``group``  – pattern fallback for generic phrases (…各部门, 各…政府);
+8. a phrase holding several names is split and each part is tried;
+9. ``unmatched`` – listed in the document's warnings and the task flagged.
+
+Task rule: a task whose source names no lead and exactly one concrete unit
+(e.g. ``责任科室:局办公室``) gets that unit as 牵头; otherwise source leads
+map to 牵头 and the rest to 配合 (责任).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from zwgk_xl.core.errors import UsageError
+from zwgk_xl.core.model import Assignment, Document, Node
+from zwgk_xl.parse.clauses import ROLE_WORDS
+from zwgk_xl.parse.normalize import opencc_converter
+from zwgk_xl.core.units import (
+    DEPARTMENT_PHRASES,
+    SECTION_PHRASES,
+    TOWNSHIP_PHRASES,
+    Directory,
+    name_key,
+)
+
+LEVELS = ("县", "市", "局")
+DEFAULT_FUZZY_CUTOFF = 75.0
+
+
+# --- names ------------------------------------------------------------------
+
+_PROVINCE = re.compile(r"^(?:中共)?(?:国务院|国家|[\u4e00-\u9fff]{2,3}省|省委|省|[\u4e00-\u9fff]{2,5}自治区|自治区)")
+_PLACE = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:[\u4e00-\u9fff]{1,3}族)*(?:自治州|自治县|州|市|县|区)(?!场)")
+_LEVEL_CHAR = re.compile(r"^[省州市县区](?!场|区|民服务|民中心|民之家)")
+# 州生态环境局X县分局 / 国家税务总局X县税务局: a branch of a vertical unit.
+_BRANCH = re.compile(r"^(.+?(?:局|厅|委))[A-Za-z\u4e00-\u9fff]{1,4}?(?:县|市|区)?(?:分局|支队|大队)$")
+_SUFFIXES = ("委员会", "办公厅", "办公室", "总局", "分局", "局", "厅", "委", "办", "中心", "馆")
+_SYNONYMS = [("人民政府", "政府"), ("监督管理", "监管"), ("和", ""), ("与", ""), ("及", "")]
+_GENERIC_DEPT = re.compile(r"(?:有关|相关|各)(?:部门|单位)$|^各.*部门$")
+_GENERIC_AREA = re.compile(r"^各.*(?:人民政府|政府|县区|县\(市、区\)|镇街|乡镇|街道|州、?市)$")
+
+
+def clean_phrase(phrase: str) -> str:
+    """A superior unit phrase without role words, brackets or traditional forms."""
+    p = opencc_converter("t2s").convert(name_key(phrase))
+    p = p.strip("()()、,,;;。:: ")
+    p = re.sub(r"^由", "", p)
+    prev = None
+    while prev != p:
+        prev, p = p, ROLE_WORDS.sub("", p)
+    return p
+
+
+def core_name(name: str) -> str:
+    """The core of a unit name: level/place prefix, institution suffix and fillers removed.
+
+    省发展改革委 and 县发展和改革局 both give 发展改革; 省市场监管局 and
+    县市场监督管理局 both give 市场监管; 省政府办公厅 and 县人民政府办公室 give 政府.
+    """
+    s = clean_phrase(name)
+    s = _PROVINCE.sub("", s)
+    s = _PLACE.sub("", s) if len(s) > 4 else s
+    s = _LEVEL_CHAR.sub("", s)
+    m = _BRANCH.match(s)
+    if m:
+        s = m.group(1)
+    for a, b in _SYNONYMS:
+        s = s.replace(a, b)
+    for suf in _SUFFIXES:
+        if s.endswith(suf) and len(s) > len(suf):
+            s = s[: -len(suf)]
+            break
+    if s.endswith("管理") and len(s) > 3:
+        s = s[:-2]
+    return s
+
+
+# --- matching ---------------------------------------------------------------
+
+
+@dataclass
+class _Index:
+    """Cores of a directory's names and keywords, computed once per decompose run."""
+
+    directory: Directory
+    cores: dict[str, list[tuple[str, str]]]  # core -> [(unit name, matched name)]
+    keywords: dict[str, list[tuple[str, str]]]  # core of keyword -> [(unit name, keyword)]
+
+    @classmethod
+    def build(cls, d: Directory) -> "_Index":
+        cores: dict[str, list[tuple[str, str]]] = {}
+        keywords: dict[str, list[tuple[str, str]]] = {}
+        for u in d.units:
+            for n in [u.name, *u.aliases]:
+                _add(cores, core_name(n), (u.name, n))
+            for kw in u.superior_keywords:
+                _add(keywords, core_name(kw), (u.name, kw))
+        return cls(d, cores, keywords)
+
+
+def _add(index: dict, key: str, value) -> None:
+    if key and value not in index.setdefault(key, []):
+        index[key].append(value)
+
+
+def _units_of(pairs) -> list[str]:
+    return list(dict.fromkeys(unit for unit, _ in pairs))
+
+
+def map_unit(
+    phrase: str,
+    directory: Directory,
+    level: str = "县",
+    fuzzy_cutoff: float = DEFAULT_FUZZY_CUTOFF,
+    _index: _Index | None = None,
+) -> list[Assignment]:
+    """Map one superior unit phrase to local units.
+
+    Returns one :class:`Assignment` per matched part (usually one); a phrase
+    that matches nothing yields a single ``unmatched`` assignment.
+    """
+    idx = _index or _Index.build(directory)
+    hit = _match_whole(phrase, idx, fuzzy_cutoff)
+    if hit:
+        return [hit]
+    parts = _split_parts(clean_phrase(phrase))
+    if len(parts) > 1:
+        out = []
+        for part in parts:
+            out.extend(map_unit(part, directory, level, fuzzy_cutoff, idx))
+        return out
+    group = _generic_group(clean_phrase(phrase), directory)
+    if group:
+        return [Assignment(phrase, [group], "group", note=f"泛称(按用语判断),归入分组「{group}」,请核对")]
+    return [
+        Assignment(
+            source=phrase,
+            local=[],
+            rule="unmatched",
+            note="名录中找不到对应单位。请在分解表中人工指定,并在名录“映射”表登记,下次自动使用。",
+        )
+    ]
+
+
+def _match_whole(phrase: str, idx: _Index, cutoff: float) -> Assignment | None:
+    d = idx.directory
+    p = clean_phrase(phrase)
+    for key in dict.fromkeys([name_key(p), name_key(opencc_converter("t2s").convert(phrase))]):
+        if key in d.mappings:
+            return Assignment(phrase, list(d.mappings[key]), "alias", note="名录“映射”表登记的对应关系")
+        if key in d.group_phrases:
+            g = d.group_phrases[key]
+            return Assignment(phrase, [g], "group", note=f"泛称,归入分组「{g}」(下发时展开为{len(d.groups[g])}个成员)")
+    if not p:
+        return None
+    key = name_key(p)
+    unit = d.get(p)
+    if unit is not None:
+        if name_key(unit.name) == key:
+            return Assignment(phrase, [unit.name], "exact", note="与名录中的单位名称一致")
+        return Assignment(phrase, [unit.name], "alias", note=f"名录中「{unit.name}」的简称/别名")
+    if p.startswith("各") or _GENERIC_DEPT.search(p):
+        return None  # a generic phrase: never matched to one unit by its core
+    core = core_name(p)
+    if core in idx.keywords:
+        pairs = idx.keywords[core]
+        kws = "、".join(sorted({kw for _, kw in pairs}))
+        return Assignment(phrase, _units_of(pairs), "alias", note=f"名录“对口上级单位”列:{kws}")
+    if core in idx.cores:
+        pairs = idx.cores[core]
+        return Assignment(
+            phrase, _units_of(pairs), "level",
+            note=f"去掉层级前缀后核心名称一致:「{core}」= {'、'.join(_units_of(pairs))}",
+        )
+    fuzzy = _fuzzy(core, idx, cutoff)
+    if fuzzy:
+        return replace(fuzzy, source=phrase)
+    return None
+
+
+def _fuzzy(core: str, idx: _Index, cutoff: float) -> Assignment | None:
+    from rapidfuzz import fuzz, process
+
+    choices = list(idx.cores) + list(idx.keywords)
+    if not core or not choices:
+        return None
+    best = process.extract(core, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
+    if not best:
+        return None
+    top_core, score, _ = best[0]
+    pairs = idx.cores.get(top_core, []) + idx.keywords.get(top_core, [])
+    units = _units_of(pairs)
+    rivals = [c for c, s, _ in best[1:] if s == score and _units_of(idx.cores.get(c, []) + idx.keywords.get(c, [])) != units]
+    note = f"核心名称「{core}」与「{top_core}」相似度{score:.0f}"
+    if rivals:
+        note += f";另有同分候选「{'、'.join(rivals)}」,请核对"
+    return Assignment("", units, "fuzzy", round(float(score), 1), note)
+
+
+def _generic_group(p: str, d: Directory) -> str | None:
+    """Group for an unlisted generic phrase, guessed from its wording."""
+    if p == "各地" or _GENERIC_AREA.search(p):
+        probes = TOWNSHIP_PHRASES
+    elif _GENERIC_DEPT.search(p):
+        probes = DEPARTMENT_PHRASES + SECTION_PHRASES
+    else:
+        return None
+    return next((d.group_phrases[name_key(x)] for x in probes if name_key(x) in d.group_phrases), None)
+
+
+def _split_parts(p: str) -> list[str]:
+    """Split a phrase holding several names: on , ; first, then 、, then before a second 各."""
+    for pattern in (r"[,;]", r"、", r"(?<=.)(?=各)" if p.startswith("各") else None):
+        if pattern is None:
+            continue
+        parts = [x for x in re.split(pattern, p) if x]
+        if len(parts) > 1:
+            return parts
+    return [p]
+
+
+# --- documents --------------------------------------------------------------
+
+
+def decompose(
+    doc: Document,
+    directory: Directory,
+    level: str = "县",
+    fuzzy_cutoff: float = DEFAULT_FUZZY_CUTOFF,
+) -> Document:
+    """Assign every task of ``doc`` to local units; returns a new Document.
+
+    Fills ``lead_local``, ``others_local`` and ``assignment_notes`` of each
+    task and ``origin`` (上级任务来源).  Tasks that already carry local units
+    (read from an edited 分解表) keep them.  Superior units that match nothing
+    are listed in ``warnings`` (one line each, starting ``未匹配``) and their
+    task is flagged for review; they are never dropped silently.
+    """
+    if level not in LEVELS:
+        raise UsageError(f"层级「{level}」无效,可选:{'、'.join(LEVELS)}。")
+    out = copy.deepcopy(doc)
+    idx = _Index.build(directory)
+    cache: dict[str, list[Assignment]] = {}
+
+    def mapped(phrase: str) -> list[Assignment]:
+        if phrase not in cache:
+            cache[phrase] = map_unit(phrase, directory, level, fuzzy_cutoff, idx)
+        return [copy.copy(a) for a in cache[phrase]]
+
+    source_name = f"《{out.title}》" if out.title else (f"{Path(out.source_file).stem} " if out.source_file else "")
+    for task in out.tasks:
+        if not task.origin and source_name:
+            task.origin = f"{source_name}{task.id}"
+        if task.lead_local or task.others_local:
+            continue
+        _assign(task, mapped, directory)
+        for a in task.assignment_notes:
+            if a.rule == "unmatched":
+                out.warnings.append(f"未匹配:任务 {task.id} 的上级单位「{a.source}」在名录中找不到对应单位,请人工指定。")
+        if not (task.lead_local or task.others_local):
+            task.review = True
+            msg = "没有本级责任单位,请在分解表中指定。"
+            task.warnings.append(msg)
+            out.warnings.append(f"任务 {task.id} {msg}")
+    return out
+
+
+def _assign(task: Node, mapped, directory: Directory) -> None:
+    lead_notes = [a for p in task.lead for a in mapped(p)]
+    other_notes = [a for p in task.others for a in mapped(p)]
+    lead = _locals(lead_notes)
+    others = _locals(other_notes)
+    if not task.lead and len(task.others) == 1 and len(others) == 1 and not directory.is_group(others[0]):
+        lead, others = others, []
+        for a in other_notes:
+            a.note += ";原文未写牵头单位,唯一的责任单位作为牵头"
+        lead_notes, other_notes = other_notes, []
+    task.lead_local = lead
+    task.others_local = [u for u in others if u not in lead]
+    task.assignment_notes = [_tag(a, "牵头") for a in lead_notes] + [_tag(a, "配合") for a in other_notes]
+    unmatched = [a.source for a in task.assignment_notes if a.rule == "unmatched"]
+    if unmatched:
+        task.review = True
+        task.warnings.append(f"未匹配的上级单位:{'、'.join(unmatched)}")
+    if any(a.rule == "fuzzy" for a in task.assignment_notes):
+        task.review = True
+
+
+def _tag(a: Assignment, role: str) -> Assignment:
+    a.note = f"[{role}] {a.note}"
+    return a
+
+
+def _locals(notes: list[Assignment]) -> list[str]:
+    return list(dict.fromkeys(u for a in notes for u in a.local))
+
+
+def unmatched(doc: Document) -> list[tuple[str, str]]:
+    """(task id, superior phrase) for every phrase that matched no local unit."""
+    return [(t.id, a.source) for t in doc.tasks for a in t.assignment_notes if a.rule == "unmatched"]

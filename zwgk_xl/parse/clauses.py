@@ -1,0 +1,298 @@
+"""Responsibility clauses: who leads (牵头) and who else is responsible.
+
+Handles the forms found in the genre::
+
+    (A、B牵头;C,D按照职责分工负责)   (A牵头,B配合)   (责任科室:X、Y)
+    (责任单位:A)   (牵头单位:A;配合单位:B)   A会B (会办)
+
+Unit lists are joined by 、,;和及; compound generic names such as
+``各州、市人民政府`` or ``市政府各部门、各镇街`` are kept whole.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Words that make a parenthesis a responsibility clause.
+_CLAUSE_HINT = re.compile(
+    r"牵头|负责|配合|参与|协同|协助|(?:局|委|厅|办)会[\u4e00-\u9fff]|责任(?:单位|科室|处室|部门|股室|领导|人)|会办|主办|承办|落实单位"
+)
+# Suffixes that end a unit name.
+UNIT_SUFFIX = (
+    "局", "委", "厅", "办", "室", "科", "股", "部", "院", "会", "中心", "队", "站", "所",
+    "政府", "部门", "单位", "镇街", "乡镇", "街道", "分局", "集团", "公司", "处", "组",
+    "法院", "检察院", "银行", "馆", "台",
+)
+_AREA_FRAGMENT = re.compile(r"^各?[省州市县区乡镇]$|^各(?:州|市|县|区|省|盟|地)$")
+# Role words ending a unit name (A牵头, B按照职责分工负责); decompose strips them too.
+ROLE_WORDS = re.compile(
+    r"(?:等)?(?:按照?职责分工|按职责|根据职责|分别)?(?:负责|配合|参与|协同|协助|落实|牵头)$"
+)
+
+
+@dataclass
+class Clause:
+    body: str  # the text without the clause
+    lead: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+    raw: str = ""  # the clause as written (inside the brackets)
+    deadline_text: str = ""  # a deadline written inside the clause, if any
+
+
+def _is_generic(name: str) -> bool:
+    return "各" in name or "有关" in name or "相关" in name
+
+
+def _join_compounds(parts: list[str], seps: list[str]) -> list[str]:
+    """Re-join pieces split at 、 that belong to one compound name."""
+    out: list[str] = []
+    i = 0
+    while i < len(parts):
+        cur = parts[i]
+        while i + 1 < len(parts) and seps[i] == "、":
+            nxt = parts[i + 1]
+            if _AREA_FRAGMENT.match(cur.split("、")[-1]) or (
+                _is_generic(cur) and nxt.startswith("各") and not _ends_unit(nxt, strict=True)
+            ):
+                cur = f"{cur}、{nxt}"
+                i += 1
+            else:
+                break
+        out.append(cur)
+        i += 1
+    return out
+
+
+def _ends_unit(s: str, strict: bool = False) -> bool:
+    if strict:
+        return s.endswith(("局", "委", "厅", "办", "科", "股", "院", "中心", "队", "分局"))
+    return s.endswith(UNIT_SUFFIX)
+
+
+def _split_and(name: str) -> list[str]:
+    """Split ``A和B`` / ``A及B`` only where both sides are whole unit names."""
+    for conj in ("和", "及", "与"):
+        if conj not in name:
+            continue
+        idx = [m.start() for m in re.finditer(conj, name)]
+        for i in idx:
+            left, right = name[:i], name[i + 1:]
+            if len(left) >= 2 and len(right) >= 3 and _ends_unit(left) and _ends_unit(right) \
+                    and not left.endswith(("各部门",)):
+                return _split_and(left) + _split_and(right)
+    return [name]
+
+
+def clean_unit(name: str) -> str:
+    """Trim role words, brackets and punctuation around one unit name."""
+    s = name.strip(" \t\n,;:、。.[]【】“”\"'")
+    # brackets: strip only the unbalanced ones, so 各乡镇(街道) keeps its own
+    while s.endswith(")") and s.count(")") > s.count("("):
+        s = s[:-1].rstrip()
+    while s.startswith("(") and s.count("(") > s.count(")"):
+        s = s[1:].lstrip()
+    if s.startswith("(") and s.endswith(")") and s.count("(") == 1:
+        s = s[1:-1].strip()
+    prev = None
+    while s and s != prev:
+        prev = s
+        s = ROLE_WORDS.sub("", s).strip(" ,;:、。")
+        s = re.sub(r"^(?:由|请|会同|联合|和|及|与)", "", s)
+        s = re.sub(r"(?:等)?(?:有关|相关)?(?:单位|部门)?等$", lambda m: m.group(0)[:-1] if m.group(0) != "等" else "", s)
+    return s.strip()
+
+
+def split_units(text: str) -> list[str]:
+    """Split a list of unit names: 、 , ; 和 及, keeping compound names whole."""
+    text = text.strip()
+    if not text:
+        return []
+    tokens = re.split(r"([、,;/]|\s+)", text)
+    parts: list[str] = []
+    seps: list[str] = []
+    for tok in tokens:
+        if tok is None or tok == "":
+            continue
+        if re.fullmatch(r"[、,;/]|\s+", tok):
+            if parts and len(seps) < len(parts):
+                seps.append("、" if tok == "、" else ",")
+            continue
+        if len(seps) < len(parts):  # two names with no separator recorded
+            seps.append(",")
+        parts.append(tok)
+    seps = seps[: max(0, len(parts) - 1)]
+    while len(seps) < len(parts) - 1:
+        seps.append(",")
+    joined = _join_compounds(parts, seps)
+    out: list[str] = []
+    for name in joined:
+        for piece in _split_and(name) if "、" not in name else [name]:
+            piece = clean_unit(piece)
+            if piece and piece not in out and len(piece) >= 2:
+                out.append(piece)
+    return out
+
+
+_LABELLED = re.compile(
+    r"(牵头单位|主办单位|责任单位|责任科室|责任处室|责任部门|责任股室|配合单位|协办单位|参与单位|落实单位)\s*[::]\s*"
+)
+
+
+def parse_responsibility(clause: str) -> tuple[list[str], list[str]]:
+    """Lead and other units of a clause's inner text."""
+    s = clause.strip().strip("。")
+    lead: list[str] = []
+    others: list[str] = []
+    if _LABELLED.search(s):
+        pieces = _LABELLED.split(s)
+        # pieces: [pre, label, value, label, value, ...]
+        for label, value in zip(pieces[1::2], pieces[2::2]):
+            value = value.strip(" ;,。")
+            if label in ("牵头单位", "主办单位"):
+                lead += split_units(value)
+            else:
+                others += split_units(value)
+        return _dedupe(lead), _dedupe([o for o in others if o not in lead])
+    # 会办: "A会B、C"
+    m = re.fullmatch(r"([^,;会]{2,30}?(?:局|委|厅|办|室|科|中心))会([^,;]{2,60})", s)
+    if m:
+        return split_units(m.group(1)), split_units(m.group(2))
+    for seg in re.split(r"[;]", s):
+        seg = seg.strip(" ,")
+        if not seg:
+            continue
+        # "A牵头,B配合" inside one segment
+        sub = re.split(r"(?<=牵头)[,、]", seg)
+        for part in sub:
+            part = part.strip(" ,")
+            if not part:
+                continue
+            if re.search(r"牵头$", part) or re.search(r"^牵头[::]", part):
+                lead += split_units(re.sub(r"^牵头[::]|牵头$", "", part))
+            elif re.search(r"(?<!职责分工)(?<!职责)(?<!分别)负责$", part) and not re.search(r"按照?职责|各负其责", part):
+                # "A负责" with nothing else: A is responsible (no explicit lead)
+                others += split_units(part)
+            else:
+                others += split_units(re.sub(r"按照?职责分工负责.*$|按职责分工负责.*$", "", part))
+    lead = _dedupe(lead)
+    return lead, _dedupe([o for o in others if o not in lead])
+
+
+def _dedupe(xs: list[str]) -> list[str]:
+    out: list[str] = []
+    for x in xs:
+        if x and x not in out:
+            out.append(x)
+    return out
+
+
+_TRAIL = re.compile(r"\(((?:[^()]|\([^()]{1,20}\)){2,300})\)\s*[。;.]?\s*$")
+_DEADLINE_IN_CLAUSE = re.compile(
+    r"[,;]?\s*((?:\d{4}年)?(?:\d{1,2}月(?:\d{1,2}日|底|中旬|上旬|下旬)?|年?底|年?内|上半年|下半年|\d{1,2}月)前?(?:完成)?"
+    r"|\d{4}年前(?:完成)?|长期坚持|长期推进|持续推进|常态化推进)\s*$"
+)
+
+
+_UNIT_LABELS = "牵头单位|牵头部门|主办单位|责任单位|责任部门|责任科室|责任处室|责任股室|落实单位|配合单位|配合部门|协办单位|参与单位"
+_TIME_LABELS = "完成时限|完成时间|时限要求|时间要求|时间节点|完成期限"
+LABELLED_LINE = re.compile(rf"^\s*(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::]")
+_LABEL_SEG = re.compile(rf"({_UNIT_LABELS}|{_TIME_LABELS})\s*[::]\s*")
+
+
+def has_clause(text: str) -> bool:
+    """Cheap test: does the text end with a responsibility parenthesis or labelled line?"""
+    t = text.rstrip()
+    last = t.rsplit("\n", 1)[-1]
+    if LABELLED_LINE.match(last) or re.search(rf"。\s*(?:{_UNIT_LABELS})\s*[::][^。]*$", last):
+        return True
+    if not t.endswith((")", ")。", ");", ").")):
+        return False
+    m = _TRAIL.search(t)
+    return bool(m and _CLAUSE_HINT.search(m.group(1)))
+
+
+def split_labelled(text: str) -> tuple[str, list[str], list[str], str]:
+    """Labelled units and time written after the item: ``牵头单位:A`` / ``责任单位:B`` / ``完成时限:C``.
+
+    Only labels on their own lines, or after the item's last sentence, count.
+    Returns (body, lead, others, deadline_text); no labels → (text, [], [], "").
+    """
+    lines = text.split("\n")
+    tail: list[str] = []
+    while len(lines) > 1 and LABELLED_LINE.match(lines[-1]):
+        tail.insert(0, lines.pop())
+    body = "\n".join(lines)
+    m = re.search(rf"(?<=。)\s*(?=(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::][^。]*$)", body)
+    if m:
+        tail.insert(0, body[m.start():].strip())
+        body = body[: m.start()].rstrip()
+    if not tail:
+        return text, [], [], ""
+    lead: list[str] = []
+    others: list[str] = []
+    deadline = ""
+    pieces = _LABEL_SEG.split(" ".join(tail))
+    for label, value in zip(pieces[1::2], pieces[2::2]):
+        value = value.strip(" ;,。")
+        if re.fullmatch(_TIME_LABELS, label):
+            deadline = value
+        elif label.startswith(("牵头", "主办")):
+            lead += split_units(value)
+        else:
+            l2, o2 = parse_responsibility(value) if re.search("牵头|配合", value) else ([], split_units(value))
+            lead += l2
+            others += o2
+    return body, _dedupe(lead), _dedupe([o for o in others if o not in lead]), deadline
+
+
+_DEADLINE_ONLY = re.compile(
+    r"(?:完成时限[::])?(?:\d{4}年)?(?:\d{1,2}月(?:\d{1,2}日|底)?|年?底|年内|上半年|下半年)前?(?:完成)?"
+    r"|长期坚持|长期推进|持续推进")
+
+
+def split_clause(text: str) -> Clause:
+    """Find the trailing responsibility parenthesis of an item.
+
+    Returns the body without it, and the lead / other units.  Text without a
+    clause comes back unchanged with empty lists.
+    """
+    t = text.rstrip()
+    m = _TRAIL.search(t)
+    trailing_deadline = ""
+    if m and not _CLAUSE_HINT.search(m.group(1)) and _DEADLINE_ONLY.fullmatch(m.group(1).strip()):
+        # "(A牵头)(2021年底前完成)": a deadline in its own brackets after the clause
+        trailing_deadline = m.group(1).strip()
+        t = t[: m.start()].rstrip()
+        m = _TRAIL.search(t)
+    if not m or not _CLAUSE_HINT.search(m.group(1)):
+        return Clause(body=text.strip())
+    inner = m.group(1).strip()
+    deadline_text = ""
+    dm = _DEADLINE_IN_CLAUSE.search(inner)
+    if dm and dm.start() > 0:
+        deadline_text = dm.group(1)
+        inner_units = inner[: dm.start()]
+    else:
+        inner_units = inner
+    lead, others = parse_responsibility(inner_units)
+    return Clause(body=t[: m.start()].rstrip(), lead=lead, others=others, raw=inner,
+                  deadline_text=deadline_text or trailing_deadline)
+
+
+def split_unit_cell(cell: str) -> tuple[list[str], list[str]]:
+    """Lead and others from a table cell such as ``A牵头,B配合`` or ``A、B``."""
+    cell = (cell or "").strip()
+    if cell.startswith("(") and cell.endswith(")") and cell.count("(") == 1:
+        cell = cell[1:-1]
+    if not cell:
+        return [], []
+    return parse_responsibility(cell)
+
+
+def title_of(text: str) -> str:
+    """A task's title: its text up to the first sentence end."""
+    t = text.strip()
+    m = re.search(r"[。!?]", t)
+    title = t[: m.start()] if m else t
+    return title.strip(" ,;:")

@@ -1,0 +1,115 @@
+"""Deadlines: ``2020年10月底前`` → 2020-10-31, ``年内`` → the document year's 12-31, …"""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline
+
+ONGOING_WORDS = ("长期坚持", "长期推进", "持续推进", "常态化", "长期", "持续开展", "长期执行", "持续")
+_ONGOING_IN_PROSE = re.compile(r"长期坚持|长期推进工作|长期执行")
+
+_Y = r"(?:(\d{4})\s*年)?"
+# Ordered: more specific first.  Each yields (year|None, month, day|None).
+_DATE_PATTERNS = [
+    re.compile(_Y + r"(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:前|之前|以前|止|截止)"),
+    re.compile(_Y + r"(\d{1,2})\s*月\s*(?:底|末|份)\s*(?:前|之前|以前)?"),
+    re.compile(_Y + r"(\d{1,2})\s*月\s*(?:前|之前|以前)"),
+    re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})"),
+    re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
+]
+_YEAR_END = re.compile(r"(?:(\d{4})\s*年\s*)?(?:年底前|年末前|年底|年末|年内|年度内)|(\d{4})\s*年(?:底|末)前?")
+_HALF = re.compile(r"(?:(\d{4})\s*年\s*)?(上半年|下半年)")
+_QUARTER = re.compile(r"(?:(\d{4})\s*年\s*)?(?:第?([一二三四1-4])\s*季度)")
+_YEAR_ONLY = re.compile(r"(\d{4})\s*年\s*(?:前|内|以前)")
+_ANY = re.compile(r"\d\s*月|年底|年末|年内|年度内|半年|季度|\d{4}\s*[-./年]")
+_QN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _iso(y: int, m: int, d: int | None) -> str | None:
+    if not (1 <= m <= 12) or not (1990 <= y <= 2100):
+        return None
+    last = calendar.monthrange(y, m)[1]
+    if d is None:
+        d = last
+    if not 1 <= d <= last:
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _candidates(text: str, year: int | None):
+    """(iso date, phrase, position) for every deadline phrase found in text."""
+    found = []
+    if not _ANY.search(text):
+        return found
+    for i, pat in enumerate(_DATE_PATTERNS):
+        for m in pat.finditer(text):
+            g = m.groups()
+            y = int(g[0]) if g[0] else year
+            if y is None:
+                continue
+            mo = int(g[1])
+            d = int(g[2]) if len(g) > 2 and g[2] else None
+            iso = _iso(y, mo, d)
+            if iso:
+                found.append((iso, m.group(0).strip(), m.start()))
+    for m in _YEAR_END.finditer(text):
+        y = m.group(1) or m.group(2)
+        y = int(y) if y else year
+        if y:
+            iso = _iso(y, 12, 31)
+            if iso:
+                found.append((iso, m.group(0).strip(), m.start()))
+    for m in _HALF.finditer(text):
+        y = int(m.group(1)) if m.group(1) else year
+        if y:
+            found.append((_iso(y, 6 if m.group(2) == "上半年" else 12, None), m.group(0), m.start()))
+    for m in _QUARTER.finditer(text):
+        y = int(m.group(1)) if m.group(1) else year
+        if y:
+            found.append((_iso(y, _QN[m.group(2)] * 3, None), m.group(0), m.start()))
+    for m in _YEAR_ONLY.finditer(text):
+        found.append((_iso(int(m.group(1)), 12, 31), m.group(0), m.start()))
+    return [f for f in found if f[0]]
+
+
+def parse_deadline_cell(cell: str, year: int | None) -> Deadline:
+    """A 完成时限 cell: a date, an ongoing phrase, or unresolved (phrase kept).
+
+    ``2月公布预算信息,8月公布决算信息`` gives the last milestone.
+    """
+    text = (cell or "").strip()
+    if not text:
+        return Deadline()
+    if isinstance(cell, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T].*)?", text):
+        return Deadline(text[:10], text, DEADLINE_DATE)
+    cands = _candidates(text, year)
+    if not cands:
+        # bare "10月" / "2月公布…" in a deadline column
+        ms = [(_iso(year, int(m.group(1)), None), m.group(0)) for m in re.finditer(r"(\d{1,2})\s*月", text)] if year else []
+        ms = [x for x in ms if x[0]]
+        if ms:
+            return Deadline(max(ms)[0], text, DEADLINE_DATE)
+        if any(w in text for w in ONGOING_WORDS):
+            return Deadline(None, text, DEADLINE_ONGOING)
+        return Deadline(None, text, DEADLINE_NONE)
+    return Deadline(max(c[0] for c in cands), text, DEADLINE_DATE)
+
+
+def find_deadline(text: str, year: int | None) -> Deadline:
+    """The deadline stated in an item's prose: the latest ``…前`` / ``年内`` date.
+
+    Ongoing only when the prose says 长期坚持 (常态化 in prose describes the work,
+    not its timing).  Nothing found → kind "none".
+    """
+    cands = _candidates(text or "", year)
+    # In prose, a date counts only as a deadline phrase: "前", "底", "内", "年底".
+    cands = [c for c in cands if re.search(r"前|底|末|内|止|上半年|下半年|季度", c[1])]
+    if cands:
+        best = max(cands, key=lambda c: (c[0], -c[2]))
+        return Deadline(best[0], best[1], DEADLINE_DATE)
+    m = _ONGOING_IN_PROSE.search(text or "")
+    if m:
+        return Deadline(None, m.group(0), DEADLINE_ONGOING)
+    return Deadline()
