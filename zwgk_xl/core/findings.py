@@ -1,7 +1,8 @@
-"""The kinds of merge findings: a stable type slug, severity, Chinese title and suggested action.
+"""The one catalogue of findings: a stable type slug, severity, Chinese title and suggested action.
 
-Findings are data (:class:`zwgk_xl.model.Finding`); a merge is clean when
-none is more serious than ``info``.
+Every stage reports problems as :class:`zwgk_xl.core.model.Finding` of a
+kind listed here; a result is clean when no finding is more serious than
+``info``.  A test checks that no code makes a finding outside this catalogue.
 """
 
 from __future__ import annotations
@@ -42,15 +43,47 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "duplicate-submission": (WARNING, "重复报送", "已采用最新收到的一份;旧的一份仍保存在台账中。"),
     "resubmitted-same": (INFO, "重复报送(内容相同)", "无需处理:两份填报内容相同(重新保存或重复发送),采用较新的一份。"),
     "missing-submission": (WARNING, "未报送", "请催报。"),
+    "unexpected-error": (ERROR, "处理该文件时发生意外问题", "其他文件已照常汇总;请把该文件和本提示发给维护人员。"),
+    # parse
+    "parse-traditional": (INFO, "繁体转简体", "无需处理:已转换为简体。"),
+    "parse-duplicate-block": (INFO, "重复段落", "无需处理:网页抓取稿中的重复部分已删除。"),
+    "parse-noise": (WARNING, "疑似噪声字符", "请对照原文核对该处文字。"),
+    "parse-renumbered": (WARNING, "编号重复", "两处都已保留,请对照原文核对编号。"),
+    "parse-attachment": (INFO, "只解析附件", "无需处理:通知正文的编号不计为任务。"),
+    "parse-flattened": (WARNING, "表格转成的连续文本", "请核对标记为需核对的任务的分类和责任单位。"),
+    "parse-other-sheets": (WARNING, "还有其他任务表", "如需其他工作表,请单独另存后解析。"),
+    "parse-task-check": (WARNING, "任务需核对", "请对照原文核对该任务(见任务表“警告”列)。"),
+    "parse-note": (INFO, "解析说明", "无需处理。"),
+    # decompose
+    "decompose-unmatched": (WARNING, "上级单位未匹配", "请在分解表中人工指定本级单位,或在部门名录中补充别名/映射。"),
+    "decompose-no-unit": (WARNING, "没有本级责任单位", "请在分解表中指定责任单位。"),
+    "decompose-task-check": (WARNING, "分解需核对", "请核对该任务的本级单位(见分解表“说明”)。"),
+    "plan-row-added": (INFO, "分解表新增任务", "无需处理:已为新增行编号。"),
+    "plan-row-empty": (INFO, "分解表空行", "无需处理:已跳过。"),
+    "directory-note": (INFO, "部门名录说明", "无需处理。"),
+    # split
+    "split-unknown-unit": (WARNING, "单位不在部门名录中", "已按原名生成填报表;如是笔误请改正分解表后重新下发。"),
+    "split-stale-form": (WARNING, "输出文件夹中有旧填报表", "请勿下发该文件,可删除。"),
+    # report
+    "report-note": (INFO, "报告说明", "无需处理。"),
+    # mail
+    "mail-form-unidentified": (WARNING, "填报表无法对应单位", "请用 zwgk-xl split 重新生成,或把文件名改为「轮次_单位_落实情况填报表.xlsx」。"),
+    "mail-interrupted": (ERROR, "发送中断", "请检查网络后重新运行同一命令,已发送的不会重复发送。"),
+    "mail-refused": (ERROR, "邮件被拒收", "请核对部门名录中的邮箱;改正后重新运行,只会补发未成功的单位。"),
+    "mail-unknown-unit": (ERROR, "单位不在部门名录中", "请在部门名录中补上该单位(或它的别名)和邮箱后重新运行。"),
+    "mail-invalid-address": (ERROR, "邮箱格式不正确", "请在部门名录的“邮箱”列改正(多个邮箱用分号隔开)后重新运行。"),
+    "mail-no-address": (ERROR, "单位没有邮箱", "请在部门名录的“邮箱”列补上后重新运行,或改用其他方式送达。"),
+    "fetch-attachment-unusable": (WARNING, "附件无法使用", "请联系该单位重新发送。"),
+    "fetch-message-unreadable": (WARNING, "邮件无法解析", "请在邮箱中查看该邮件,必要时手工保存附件到 回收/。"),
 }
 
 
 def finding(type: str, message: str, *, unit: str = "", file: str = "", sheet: str = "", cell: str = "",
-            action: str | None = None) -> Finding:
+            line: int = 0, action: str | None = None, severity: str | None = None) -> Finding:
     """A :class:`Finding` of a catalogued kind (severity and default action from :data:`KINDS`)."""
-    severity, _title, default_action = KINDS[type]
+    default_severity, _title, default_action = KINDS[type]
     return Finding(type=type, message=message, action=default_action if action is None else action,
-                   unit=unit, file=file, sheet=sheet, cell=cell, severity=severity)
+                   unit=unit, file=file, sheet=sheet, cell=cell, severity=severity or default_severity, line=line)
 
 
 def title(type: str) -> str:
@@ -61,3 +94,9 @@ def title(type: str) -> str:
 def is_clean(findings: list[Finding]) -> bool:
     """True when no finding is more serious than info."""
     return all(f.severity == INFO for f in findings)
+
+
+def counts(findings: list[Finding]) -> dict[str, int]:
+    """Findings per severity: {"errors": n, "warnings": n, "notes": n}."""
+    sev = [f.severity for f in findings]
+    return {"errors": sev.count(ERROR), "warnings": sev.count(WARNING), "notes": sev.count(INFO)}

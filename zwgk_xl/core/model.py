@@ -133,9 +133,15 @@ class Document:
     doc_number: str = ""  # 文号, e.g. 云政办发〔2020〕33号
     year: int | None = None
     roots: list[Node] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # document-level notes, as shown to the clerk
     source_file: str = ""
     cited: list[str] = field(default_factory=list)  # superior documents cited: 《title》(文号)
+    findings: list[Finding] = field(default_factory=list, repr=False)  # typed twins of ``warnings``
+
+    def note(self, finding: Finding) -> None:
+        """Record a document-level finding (its message also joins ``warnings``)."""
+        self.findings.append(finding)
+        self.warnings.append(finding.message)
 
     def walk(self) -> Iterator[Node]:
         for r in self.roots:
@@ -184,7 +190,7 @@ class Document:
 
 @dataclass
 class Finding:
-    """One problem found while merging, as data (frictionless-style)."""
+    """One problem found by any stage, as data (frictionless-style); kinds are catalogued in core.findings."""
 
     type: str  # stable slug, e.g. "locked-text-altered"
     message: str  # Chinese, names what is wrong
@@ -194,6 +200,7 @@ class Finding:
     sheet: str = ""
     cell: str = ""
     severity: str = "warning"  # "error" | "warning" | "info"
+    line: int = 0  # line of a text input (parse), 0 when not applicable
 
     def to_dict(self) -> dict:
         return asdict(self)
