@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from zwgk_xl.core import findings as fk
 from zwgk_xl.core.errors import UsageError
 from zwgk_xl.core.model import Assignment, Document, Node
 from zwgk_xl.parse.clauses import ROLE_WORDS
@@ -271,12 +272,14 @@ def decompose(
         _assign(task, mapped, directory)
         for a in task.assignment_notes:
             if a.rule == "unmatched":
-                out.warnings.append(f"未匹配:任务 {task.id} 的上级单位「{a.source}」在名录中找不到对应单位,请人工指定。")
+                out.note(fk.finding(
+                    "decompose-unmatched", f"未匹配：任务 {task.id} 的上级单位「{a.source}」在名录中找不到对应单位，请人工指定。",
+                    cell=task.id))
         if not (task.lead_local or task.others_local):
             task.review = True
-            msg = "没有本级责任单位,请在分解表中指定。"
+            msg = "没有本级责任单位，请在分解表中指定。"
             task.warnings.append(msg)
-            out.warnings.append(f"任务 {task.id} {msg}")
+            out.note(fk.finding("decompose-no-unit", f"任务 {task.id} {msg}", cell=task.id))
     return out
 
 

@@ -20,6 +20,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from zwgk_xl.core import findings as fk
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.decompose.mapping import unmatched
 from zwgk_xl.core.errors import InputError, PlanError
@@ -414,7 +415,7 @@ def _read_rows(rows, hdr: int, cols: dict[str, int], doc: Document, where: str) 
         if not task.id:
             task.id = _new_id(task, seen)
             task.path = [task.id]
-            doc.warnings.append(f"{where}第{i}行是新增任务,已编号为 {task.id}。")
+            doc.note(fk.finding("plan-row-added", f"{where}第{i}行是新增任务，已编号为 {task.id}。", line=i))
             parent = current
         else:
             parent = _s(row, c["所属分类"]) or _parent_section_id(task.id)
@@ -434,7 +435,7 @@ def _read_task(row, c, i: int, doc: Document, where: str) -> Node | None:
     if not title and not req:
         if lead or others:
             raise PlanError(f"{where}第{i}行填写了责任单位,但“工作任务”和“任务要求”都是空的。请补上任务内容,或删除该行。")
-        doc.warnings.append(f"{where}第{i}行没有任务内容,已跳过。")
+        doc.note(fk.finding("plan-row-empty", f"{where}第{i}行没有任务内容，已跳过。", line=i))
         return None
     nid = _s(row, c["任务编号"])
     joiner = _s(row, c["要求拼接"])

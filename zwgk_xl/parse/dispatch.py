@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from zwgk_xl.core.errors import InputError, NoStructure, UnsupportedFormat
+from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document
 from zwgk_xl.parse import readers
 from zwgk_xl.parse.cells import cell_rows
@@ -193,9 +194,10 @@ def _from_sheets(sheets: list[readers.Sheet], name: str, year: int | None) -> Do
         sheet, doc = max(docs, key=lambda x: len(x[1].tasks))
         others = [s for s, _ in docs if s != sheet]
         if others:
-            doc.warnings.append(
-                f"工作簿中还有其他工作表也像任务表:{'、'.join(others)};只读取了「{sheet}」,如需其他表请单独另存后解析"
-            )
+            doc.note(fk.finding(
+                "parse-other-sheets",
+                f"工作簿中还有其他工作表也像任务表：{'、'.join(others)}；只读取了「{sheet}」，如需其他表请单独另存后解析",
+                sheet=sheet))
         if year:
             doc.year = year
         return doc

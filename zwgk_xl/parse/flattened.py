@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from zwgk_xl.core.model import Document, Node, Source
+from zwgk_xl.core import findings as fk
+from zwgk_xl.core.model import Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import split_unit_cell, title_of
 from zwgk_xl.parse.deadlines import find_deadline
 from zwgk_xl.parse.numbering import cn_to_int, make_token
@@ -100,19 +101,19 @@ def _segments(text: str):
     return out
 
 
-def parse_flattened(text: str, source: str, year: int | None, warnings: list[str]) -> Document:
+def parse_flattened(text: str, source: str, year: int | None, warnings: list[Finding]) -> Document:
     """Parse a table that was flattened into running text."""
     flat = re.sub(r"\s+", " ", text)
     # The task table usually follows a cover notice whose own items are numbered 一、二、…
     starts = [m.end() for m in re.finditer(r"附件\s*\d*\s*[::]?\s*[^。:]{0,40}?(?:分解表|要点|清单|方案)", flat)]
     start = starts[-1] if starts else 0
     if start:
-        warnings.append("文件含通知正文和附件,只解析附件中的任务表")
+        warnings.append(fk.finding("parse-attachment", "文件含通知正文和附件，只解析附件中的任务表"))
     end_m = re.search(r"抄送[::]", flat[start:])
     body = flat[start: start + end_m.start()] if end_m else flat[start:]
     body = _HEADER_WORDS.sub(" ", body)
     body = re.sub(r"(配|牵|负)\s+(合|头|责)", r"\1\2", body)
-    warnings.append("原文为表格转换后的连续文本(如从 PDF 复制),已按编号顺序恢复任务;分类标题和责任单位可能错位,请核对标记的任务")
+    warnings.append(fk.finding("parse-flattened", "原文为表格转换后的连续文本（如从 PDF 复制），已按编号顺序恢复任务；分类标题和责任单位可能错位，请核对标记的任务"))
     marks = _segments(body)
     roots: list[Node] = []
     cur_top: Node | None = None
@@ -163,7 +164,7 @@ def parse_flattened(text: str, source: str, year: int | None, warnings: list[str
         from zwgk_xl.core.errors import NoStructure
 
         raise NoStructure(f"{source or '输入文本'}:没有找到按顺序编号的任务")
-    return Document(roots=roots, warnings=warnings, source_file=source, year=year)
+    return Document(roots=roots, warnings=[f.message for f in warnings], findings=warnings, source_file=source, year=year)
 
 
 def _assign_units(tasks: list[Node], seg_units: list[list[str]]) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from zwgk_xl.core.model import Deadline, Document, Node, Source
+from zwgk_xl.core import findings as fk
+from zwgk_xl.core.model import Deadline, Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import split_clause, split_unit_cell, split_units
 from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_cell
@@ -204,7 +205,7 @@ class _Builder:
         self.source, self.sheet, self.year = source, sheet, year
         self.roots: list[Node] = []
         self.stack: list[tuple[str, Node]] = []  # (value, node) for the current section chain
-        self.warnings: list[str] = []
+        self.warnings: list[Finding] = []
         self.seen_ids: dict[str, int] = {}
 
     def _src(self, r: int) -> Source:
@@ -220,7 +221,7 @@ class _Builder:
         self.seen_ids[base] = count
         node = Node(id=base if count == 1 else f"{base}#{count}", path=path, source=self._src(r), **kw)
         if count > 1:
-            self.warnings.append(f"{self._src(r).describe()}:编号「{base}」重复,记为「{node.id}」,请核对")
+            self.warnings.append(fk.finding("parse-renumbered", f"{self._src(r).describe()}：编号「{base}」重复，记为「{node.id}」，请核对"))
         self._siblings(parent).append(node)
         return node
 
@@ -305,7 +306,8 @@ def parse_table(rows: list[list[str]], source: str = "", year: int | None = None
         last_task = _task(b, parent, row, r, lay, text, title_cell)
         last_key = key
     _drop_empty_sections(b.roots)
-    doc = Document(roots=b.roots, warnings=b.warnings, year=year, source_file=source)
+    doc = Document(roots=b.roots, warnings=[f.message for f in b.warnings], findings=b.warnings, year=year,
+                   source_file=source)
     if meta:
         doc.title, doc.issuer, doc.doc_number, doc.cited = meta.title, meta.issuer, meta.doc_number, meta.cited
     if not doc.tasks:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Indel
 
 from zwgk_xl.core.errors import NoStructure
-from zwgk_xl.core.model import Document, Node, Source
+from zwgk_xl.core import findings as fk
+from zwgk_xl.core.model import Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import LABELLED_LINE, has_clause, split_clause, split_labelled, title_of
 from zwgk_xl.parse.flattened import looks_flattened, parse_flattened
 from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
@@ -116,7 +117,7 @@ def _near_dup(a: str, b: str) -> list[tuple] | None:
 _COMMON_KEY = 24
 
 
-def _find_repeats(paras: list[_Para], warnings: list[str]) -> None:
+def _find_repeats(paras: list[_Para], warnings: list[Finding]) -> None:
     """Mark paragraphs repeating earlier ones; clean noise seen in only one copy."""
     index: dict[tuple, list[int]] = {}
     for i, p in enumerate(paras):
@@ -144,9 +145,9 @@ def _find_repeats(paras: list[_Para], warnings: list[str]) -> None:
                 noise_a = "".join(q.text[i1:i2] for op, i1, i2, j1, j2 in ops if op in ("delete", "replace"))
                 clean = "".join(q.text[i1:i2] for op, i1, i2, j1, j2 in ops if op == "equal")
                 if noise_a:
-                    warnings.append(
-                        f"第{q.line}行:与第{p.line}行的重复段落比对,去除疑似噪声字符「{noise_a}」"
-                    )
+                    warnings.append(fk.finding(
+                        "parse-noise", f"第{q.line}行：与第{p.line}行的重复段落比对，去除疑似噪声字符「{noise_a}」",
+                        line=q.line, action="无需处理：已依据重复段落去除。"))
                 q.text = clean
                 q.marker = match_marker(clean) or q.marker
             break
@@ -154,7 +155,7 @@ def _find_repeats(paras: list[_Para], warnings: list[str]) -> None:
             index.setdefault(k, []).append(i)
 
 
-def _drop_repeat_runs(paras: list[_Para], warnings: list[str]) -> list[_Para]:
+def _drop_repeat_runs(paras: list[_Para], warnings: list[Finding]) -> list[_Para]:
     """Drop runs of repeated paragraphs (and long repeated numbered items)."""
     keep: list[_Para] = []
     i = 0
@@ -175,9 +176,9 @@ def _drop_repeat_runs(paras: list[_Para], warnings: list[str]) -> list[_Para]:
             orig = paras[first.dup_of]
             toks = [p.marker.token for p in numbered]
             span = f"(编号 {toks[0]} 至 {toks[-1]})" if len(toks) > 1 else (f"(编号 {toks[0]})" if toks else "")
-            warnings.append(
-                f"第{first.line}–{last.line}行与第{orig.line}行起的内容重复{span},已删除重复部分"
-            )
+            warnings.append(fk.finding(
+                "parse-duplicate-block", f"第{first.line}–{last.line}行与第{orig.line}行起的内容重复{span}，已删除重复部分",
+                line=first.line))
         else:
             keep.extend(run)
         i = j
@@ -199,7 +200,7 @@ def _accept(marker: Marker, stack: list[tuple[str, Node, int]], last_num: dict[s
 
 
 
-def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[Node]:
+def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> list[Node]:
     """Build the numbered tree from paragraphs, validating numbering by sequence."""
     roots: list[Node] = []
     stack: list[tuple[str, Node, int]] = []  # (kind, node, number)
@@ -214,11 +215,14 @@ def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[
                 n = cn_to_int(m.group(1))
                 if n == last_num.get("cn", 0) + 1 or (n == last_num.get("cn", 0) and n > 0):
                     marker = Marker("cn", make_token("cn", n), n, m.group(3).strip())
-                    warnings.append(f"第{p.line}行:编号「{m.group(1)}{m.group(2)}、」中疑似混入噪声字符「{m.group(2)}」,已去除")
+                    warnings.append(fk.finding(
+                        "parse-noise", f"第{p.line}行：编号「{m.group(1)}{m.group(2)}、」中疑似混入噪声字符「{m.group(2)}」，已去除",
+                        line=p.line, action="无需处理：已依据编号顺序去除。"))
         if marker and re.fullmatch(r"附件\s*\d*", p.text.strip()):
             marker = None
         if re.fullmatch(r"附件\s*\d*\s*[::]?", p.text.strip()) and roots:
-            warnings.append(f"第{p.line}行起为附件,附件前的通知正文编号不计为任务")
+            warnings.append(fk.finding("parse-attachment", f"第{p.line}行起为附件，附件前的通知正文编号不计为任务",
+                                       line=p.line))
             roots, stack, last_num, closed, in_trailer = [], [], {}, False, False
             continue
         if marker and _accept(marker, stack, last_num):
@@ -249,16 +253,17 @@ def build_outline(paras: list[_Para], source: str, warnings: list[str]) -> list[
     return roots
 
 
-def _assign_ids(nodes: list[Node], prefix: str, warnings: list[str], seen: dict[str, int]) -> None:
+def _assign_ids(nodes: list[Node], prefix: str, warnings: list[Finding], seen: dict[str, int]) -> None:
     for n in nodes:
         base = f"{prefix}.{n.path[-1]}" if prefix else n.path[-1]
         count = seen.get(base, 0) + 1
         seen[base] = count
         n.id = base if count == 1 else f"{base}#{count}"
         if count > 1:
-            warnings.append(
-                f"编号「{base}」出现了第{count}次(第{n.source.line}行),内容不同,两处都保留,后者编号记为「{n.id}」"
-            )
+            warnings.append(fk.finding(
+                "parse-renumbered",
+                f"编号「{base}」出现了第{count}次（第{n.source.line}行），内容不同，两处都保留，后者编号记为「{n.id}」",
+                line=n.source.line or 0))
         _assign_ids(n.children, n.id, warnings, seen)
 
 
@@ -331,9 +336,9 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     """
     norm, was_trad = normalize_text(text)
     lines = norm.split("\n")
-    warnings: list[str] = []
+    warnings: list[Finding] = []
     if was_trad:
-        warnings.append("原文为繁体字(含台湾用语),已转换为简体")
+        warnings.append(fk.finding("parse-traditional", "原文为繁体字（含台湾用语），已转换为简体"))
     meta = extract_metadata(lines)
     if year:
         meta.year = year
@@ -360,7 +365,8 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     _assign_ids(roots, "", warnings, {})
     finish_nodes(roots, meta.year)
     doc = Document(title=meta.title, issuer=meta.issuer, doc_number=meta.doc_number, year=meta.year,
-                   roots=roots, warnings=warnings, source_file=source, cited=meta.cited)
+                   roots=roots, warnings=[f.message for f in warnings], findings=warnings,
+                   source_file=source, cited=meta.cited)
     if not doc.tasks:
         raise NoStructure(f"{source or '输入文本'}:找到了编号,但没有可识别的任务条目,请检查文件内容")
     return doc
