@@ -27,8 +27,28 @@ UNIT_SUFFIX = (
 _AREA_FRAGMENT = re.compile(r"^各?[省州市县区乡镇]$|^各(?:州|市|县|区|省|盟|地)$")
 # Role words ending a unit name (A牵头, B按照职责分工负责); decompose strips them too.
 ROLE_WORDS = re.compile(
-    r"(?:等)?(?:按照?职责分工|按职责|根据职责|分别)?(?:负责|配合|参与|协同|协助|落实|牵头)$"
+    r"(?:等)?(?:按照?(?:职责|职能)(?:分工)?|根据(?:职责|职能)(?:分工)?|分别|共同)?(?:负责|配合|参与|协同|协助|落实|牵头|办理|协办)$"
 )
+# "X等(市有关)单位": the name ends before 等 when a group word follows it.
+_ETC = re.compile(r"(?<=[局委厅办室科股部院会心队站所府处组馆台])等[\u4e00-\u9fff]{0,16}?(?:部门|单位|处室|科室|机构)(?:\([^()]*\))?$")
+_BRACKETS = {"(": ")", "[": "]", "〔": "〕", "【": "】"}
+_MASK = {"、": "\ue000", ",": "\ue001", ";": "\ue002", "/": "\ue003", " ": "\ue004"}
+_UNMASK = str.maketrans({v: k for k, v in _MASK.items()})
+
+
+def _mask_brackets(text: str) -> str:
+    """Hide separators inside brackets (各县(市、区)政府) and a space before one (省编办 (省审改办))."""
+    out, depth = [], 0
+    for i, ch in enumerate(text):
+        if ch in _BRACKETS:
+            depth += 1
+        elif ch in _BRACKETS.values():
+            depth = max(0, depth - 1)
+        if ch in _MASK and (depth or (ch == " " and text[i + 1:i + 2] in _BRACKETS)):
+            out.append(_MASK[ch])
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 @dataclass
@@ -53,7 +73,9 @@ def _join_compounds(parts: list[str], seps: list[str]) -> list[str]:
         while i + 1 < len(parts) and seps[i] == "、":
             nxt = parts[i + 1]
             if _AREA_FRAGMENT.match(cur.split("、")[-1]) or (
-                _is_generic(cur) and nxt.startswith("各") and not _ends_unit(nxt, strict=True)
+                _is_generic(cur) and not cur.startswith("各") and nxt.startswith("各")
+                and not _ends_unit(nxt, strict=True)
+                and not clean_unit(nxt.translate(_UNMASK)).endswith(")")
             ):
                 cur = f"{cur}、{nxt}"
                 i += 1
@@ -98,23 +120,24 @@ def clean_unit(name: str) -> str:
     while s and s != prev:
         prev = s
         s = ROLE_WORDS.sub("", s).strip(" ,;:、。")
-        s = re.sub(r"^(?:由|请|会同|联合|和|及|与)", "", s)
+        s = re.sub(r"^(?:由|请|会同|联合|和|及|与|以及)", "", s)
+        s = _ETC.sub("", s)
         s = re.sub(r"(?:等)?(?:有关|相关)?(?:单位|部门)?等$", lambda m: m.group(0)[:-1] if m.group(0) != "等" else "", s)
     return s.strip()
 
 
 def split_units(text: str) -> list[str]:
     """Split a list of unit names: 、 , ; 和 及, keeping compound names whole."""
-    text = text.strip()
+    text = _mask_brackets(text.strip())
     if not text:
         return []
-    tokens = re.split(r"([、,;/]|\s+)", text)
+    tokens = re.split(r"([、,;/]|\s+|以及)", text)
     parts: list[str] = []
     seps: list[str] = []
     for tok in tokens:
         if tok is None or tok == "":
             continue
-        if re.fullmatch(r"[、,;/]|\s+", tok):
+        if re.fullmatch(r"[、,;/]|\s+|以及", tok):
             if parts and len(seps) < len(parts):
                 seps.append("、" if tok == "、" else ",")
             continue
@@ -128,7 +151,7 @@ def split_units(text: str) -> list[str]:
     out: list[str] = []
     for name in joined:
         for piece in _split_and(name) if "、" not in name else [name]:
-            piece = clean_unit(piece)
+            piece = clean_unit(piece.translate(_UNMASK))
             if piece and piece not in out and len(piece) >= 2:
                 out.append(piece)
     return out

@@ -113,3 +113,26 @@ def find_deadline(text: str, year: int | None) -> Deadline:
     if m:
         return Deadline(None, m.group(0), DEADLINE_ONGOING)
     return Deadline()
+
+
+_PHRASE = re.compile(
+    r"^(?:(?:完成)?时限[::]?)?\s*(?:\d{4}\s*年\s*)?(?:\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|年底|年末|年内|年度内|上半年|下半年|"
+    r"(?:第?[一二三四1-4])\s*季度|全年|\d{4}\s*年)?\s*(?:底|末|中旬|上旬|下旬)?\s*(?:前|之前|以前|止)?\s*(?:完成|启动|见效)?"
+    r"(?:工作)?$")
+_RECURRING_OR_ONGOING = re.compile(
+    r"^(?:长期坚持|长期推进|长期执行|持续推进|持续开展|持续|长期|常态化(?:推进)?|全年(?:工作)?|每年度?|每半年|每季度|每月|每周|"
+    r"按季度|按月|定期|及时|按规定时限|按要求|立即|日常|动态(?:更新)?)(?:完成|推进|开展|工作)?$")
+
+
+def is_deadline_phrase(text: str) -> bool:
+    """True when a short cell is a time limit (``2020年10月底``, ``持续推进``, ``每季度``), not other content."""
+    t = (text or "").strip().rstrip("。;,")
+    if not t:
+        return False
+    if _RECURRING_OR_ONGOING.match(t):
+        return True
+    if not re.search(r"\d|年|季度", t):
+        return False
+    if re.fullmatch(r"\d{4}\s*[-./]\s*\d{1,2}(?:\s*[-./]\s*\d{1,2})?", t):
+        return True
+    return bool(_PHRASE.match(t)) and not re.fullmatch(r"\d+", t)

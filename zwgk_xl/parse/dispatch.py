@@ -15,7 +15,8 @@ from zwgk_xl.parse import readers
 from zwgk_xl.parse.cells import cell_rows
 from zwgk_xl.parse.table import parse_table
 from zwgk_xl.parse.text import extract_metadata, parse_text
-from zwgk_xl.parse.normalize import normalize_cell
+from zwgk_xl.parse.normalize import normalize_cell, normalize_text
+from zwgk_xl.parse.scraped import scraped_rows
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 SHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et", ".xlsb"}
@@ -112,7 +113,8 @@ def parse_path(path, year: int | None = None) -> Document:
         text = readers.read_text_file(path)
         if suffix in {".csv", ".tsv"} | SHEET_SUFFIXES:  # web systems export tab-separated "xls"
             return _from_sheets([_csv_sheet(text, path)], name, year)
-        rows = pipe_rows(text) or cell_rows(text)
+        norm, _ = normalize_text(text)
+        rows = scraped_rows(norm) or pipe_rows(norm) or cell_rows(norm)
         if rows:
             doc = parse_table(rows, source=name, year=year)
             if doc is not None:

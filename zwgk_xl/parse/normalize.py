@@ -68,9 +68,19 @@ def fold_width(text: str) -> str:
     return text.translate(_WIDTH_TABLE)
 
 
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# Pinyin that mirror sites inject after characters: 規(guī)劃, 鄉(xiāng)鎮(zhèn).
+PINYIN = re.compile(rf"(?<=[\u4e00-\u9fff])[((](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[))]")
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove pinyin annotations injected after Chinese characters (tone-marked syllables in brackets)."""
+    return PINYIN.sub("", text) if "(" in text or "(" in text else text
+
+
 def normalize_text(text: str) -> tuple[str, bool]:
     """Normalise a whole document; returns (text, was_traditional)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_pinyin(text.replace("\r\n", "\n").replace("\r", "\n"))
     trad = is_traditional(text)
     if trad:
         text = to_simplified(text)
@@ -81,7 +91,7 @@ def normalize_cell(text: str) -> str:
     """Normalise one short string (a cell, a unit name) the same way."""
     if not text:
         return ""
-    text = str(text)
+    text = strip_pinyin(str(text))
     if is_traditional(text):
         text = to_simplified(text)
     return fold_width(text).strip()

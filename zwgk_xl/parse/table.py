@@ -37,17 +37,17 @@ _EXACT = {
            "承办科室", "承办部门", "实施单位"),
     DEADLINE: ("完成时限", "时限要求", "完成时间", "时间节点", "时限", "完成期限", "办结时限", "时间要求",
                "时间安排", "进度安排"),
-    NOTE: ("备注", "说明"),
+    NOTE: ("备注", "说明", "完成情况", "进展情况", "落实情况", "工作进展", "推进情况"),
 }
 _FUZZY = [
     (SEQ, re.compile(r"序号|编号")),
     (LEAD, re.compile(r"牵头|主办")),
     (OTHERS, re.compile(r"配合|协办|参与")),
-    (RESP, re.compile(r"责任.{0,2}(?:单位|部门|处室|科室|股室)|承办|落实单位")),
+    (RESP, re.compile(r"责任.{0,2}(?:单位|部门|处室|科室|股室)|承办|落实单位|负责.{0,2}(?:单位|部门|处室|科室|股室)")),
     (DEADLINE, re.compile(r"时限|完成时间|时间节点|期限")),
     (NOTE, re.compile(r"备注")),
-    (CATEGORY, re.compile(r"类别|分类|领域|板块|[一二三]级")),
-    (TEXT, re.compile(r"措施|要求|分工|内容")),
+    (CATEGORY, re.compile(r"类别|分类|领域|板块|[一二三四五六七八九]级")),
+    (TEXT, re.compile(r"措施|举措|要求|分工|内容")),
     (TASK, re.compile(r"任务|事项")),
 ]
 _UNIT_ROLES = (LEAD, OTHERS, RESP)
@@ -61,7 +61,7 @@ def _label_key(cell: str) -> str:
 def label_role(cell: str) -> str | None:
     """The role of a header cell (序号 → "seq", 牵头单位 → "lead"), None for data."""
     key = _label_key(cell)
-    if not key or len(key) > 12:
+    if not key or len(key) > 12 or match_marker(normalize_cell(cell)):
         return None
     for role, names in _EXACT.items():
         if key in names:
@@ -344,8 +344,8 @@ def _task(b: _Builder, parent: Node | None, row: list[str], r: int, lay: _Layout
     seq_cols = [c for c, role in lay.roles.items() if role == SEQ]
     if token is None and seq_cols:
         token = _token_from_seq(row[seq_cols[0]])
-    if token is None:
-        kind = _next_kind(parent)
+    if token is None:  # an unnumbered row: its position (under no section: 1, 2, …)
+        kind = _next_kind(parent) if parent is not None else "num"
         token = make_token(kind, sum(1 for n in b._siblings(parent) if n.is_task) + 1)
     clause = split_clause(text)
     body = clause.body if clause.raw else text
