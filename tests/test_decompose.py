@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from click.testing import CliRunner
 
 from _decompose_helpers import SEED_000, SEED_004, hand_document, responsibility_clauses
-from zwgk_xl.cli import main
 from zwgk_xl.decompose import decompose_file
 from zwgk_xl.decompose.mapping import core_name, decompose, map_unit, unmatched
 from zwgk_xl.parse import parse_file
@@ -153,30 +149,6 @@ def test_core_names():
     assert core_name("省发展改革委") == core_name("县发展和改革局") == "发展改革"
     assert core_name("省市场监管局") == core_name("县市场监督管理局") == "市场监管"
     assert core_name("省政府办公厅") == core_name("县人民政府办公室")
-
-
-def test_cli_json_equals_library(tmp_path):
-    units = sample_directory_path("county")
-    out = tmp_path / "分解表.xlsx"
-    res = CliRunner().invoke(main, ["decompose", str(SEED_004), "--units", str(units), "-o", str(out), "--json"])
-    assert res.exit_code == 0, res.output
-    assert json.loads(res.output) == decompose_file(SEED_004, units).to_dict(local=True)
-    assert out.is_file()
-
-
-def test_cli_summary_and_errors(tmp_path):
-    units = sample_directory_path("county")
-    out = tmp_path / "分解表.xlsx"
-    runner = CliRunner()
-    res = runner.invoke(main, ["decompose", str(SEED_004), "--units", str(units), "-o", str(out)])
-    assert res.exit_code == 0 and "18 项任务,18 项已落实到本级单位" in res.output
-    # an edited plan is a valid INPUT; writing over it is refused
-    res = runner.invoke(main, ["decompose", str(out), "--units", str(units), "-o", str(out)])
-    assert res.exit_code == 2 and "输出文件不能与输入文件相同" in res.output
-    res = runner.invoke(main, ["decompose", str(out), "--units", str(tmp_path / "无.xlsx"), "-o", str(tmp_path / "x.xlsx")])
-    assert res.exit_code == 1 and "找不到部门名录文件" in res.output and "Traceback" not in res.output
-    res = runner.invoke(main, ["decompose", str(out), "--units", str(units)])
-    assert res.exit_code == 2 and "-o" in res.output
 
 
 def test_min_prefixed_units_map_by_level():

@@ -16,7 +16,8 @@ from _split_helpers import (small_plan, soffice_convert, table, task_sheet_rows,
                             verify_checksum)
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.core.errors import FormError, UsageError
-from zwgk_xl.forms.writer import form_file_name, read_form_metadata, safe_name, write_forms
+from zwgk_xl.forms.metadata import read_form_metadata
+from zwgk_xl.forms.writer import form_file_name, safe_name, write_forms
 from zwgk_xl.core.model import Document, UnitReport
 
 ROUND = "2021年第二季度"
@@ -213,7 +214,7 @@ def test_libreoffice_resave_keeps_metadata_and_data(tmp_path, fmt):
     assert meta["unit"] == "县财政局" and meta["round"] == ROUND and meta["task_ids"] == ["一.(一)", "一.(三)"]
     assert meta["ledger_id"] == "led-123"
     assert verify_checksum(out, meta)
-    from zwgk_xl.forms.writer import _fallback_sources, _from_items
+    from zwgk_xl.forms.metadata import _fallback_sources, _from_items
 
     for source, items in _fallback_sources(out):
         fallback = _from_items(items)

@@ -147,7 +147,7 @@ def test_cli_fetch_with_settings_from_zwgk_toml(ws, imap):
     assert [f["filename"] for f in data["saved"]] == ["填报表.xlsx"] and data["messages"] == 1
     assert (ws / "回收" / "填报表.xlsx").read_bytes() == b"data"
     res = CliRunner().invoke(main, ["mail", "fetch", "-C", str(ws)])
-    assert res.exit_code == 0 and "已检查 0 封新邮件,保存 0 个表格" in res.output
+    assert res.exit_code == 0 and "已检查 0 封新邮件，保存 0 个表格" in res.output
 
 
 @pytest.mark.parametrize("raw, safe", [

@@ -160,13 +160,13 @@ def test_authentication_failure_is_a_clear_chinese_message(ws, monkeypatch):
         (ws / "名录.csv").write_text("单位名称,邮箱\n" + "".join(f"{u},{e}\n" for u, e in UNITS), encoding="utf-8")
         res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
                                         "-C", str(ws)])
-        assert res.exit_code == 1 and "拒绝登录" in res.output and "Traceback" not in res.output
+        assert res.exit_code == 2 and "拒绝登录" in res.output and "Traceback" not in res.output
         assert not handler.envelopes
         monkeypatch.setenv("ZWGK_SMTP_PASSWORD", "right")
         res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
                                         "-C", str(ws), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["counts"] == {"sent": len(UNITS)} and len(handler.envelopes) == len(UNITS)
+    assert json.loads(res.output)["by_status"] == {"sent": len(UNITS)} and len(handler.envelopes) == len(UNITS)
 
 
 def test_invalid_or_missing_address_is_a_finding_and_the_others_are_sent(ws):
@@ -210,7 +210,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(ws, tmp_path):
                                     "--dry-run", str(out), "-C", str(ws), "--json"], env={"ZWGK_SMTP_HOST": ""})
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    assert data["dry_run"] and data["counts"] == {"dry-run": len(UNITS)}
+    assert data["dry_run"] and data["by_status"] == {"dry-run": len(UNITS)}
     emls = sorted(out.glob("*.eml"))
     assert len(emls) == len(UNITS) == len({i["eml"] for i in data["items"]})
     msg = email.message_from_bytes(emls[0].read_bytes(), policy=policy.default)
@@ -220,8 +220,8 @@ def test_dry_run_writes_eml_files_and_sends_nothing(ws, tmp_path):
     res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
                                     "--dry-run", str(tmp_path / "再演练"), "-C", str(ws)], env={"ZWGK_SMTP_HOST": ""})
     assert res.exit_code == 0, res.output
-    assert f"{UNITS[0][0]}:已写出 .eml(未发送)" in res.output and res.output.count("附件:") == len(UNITS)
-    assert f"合计:已写出 .eml(未发送) {len(UNITS)}" in res.output
+    assert f"{UNITS[0][0]}：已写出 .eml(未发送)" in res.output and res.output.count("附件：") == len(UNITS)
+    assert f"已写出 .eml(未发送) {len(UNITS)}" in res.output
 
 
 def test_workspace_template_overrides_the_default(ws):

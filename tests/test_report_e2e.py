@@ -20,7 +20,8 @@ from _merge_helpers import fill
 from zwgk_xl.decompose.assign import assignment_ids
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.cli import main
-from zwgk_xl.forms.writer import read_form_metadata, write_forms
+from zwgk_xl.forms.metadata import read_form_metadata
+from zwgk_xl.forms.writer import write_forms
 from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.merge.master import build_master, write_master
 from zwgk_xl.merge.command import merge_folder

@@ -12,7 +12,8 @@ from _split_helpers import table, task_sheet_rows, verify_checksum
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.cli import main
 from zwgk_xl.core.errors import FormError
-from zwgk_xl.forms.writer import form_file_name, read_form_metadata, write_forms
+from zwgk_xl.forms.metadata import read_form_metadata
+from zwgk_xl.forms.writer import form_file_name, write_forms
 from zwgk_xl.core.model import Document, Node
 from zwgk_xl.core.units import load_directory, sample_directory_path
 
@@ -97,10 +98,10 @@ def test_cli_split_json_equals_library_result(plan_file, tmp_path):
             "-o", str(out), "--no-ledger", "--json"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    listed = json.loads(result.stdout)
-    from zwgk_xl.forms.writer import split_plan
+    listed = json.loads(result.stdout)["forms"]
+    from zwgk_xl.forms import run_split
 
-    lib = split_plan(plan_file, units, ROUND, "2021-06-25", tmp_path / "lib", use_ledger=False)
+    lib = run_split(plan_file, units=units, round=ROUND, due="2021-06-25", output=tmp_path / "lib", use_ledger=False)
     assert [(d["unit"], d["task_count"]) for d in listed] == [(f.unit, f.task_count) for f in lib.forms]
     for d in listed:
         path = Path(d["path"])
@@ -128,8 +129,8 @@ def test_cli_split_with_ledger_records_plan_and_prefills(plan_file, tmp_path, mo
 def test_cli_split_bad_input_is_one_chinese_line(tmp_path):
     result = CliRunner().invoke(main, ["split", str(tmp_path / "无.xlsx"), "--units", str(tmp_path / "名录.xlsx"),
                                        "--round", ROUND, "--due", "2021-06-25", "-o", str(tmp_path), "--no-ledger"])
-    assert result.exit_code != 0
-    assert result.stderr.startswith("错误:找不到分解表文件") and "无.xlsx" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.startswith("错误：找不到分解表") and "无.xlsx" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -167,5 +168,5 @@ def test_cli_warns_about_forms_left_from_an_earlier_run(plan_file, tmp_path):
     args = ["split", str(plan_file), "--units", str(sample_directory_path("county")), "--round", ROUND,
             "--due", "2021-06-25", "-o", str(out), "--no-ledger"]
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    assert "已撤销的单位" in result.stderr and "请勿下发" in result.stderr
+    assert result.exit_code == 1, result.output
+    assert "已撤销的单位" in result.stdout and "请勿下发" in result.stdout

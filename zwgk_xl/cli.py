@@ -17,10 +17,97 @@ import click
 
 from zwgk_xl import __version__
 from zwgk_xl.core.errors import ZwgkError
+from zwgk_xl.core.paths import os_message
+from zwgk_xl.core.results import EXIT_BUG, EXIT_USAGE
+
+
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def _echo_json(data) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def finding_line(f) -> str:
+    """One printed line per finding: [级别] 单位 文件 位置：消息"""
+    where = " ".join(x for x in (f.unit, f.file, f.sheet, f.cell, f"第{f.line}行" if f.line else "") if x)
+    action = f"（{f.action}）" if f.action and f.severity != "info" else ""
+    return f"[{SEVERITY_LABELS.get(f.severity, f.severity)}] {where + '：' if where else ''}{f.message}{action}"
+
+
+def render(result, as_json: bool, quiet: bool = False) -> None:
+    """Print a library result (its JSON, or its findings, details and summary) and exit with its code."""
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        if not quiet:
+            for f in result.findings:
+                click.echo(finding_line(f))
+            for line in result.details():
+                click.echo(line)
+        click.echo(result.summary())
+    sys.exit(result.exit_code)
+
+
+def _param_hint(e) -> str:
+    param = getattr(e, "param", None)
+    if param is None:
+        return getattr(e, "param_hint", None) or ""
+    if isinstance(param, click.Argument):
+        return param.human_readable_name
+    return "/".join(param.opts)
+
+
+def click_message(e: click.ClickException) -> str:
+    """Click's usage errors in Chinese (they are English otherwise)."""
+    ctx = getattr(e, "ctx", None)
+    cmd = ctx.command_path if ctx is not None else "zwgk-xl"
+    more = f"可运行 {cmd} --help 查看用法。"
+    hint = _param_hint(e)
+    if isinstance(e, click.MissingParameter):
+        kind = "参数" if isinstance(getattr(e, "param", None), click.Argument) else "选项"
+        return f"缺少{kind} {hint}。{more}"
+    if isinstance(e, click.NoSuchOption):
+        similar = f"（是否想用 {'、'.join(sorted(e.possibilities))}？）" if e.possibilities else ""
+        return f"没有选项 {e.option_name}{similar}。{more}"
+    if isinstance(e, click.BadOptionUsage):
+        return f"选项 {e.option_name} 用法有误（{e.message}）。{more}"
+    if isinstance(e, click.BadParameter):
+        ptype = getattr(getattr(e, "param", None), "type", None)
+        if isinstance(ptype, click.Choice):
+            return f"{hint} 的值无效，可选：{'、'.join(map(str, ptype.choices))}。"
+        if isinstance(ptype, click.DateTime):
+            return f"{hint} 应为日期，如 2021-06-01。"
+        if isinstance(ptype, (click.types.IntParamType, click.types.FloatParamType, click.IntRange,
+                              click.FloatRange)):
+            return f"{hint} 应为{'不小于 1 的' if isinstance(ptype, click.IntRange) else ''}数字。"
+        return f"{hint} 的值无效。{more}"
+    text = e.format_message()
+    if text.startswith("No such command"):
+        name = text.split("'")[1] if "'" in text else ""
+        return f"没有命令「{name}」。可运行 zwgk-xl --help 查看全部命令。"
+    if text.startswith("Got unexpected extra argument"):
+        return f"多余的参数：{text.split('(')[-1].rstrip(')')}。{more}"
+    if text.startswith("Missing command"):
+        return f"缺少子命令。{more}"
+    return f"{text}。{more}" if not any("\u4e00" <= c <= "\u9fff" for c in text) else text
+
+
+class ChineseGroup(click.Group):
+    """The root group: usage errors, interrupts and unforeseen errors as one Chinese line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("已中断。", err=True)
+            sys.exit(130)
+        except click.ClickException as e:
+            click.echo(f"错误：{click_message(e)}", err=True)
+            sys.exit(EXIT_USAGE)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def handle_errors(fn):
@@ -35,27 +122,29 @@ def handle_errors(fn):
         except ZwgkError as e:
             if verbose:
                 traceback.print_exc()
-            click.echo(f"错误:{e}", err=True)
+            click.echo(f"错误：{e}", err=True)
             sys.exit(e.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)
             sys.exit(130)
-        except Exception as e:  # noqa: BLE001 - last line of defence
+        except OSError as e:
             if verbose:
                 traceback.print_exc()
-            click.echo(
-                f"错误:发生意外问题({type(e).__name__}: {e})。"
-                "请加 --verbose 重试并把输出发给维护人员。",
-                err=True,
-            )
-            sys.exit(1)
+            click.echo(f"错误：{os_message(e)}", err=True)
+            sys.exit(EXIT_USAGE)
+        except Exception as e:  # noqa: BLE001 - last line of defence: a real bug
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"错误：发生意外问题（{type(e).__name__}: {e}）。请加 --verbose 重试并把输出发给维护人员。",
+                       err=True)
+            sys.exit(EXIT_BUG)
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--verbose", is_flag=True, help="出错时显示详细的调试信息。")
 @click.version_option(__version__, prog_name="zwgk-xl")
 @click.pass_context
@@ -91,27 +180,9 @@ def parse(input_path, output, as_json, year):
       zwgk-xl parse 2020年工作要点.docx -o 上级任务.xlsx
       zwgk-xl parse 要点.txt --json
     """
-    from zwgk_xl.parse import parse_file
-    from zwgk_xl.parse.tasktable import write_task_table
+    from zwgk_xl.parse.command import run_parse
 
-    doc = parse_file(input_path, year=year)
-    if output:
-        write_task_table(doc, output)
-    if as_json:
-        _echo_json(doc.to_dict())
-        return
-    tasks = doc.tasks
-    click.echo(
-        f"已解析《{doc.title or input_path.name}》:"
-        f"{len(doc.roots)} 个一级标题,{len(tasks)} 项任务。"
-    )
-    review = [t.id for t in tasks if t.review]
-    if review:
-        click.echo(f"需人工核对 {len(review)} 项:{'、'.join(review[:20])}{'…' if len(review) > 20 else ''}")
-    for w in doc.warnings:
-        click.echo(f"警告:{w}")
-    if output:
-        click.echo(f"已写出:{output}")
+    render(run_parse(input_path, output=output, year=year), as_json)
 
 
 # --- decompose (issue 3) ----------------------------------------------------
@@ -119,15 +190,16 @@ def parse(input_path, output, as_json, year):
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("--units", "units_path", required=True, type=click.Path(path_type=Path),
-              help="部门名录 .xlsx/.csv(单位名称、简称/别名、类别、联系人、电话、邮箱、对口上级单位)。")
+@click.option("--units", "units_path", type=click.Path(path_type=Path),
+              help="部门名录 .xlsx/.csv(单位名称、简称/别名、类别、联系人、电话、邮箱、对口上级单位;默认取 zwgk.toml 的 units)。")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="写出分解表 .xlsx(如 分解表.xlsx)。")
-@click.option("--level", type=click.Choice(["县", "市", "局"]), default="县", show_default=True,
+@click.option("--level", type=click.Choice(["县", "市", "局"]), default=None,
               help="本级层级:县/市(部门、乡镇)或 局(科室)。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出分解结果(含 lead_local、others_local、assignment_notes)。")
 @click.option("--year", type=int, help="文件年度(文中无法确定年度时使用)。")
+@click.option("-C", "--workspace", type=click.Path(path_type=Path), help="台账文件夹(默认从当前文件夹向上查找;取其中 zwgk.toml 的设置)。")
 @handle_errors
-def decompose(input_path, units_path, output, level, as_json, year):
+def decompose(input_path, units_path, output, level, as_json, year, workspace):
     """把上级任务分解到本级单位,写出任务分解表。
 
     INPUT 可以是上级文件(txt/docx/doc/xlsx/html)、parse 写出的任务表,或已编辑过的分解表。
@@ -140,33 +212,20 @@ def decompose(input_path, units_path, output, level, as_json, year):
       zwgk-xl decompose 分解表.xlsx --units 部门名录.xlsx -o 分解表_新.xlsx
       zwgk-xl decompose 实施方案.txt --units 科室名录.xlsx --level 局 --json
     """
-    from zwgk_xl.decompose import decompose_file, unmatched
+    from zwgk_xl.decompose.command import run_decompose
 
     if output is None and not as_json:
         raise click.UsageError("请用 -o 指定要写出的分解表(如 -o 分解表.xlsx),或加 --json 只输出结果。")
-    doc = decompose_file(input_path, units_path, output=output, level=level, year=year)
-    if as_json:
-        _echo_json(doc.to_dict(local=True))
-        return
-    tasks = doc.tasks
-    assigned = sum(1 for t in tasks if t.lead_local or t.others_local)
-    click.echo(f"已分解《{doc.title or input_path.name}》:{len(tasks)} 项任务,{assigned} 项已落实到本级单位。")
-    missing = unmatched(doc)
-    if missing:
-        click.echo(f"未匹配的上级单位 {len(missing)} 个(见分解表“分配依据”表,请人工指定):")
-        for task_id, source in missing:
-            click.echo(f"  {task_id}:{source}")
-    for w in doc.warnings:
-        if not w.startswith("未匹配"):
-            click.echo(f"警告:{w}")
-    click.echo(f"已写出:{output}")
+    render(run_decompose(input_path, units=units_path, output=output, level=level, year=year, workspace=workspace),
+           as_json)
+
 
 # --- split (issue 4) --------------------------------------------------------
 
 
 @main.command()
 @click.argument("plan_path", metavar="分解表", type=click.Path(path_type=Path))
-@click.option("--units", "units_path", required=True, type=click.Path(path_type=Path), help="部门名录 .xlsx(用于展开“县直各部门”等泛指单位)。")
+@click.option("--units", "units_path", type=click.Path(path_type=Path), help="部门名录 .xlsx(用于展开“县直各部门”等泛指单位;默认取 zwgk.toml 的 units)。")
 @click.option("--round", "round_", required=True, help="填报轮次,如 2021年第二季度。")
 @click.option("--due", required=True, help="报送截止日期,如 2021-06-25。")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(path_type=Path), help="填报表输出文件夹(如 下发/)。")
@@ -183,21 +242,11 @@ def split(plan_path, units_path, round_, due, out_dir, contact, workspace, no_le
       zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 --due 2021-06-25 -o 下发/
       zwgk-xl split 分解表.xlsx --units 部门名录.xlsx --round 2021年第二季度 --due 2021-06-25 -o 下发/ --json
     """
-    from zwgk_xl.forms.writer import split_plan
+    from zwgk_xl.forms.command import run_split
 
-    result = split_plan(plan_path, units_path, round_, due, out_dir, workspace=workspace,
-                        contact=contact, use_ledger=not no_ledger)
-    for w in result.warnings:
-        click.echo(f"警告:{w}", err=True)
-    if as_json:
-        _echo_json([f.to_dict() for f in result.forms])
-        return
-    for f in result.forms:
-        extra = f",预填上轮 {f.prefilled} 项" if f.prefilled else ""
-        click.echo(f"{f.unit}:{f.task_count} 项任务{extra} → {f.path.name}")
-    click.echo(f"共生成 {len(result.forms)} 个填报表,保存在 {out_dir}")
-    if result.workspace:
-        click.echo(f"已在台账({result.workspace})登记本轮分解表。")
+    render(run_split(plan_path, units=units_path, round=round_, due=due, output=out_dir, contact=contact,
+                     workspace=workspace, use_ledger=not no_ledger), as_json)
+
 
 # --- merge (issue 5) --------------------------------------------------------
 
@@ -254,27 +303,7 @@ def merge(folder, plan_path, round_, output, units_path, workspace, as_json, qui
     finally:
         if bar is not None:
             bar.close()
-    if as_json:
-        _echo_json(result.to_dict())
-        sys.exit(result.exit_code)
-    s = result.summary()
-    line = (f"{result.round}:{s['files']} 个文件,采用 {s['accepted']},拒收 {s['rejected']},跳过 {s['skipped']};"
-            f"已报送 {s['units_submitted']}/{s['units_submitted'] + s['units_missing']} 个单位;"
-            f"错误 {s['errors']} 条,警告 {s['warnings']} 条,提示 {s['notes']} 条。汇总表:{result.output}")
-    if quiet:
-        click.echo(line)
-        sys.exit(result.exit_code)
-    if result.ledger_created:
-        click.echo(f"未找到台账,已在 {result.workspace} 新建台账(台账.sqlite)。以后在此文件夹或其子文件夹中运行即可。")
-    click.echo(f"台账:{result.workspace};分解表:{result.plan_source}")
-    labels = {"error": "错误", "warning": "警告", "info": "提示"}
-    for f in result.findings:
-        where = " ".join(x for x in (f.unit, f.file, f.cell) if x)
-        click.echo(f"[{labels.get(f.severity, f.severity)}] {where}:{f.message}")
-    if result.units_missing:
-        click.echo(f"未报送:{'、'.join(result.units_missing)}")
-    click.echo(line)
-    sys.exit(result.exit_code)
+    render(result, as_json, quiet=quiet)
 
 
 # --- report (issue 6) -------------------------------------------------------
@@ -304,15 +333,8 @@ def report(source, round_, output, template, pdf, as_json):
     """
     from zwgk_xl.report.render import report_workspace
 
-    result = report_workspace(source, output, round=round_, template=template, pdf=pdf)
-    if as_json:
-        _echo_json(result.to_dict())
-        return
-    done = result.by_status.get("已完成", 0)
-    click.echo(f"{result.round}:{result.tasks} 项任务,已完成 {done} 项;"
-               f"已报送 {result.units_submitted}/{result.units} 个单位。")
-    for path in result.outputs:
-        click.echo(f"已写出:{path}")
+    render(report_workspace(source, output, round=round_, template=template, pdf=pdf), as_json)
+
 
 # --- mail (issue 7) ---------------------------------------------------------
 
@@ -320,35 +342,6 @@ def report(source, round_, output, template, pdf, as_json):
 _WORKSPACE_OPTION = click.option(
     "-C", "--workspace", type=click.Path(path_type=Path),
     help="台账文件夹(默认:当前文件夹或其上级中含 台账.sqlite / zwgk.toml 的文件夹)。")
-
-
-def _echo_mail_result(result, as_json: bool) -> None:
-    """Print a send/remind result; exit 1 when some unit was not reached."""
-    if as_json:
-        _echo_json(result.to_dict())
-    else:
-        what = "通知" if result.kind == "send" else "催报"
-        click.echo(f"轮次「{result.round}」{what}{'(演练,未发送)' if result.dry_run else ''}:")
-        for item in result.items:
-            extra = f" [{item.reason}]" if item.reason else ""
-            files = f" 附件:{'、'.join(item.files)}" if item.attached else ""
-            where = f" → {', '.join(item.recipients)}" if item.recipients else ""
-            note = f"({item.error})" if item.error else ""
-            click.echo(f"  {item.unit}{extra}:{item.label}{note}{where}{files}")
-            if item.eml:
-                click.echo(f"    {item.eml}")
-        counts = "、".join(f"{_mail_labels()[s]} {n}" for s, n in result.counts.items())
-        click.echo(f"合计:{counts or '无'}")
-        for f in result.findings:
-            click.echo(f"{'错误' if f.severity == 'error' else '提示'}:{f.message}{f.action}", err=True)
-    if not result.ok:
-        sys.exit(1)
-
-
-def _mail_labels() -> dict:
-    from zwgk_xl.mail.send import STATUS_LABELS
-
-    return STATUS_LABELS
 
 
 @main.group()
@@ -367,8 +360,8 @@ def mail():
 
 @mail.command("send")
 @click.argument("forms_dir", metavar="下发文件夹", type=click.Path(path_type=Path))
-@click.option("--units", "units_path", required=True, type=click.Path(path_type=Path),
-              help="部门名录 .xlsx(收件人取“邮箱”列)。")
+@click.option("--units", "units_path", type=click.Path(path_type=Path),
+              help="部门名录 .xlsx(收件人取“邮箱”列;默认取 zwgk.toml 的 units)。")
 @click.option("--round", "round_", help="只发送该轮次的填报表(文件夹中有多个轮次时必填)。")
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path), metavar="OUTDIR",
               help="不发送,把每封邮件写成 .eml 文件放到 OUTDIR,便于检查。")
@@ -389,12 +382,10 @@ def mail_send(forms_dir, units_path, round_, dry_run, resend, rate, workspace, a
       zwgk-xl mail send 下发/ --units 部门名录.xlsx --round 2021年第二季度 --rate 20
       zwgk-xl mail send 下发/ --units 部门名录.xlsx --resend 县教育体育局
     """
-    from zwgk_xl.ledger.store import find_workspace
-    from zwgk_xl.mail import send_forms
+    from zwgk_xl.mail.commands import run_send
 
-    result = send_forms(forms_dir, units_path, find_workspace(workspace), round=round_, dry_run_dir=dry_run,
-                        resend=resend, rate=rate)
-    _echo_mail_result(result, as_json)
+    render(run_send(forms_dir, units=units_path, workspace=workspace, round=round_, dry_run=dry_run, resend=resend,
+                    rate=rate), as_json)
 
 
 @mail.command("remind")
@@ -417,12 +408,10 @@ def mail_remind(round_, units_path, due, dry_run, resend, rate, workspace, as_js
       zwgk-xl mail remind --dry-run 催报邮件/
       zwgk-xl mail remind --round 2021年第二季度 --due 2021-06-30
     """
-    from zwgk_xl.ledger.store import find_workspace
-    from zwgk_xl.mail import remind
+    from zwgk_xl.mail.commands import run_remind
 
-    result = remind(find_workspace(workspace), units_path, round=round_, dry_run_dir=dry_run, due=due,
-                    resend=resend, rate=rate)
-    _echo_mail_result(result, as_json)
+    render(run_remind(units=units_path, workspace=workspace, round=round_, due=due, dry_run=dry_run, resend=resend,
+                      rate=rate), as_json)
 
 
 @mail.command("fetch")
@@ -442,21 +431,9 @@ def mail_fetch(since, workspace, as_json):
       zwgk-xl mail fetch
       zwgk-xl mail fetch --since 2021-06-01 -C 台账/
     """
-    from zwgk_xl.ledger.store import find_workspace
-    from zwgk_xl.mail import fetch
+    from zwgk_xl.mail.commands import run_fetch
 
-    result = fetch(find_workspace(workspace), since=since.date() if since else None)
-    if as_json:
-        _echo_json(result.to_dict())
-        return
-    click.echo(f"已检查 {result.messages} 封新邮件,保存 {len(result.saved)} 个表格到 {result.folder}"
-               f"{f',{len(result.duplicates)} 个重复附件未再保存' if result.duplicates else ''}。")
-    for f in result.saved:
-        click.echo(f"  {f.filename}  ← {f.unit or f.sender}")
-    for s in result.skipped:
-        click.echo(f"  未保存:{s['name']}({s['sender']},{s['reason']})")
-    for f in result.findings:
-        click.echo(f"提示:{f.message}{f.action}", err=True)
+    render(run_fetch(workspace=workspace, since=since.date() if since else None), as_json)
 
 
 # --- demo -------------------------------------------------------------------

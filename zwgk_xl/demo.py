@@ -77,7 +77,7 @@ def _fill_form(src: Path, dst: Path, unit: str, k: int) -> None:
 def run_demo(folder, force: bool = False) -> DemoResult:
     """Run parse → decompose → split → (replies) → merge → report → mail (dry run) in ``folder``."""
     from zwgk_xl.decompose import decompose_file
-    from zwgk_xl.forms.writer import split_plan
+    from zwgk_xl.forms import run_split
     from zwgk_xl.merge.command import run_merge
     from zwgk_xl.parse import parse_file
     from zwgk_xl.report.render import report_workspace
@@ -110,7 +110,7 @@ def run_demo(folder, force: bool = False) -> DemoResult:
     res.steps.append(("分解到本县单位", f"{len(plan.tasks)} 项任务 → 分解表.xlsx"))
 
     out_dir = folder / "下发"
-    split = split_plan(plan_path, units, ROUND, DUE, out_dir, workspace=folder)
+    split = run_split(plan_path, units=units, round=ROUND, due=DUE, output=out_dir, workspace=folder)
     res.steps.append(("生成填报表", f"{len(split.forms)} 个单位 → 下发/"))
 
     from zwgk_xl.mail import send_forms
@@ -131,7 +131,8 @@ def run_demo(folder, force: bool = False) -> DemoResult:
 
     merged = run_merge(back, workspace=folder, round=ROUND, output=folder / "汇总表.xlsx",
                        units_path=units, today=_dt.date(2020, 12, 28))
-    res.steps.append(("汇总", f"{merged.summary().get('accepted', '')} 份采用,问题 {len(merged.findings)} 条 → 汇总表.xlsx"))
+    accepted = sum(1 for f in merged.files if f.outcome == "accepted")
+    res.steps.append(("汇总", f"{accepted} 份采用,问题 {len(merged.findings)} 条 → 汇总表.xlsx"))
 
     rep = report_workspace(folder, folder / "落实情况报告.docx", round=ROUND, today=_dt.date(2020, 12, 28))
     res.steps.append(("落实情况报告", "、".join(Path(p).name for p in rep.outputs)))

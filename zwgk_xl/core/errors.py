@@ -9,9 +9,9 @@ from __future__ import annotations
 
 
 class ZwgkError(Exception):
-    """Base class: a problem the user can act on."""
+    """Base class: a problem the user can act on; the command stops before changing anything (exit 2)."""
 
-    exit_code = 1
+    exit_code = 2
 
 
 class InputError(ZwgkError):

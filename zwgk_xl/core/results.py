@@ -3,7 +3,9 @@
 A result carries ``findings`` (catalogued in :mod:`zwgk_xl.core.findings`)
 and answers ``valid``, ``exit_code``, ``summary()`` (one Chinese line) and
 ``to_dict()`` (what ``--json`` prints).  Exit codes mean the same for every
-command: 0 clean, 1 findings above info, 2 a usage error (raised, never returned).
+command: 0 clean, 1 done with findings above info, 2 not done (a usage or input
+error, raised as :class:`zwgk_xl.core.errors.ZwgkError`, nothing changed),
+3 an unexpected error (a bug).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import ClassVar
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 
 class Result:
@@ -38,6 +40,10 @@ class Result:
     def data(self) -> dict:
         """The command-specific part of :meth:`to_dict`."""
         return {}
+
+    def details(self) -> list[str]:
+        """Extra lines a front end may show above the summary (default: none)."""
+        return []
 
     def findings_line(self) -> str:
         """「错误 a 条，警告 b 条，提示 c 条」 or "" when there are none."""

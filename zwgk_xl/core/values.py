@@ -68,3 +68,18 @@ def parse_date(value) -> str | None:
             except ValueError:
                 return None
     return None
+
+
+_USER_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?)\s*$")
+
+
+def user_date(text, what: str = "日期") -> _dt.date:
+    """A date typed by the user (2021-06-25, 2021/6/25, 2021年6月25日); ValueError with a Chinese message otherwise."""
+    m = _USER_DATE.match(str(text or ""))
+    if m:
+        y, mo, d = (int(g) for g in (m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)))
+        try:
+            return _dt.date(y, mo, d)
+        except ValueError:
+            raise ValueError(f"{what}「{text}」不存在（{y}年{mo}月没有{d}日）。请改正，如 2021-06-25。") from None
+    raise ValueError(f"{what}「{text}」无法识别。请按 2021-06-25、2021/6/25 或 2021年6月25日 的格式填写。")

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from python_calamine import CalamineWorkbook
 
+from zwgk_xl.core import findings as fk
+from zwgk_xl.core import paths
 from zwgk_xl.core.errors import InputError, UsageError
+from zwgk_xl.core.model import Document, Finding
+from zwgk_xl.core.results import Result
 from zwgk_xl.core.units import load_directory
-from zwgk_xl.core.model import Document
-from zwgk_xl.decompose.mapping import DEFAULT_FUZZY_CUTOFF, decompose
+from zwgk_xl.decompose.mapping import DEFAULT_FUZZY_CUTOFF, decompose, unmatched
+from zwgk_xl.ledger.settings import load_settings
+from zwgk_xl.ledger.store import find_workspace
 from zwgk_xl.decompose.plan import is_plan, read_plan, write_plan
 from zwgk_xl.parse import parse_file
+from zwgk_xl.parse.command import task_findings
 from zwgk_xl.parse.tasktable import SHEET_TASKS, read_task_table
 
 
@@ -63,3 +71,54 @@ def decompose_file(
     if output is not None:
         write_plan(doc, output, directory=directory)
     return doc
+
+
+@dataclass
+class DecomposeResult(Result):
+    """What ``decompose`` did: the decomposed document, the 分解表 written and the findings."""
+
+    command: ClassVar[str] = "decompose"
+    input: str
+    document: Document
+    output: str = ""
+    units: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def unmatched(self) -> list[tuple[str, str]]:
+        return unmatched(self.document)
+
+    def summary(self) -> str:
+        tasks = self.document.tasks
+        assigned = sum(1 for t in tasks if t.lead_local or t.others_local)
+        parts = [f"已分解《{self.document.title or Path(self.input).name}》：{len(tasks)} 项任务，"
+                 f"{assigned} 项已落实到本级单位"]
+        if self.unmatched:
+            parts.append(f"未匹配的上级单位 {len(self.unmatched)} 个（见分解表“分配依据”表，请人工指定）")
+        if self.output:
+            parts.append(f"已写出 {self.output}")
+        return "；".join(parts) + "。"
+
+    def data(self) -> dict:
+        return {"input": self.input, "output": self.output, "units": self.units,
+                "unmatched": [{"task": t, "source": s} for t, s in self.unmatched],
+                "document": self.document.to_dict(local=True)}
+
+
+def run_decompose(input_path, *, units=None, output=None, level: str | None = None, year: int | None = None,
+                  workspace=None) -> DecomposeResult:
+    """The ``decompose`` command: the 部门名录 from ``units`` or the settings; outputs checked first."""
+    settings = load_settings(find_workspace(Path(workspace) if workspace else None))
+    src = paths.input_file(input_path, "输入文件")
+    units_path = settings.units_path(units)
+    if units_path is None:
+        raise UsageError("没有指定部门名录。请用 --units 给出部门名录.xlsx，或在 zwgk.toml 中写 units = \"部门名录.xlsx\"。")
+    paths.input_file(units_path, "部门名录", "--units" if units else "zwgk.toml 的 units")
+    if output is not None:
+        paths.output_file(output, "分解表", inputs=[src, units_path])
+    doc = decompose_file(src, units_path, output=output, level=level or settings.level, year=year)
+    found = [*doc.findings, *(fk.finding("directory-note", w) for w in doc.warnings
+                              if w not in {f.message for f in doc.findings})]
+    found += task_findings(doc, "decompose-task-check")
+    return DecomposeResult(input=str(src), document=doc, output=str(output or ""), units=str(units_path),
+                           findings=found)

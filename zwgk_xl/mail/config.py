@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Mapping
 
-from zwgk_xl.core.errors import MailError
-from zwgk_xl.ledger.store import CONFIG_NAME, read_config
+from zwgk_xl.core.errors import MailError, WorkspaceError
+from zwgk_xl.ledger.settings import load_settings
+from zwgk_xl.ledger.store import CONFIG_NAME
 
 KEYRING_SERVICE = "zwgk-xl"
 SECURITIES = ("ssl", "starttls", "none")
@@ -108,12 +109,13 @@ def load_config(workspace: Path | None = None, env: Mapping[str, str] | None = N
     origins = []
     path = Path(workspace) / CONFIG_NAME if workspace is not None else None
     if path is not None and path.is_file():
-        table = read_config(Path(workspace)).get("mail", {})
-        if not isinstance(table, dict):
-            raise MailError(f"配置文件 {path} 中的 mail 应是一个表([mail]),请改正。")
+        try:
+            table = load_settings(workspace, env=env).mail
+        except WorkspaceError as e:
+            raise MailError(str(e)) from None
         if "password" in table:
             raise MailError(
-                f"配置文件 {path} 中不应保存密码,请删除 password 一行,"
+                f"配置文件 {path} 中不应保存密码，请删除 password 一行，"
                 "改用环境变量 ZWGK_SMTP_PASSWORD 或系统密钥环。"
             )
         for name, (key, _) in _SOURCES.items():

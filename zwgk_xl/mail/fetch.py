@@ -22,12 +22,13 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path, PureWindowsPath
-from typing import Callable
+from typing import Callable, ClassVar
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import MailError
 from zwgk_xl.ledger.store import sha256_file
 from zwgk_xl.core.model import Finding
+from zwgk_xl.core.results import Result
 from zwgk_xl.mail import log
 from zwgk_xl.mail.compose import SPREADSHEET_TYPES
 from zwgk_xl.mail.config import MailConfig, get_password, load_config
@@ -61,27 +62,28 @@ class ReceivedFile:
 
 
 @dataclass
-class FetchResult:
+class FetchResult(Result):
     """What one fetch examined, saved and passed over."""
 
+    command: ClassVar[str] = "mail-fetch"
     mailbox: str
     folder: str  # the 回收 folder
     messages: int = 0
     saved: list[ReceivedFile] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)  # {name, sender, existing}
-    skipped: list[dict] = field(default_factory=list)  # {name, sender, reason}
+    skipped: list[dict] = field(default_factory=list)  # {name, sender, reason}; each also a finding
     findings: list[Finding] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return {
-            "mailbox": self.mailbox,
-            "folder": self.folder,
-            "messages": self.messages,
-            "saved": [f.to_dict() for f in self.saved],
-            "duplicates": self.duplicates,
-            "skipped": self.skipped,
-            "findings": [f.to_dict() for f in self.findings],
-        }
+    def summary(self) -> str:
+        dup = f"，{len(self.duplicates)} 个重复附件未再保存" if self.duplicates else ""
+        return f"已检查 {self.messages} 封新邮件，保存 {len(self.saved)} 个表格到 {self.folder}{dup}。"
+
+    def details(self) -> list[str]:
+        return [f"  {f.filename}  ← {f.unit or f.sender}" for f in self.saved]
+
+    def data(self) -> dict:
+        return {"mailbox": self.mailbox, "folder": self.folder, "messages": self.messages,
+                "saved": [f.to_dict() for f in self.saved], "duplicates": self.duplicates, "skipped": self.skipped}
 
 
 # ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import MailError, UsageError
 from zwgk_xl.core.model import Finding
+from zwgk_xl.core.results import Result
 from zwgk_xl.core.cntext import cn_date
 from zwgk_xl.core.resources import template_path
 from zwgk_xl.mail import log
@@ -81,7 +82,7 @@ class MailItem:
 
 
 @dataclass
-class MailResult:
+class MailResult(Result):
     """The outcome of ``send`` or ``remind`` for one round."""
 
     kind: str  # "send" | "remind"
@@ -89,6 +90,10 @@ class MailResult:
     items: list[MailItem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     dry_run: bool = False
+
+    @property
+    def command(self) -> str:  # type: ignore[override]
+        return f"mail-{self.kind}"
 
     def count(self, status: str) -> int:
         return sum(1 for i in self.items if i.status == status)
@@ -103,16 +108,26 @@ class MailResult:
         """True when nothing failed and every unit could be addressed."""
         return not any(f.severity == "error" for f in self.findings)
 
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "round": self.round,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "counts": self.counts,
-            "items": [i.to_dict() for i in self.items],
-            "findings": [f.to_dict() for f in self.findings],
-        }
+    def summary(self) -> str:
+        what = "通知" if self.kind == "send" else "催报"
+        counts = "，".join(f"{STATUS_LABELS[s]} {n}" for s, n in self.counts.items()) or "无"
+        return f"轮次「{self.round}」{what}{'（演练，未发送）' if self.dry_run else ''}：{counts}。"
+
+    def details(self) -> list[str]:
+        lines = []
+        for item in self.items:
+            extra = f"［{item.reason}］" if item.reason else ""
+            files = f" 附件：{'、'.join(item.files)}" if item.attached else ""
+            where = f" → {'，'.join(item.recipients)}" if item.recipients else ""
+            note = f"（{item.error}）" if item.error else ""
+            lines.append(f"  {item.unit}{extra}：{item.label}{note}{where}{files}")
+            if item.eml:
+                lines.append(f"    {item.eml}")
+        return lines
+
+    def data(self) -> dict:
+        return {"kind": self.kind, "round": self.round, "dry_run": self.dry_run, "ok": self.ok,
+                "by_status": self.counts, "items": [i.to_dict() for i in self.items]}
 
 
 # ---------------------------------------------------------------------------
@@ -208,7 +223,7 @@ class FormFile:
 
 def _identify_form(path: Path) -> FormFile | None:
     try:
-        from zwgk_xl.forms.writer import read_form_metadata
+        from zwgk_xl.forms.metadata import read_form_metadata
 
         meta = read_form_metadata(path)
     except Exception:  # noqa: BLE001 - fall back to the file name

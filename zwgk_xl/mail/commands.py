@@ -1,0 +1,54 @@
+"""The ``mail`` commands as library calls: settings resolved once, inputs checked, one result returned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zwgk_xl.core import paths
+from zwgk_xl.core.errors import UsageError
+from zwgk_xl.core.values import user_date
+from zwgk_xl.forms.command import check_round
+from zwgk_xl.ledger.settings import load_settings
+from zwgk_xl.ledger.store import find_workspace
+from zwgk_xl.mail.fetch import FetchResult, fetch
+from zwgk_xl.mail.remind import remind
+from zwgk_xl.mail.send import MailResult, send_forms
+
+
+def _workspace(workspace) -> Path:
+    return find_workspace(Path(workspace) if workspace else None)
+
+
+def run_send(forms_dir, *, units=None, workspace=None, round: str | None = None, dry_run=None,
+             resend=(), rate: float | None = None) -> MailResult:
+    """``mail send``: the 部门名录 from ``units`` or the settings; the dry-run folder checked first."""
+    ws = _workspace(workspace)
+    folder = paths.input_dir(forms_dir, "下发文件夹")
+    if round is not None:
+        round = check_round(round)
+    if dry_run is not None:
+        paths.output_dir(dry_run, "演练邮件文件夹", "--dry-run")
+    directory = load_settings(ws).directory(units, required=True)
+    return send_forms(folder, directory, ws, round=round, dry_run_dir=dry_run, resend=resend, rate=rate)
+
+
+def run_remind(*, units=None, workspace=None, round: str | None = None, due: str = "", dry_run=None,
+               resend=(), rate: float | None = None) -> MailResult:
+    """``mail remind``: addresses from ``units``, else the settings' 部门名录, else the round's sent mail."""
+    ws = _workspace(workspace)
+    if round is not None:
+        round = check_round(round)
+    if due:
+        try:
+            due = user_date(due, "截止日期（--due）").isoformat()
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    if dry_run is not None:
+        paths.output_dir(dry_run, "演练邮件文件夹", "--dry-run")
+    directory = load_settings(ws).directory(units)
+    return remind(ws, directory, round=round, dry_run_dir=dry_run, due=due, resend=resend, rate=rate)
+
+
+def run_fetch(*, workspace=None, since=None) -> FetchResult:
+    """``mail fetch`` into the 台账 folder's 回收/."""
+    return fetch(_workspace(workspace), since=since)
