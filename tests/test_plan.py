@@ -27,12 +27,12 @@ def county():
 
 @pytest.fixture(scope="module")
 def doc004(county):
-    return decompose(parse_file(SEED_004), county)
+    return decompose(parse_file(SEED_004), county, area="武定县", office="县人民政府办公室")
 
 
 @pytest.fixture()
 def plan004(tmp_path, doc004, county):
-    return write_plan(doc004, tmp_path / "分解表.xlsx", directory=county)
+    return write_plan(doc004, tmp_path / "分解表.xlsx", directory=county, area="武定县", organ="武定县人民政府办公室")
 
 
 def _rows_by_id(ws) -> dict[str, int]:
@@ -44,26 +44,27 @@ def test_layout_as_written(plan004, doc004, county):
     assert wb.sheetnames == ["分解表", "_单位列表", "分配依据", "说明"]
     assert wb["_单位列表"].sheet_state == "hidden"
     ws = wb["分解表"]
-    assert ws["A1"].value == "2020年云南省政务公开工作要点任务分解表"
-    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:H1", "A2:H2"}
+    assert ws["A1"].value == "武定县2020年政务公开工作任务分解表"
+    assert ws["A2"].value.startswith("依据：《2020年云南省政务公开工作要点》") and "编制单位：武定县人民政府办公室" in ws["A2"].value
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:I1", "A2:I2"}
     assert [c.value for c in ws[3]] == HEADERS
     last = ws.max_row
     assert last == 3 + 4 + 18  # header rows, 4 category rows, 18 tasks
     assert ws.freeze_panes == "A4"
-    assert ws.auto_filter.ref == f"A3:Q{last}"  # hidden columns inside the filter: sorting keeps ids
-    dim = ws.column_dimensions["I"]
+    assert ws.auto_filter.ref == f"A3:S{last}"  # hidden columns inside the filter: sorting keeps ids
+    dim = ws.column_dimensions["J"]
     assert dim.hidden and (dim.min, dim.max) == (len(VISIBLE_COLUMNS) + 1, len(HEADERS))
-    assert not ws.column_dimensions["H"].hidden
+    assert not ws.column_dimensions["I"].hidden
     assert ws["C5"].alignment.wrap_text and ws.row_dimensions[5].height > 40
     # print settings
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
     assert ws.page_setup.fitToHeight == 0
     assert ws.print_title_rows == "$1:$3"
-    assert ws.print_area == f"'分解表'!$A$1:$H${last}"
+    assert ws.print_area == f"'分解表'!$A$1:$I${last}"
     # dropdowns fed from the directory
     dvs = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
-    assert set(dvs) == {f"D4:D{last + 200}", f"E4:E{last + 200}"}
+    assert set(dvs) == {f"D4:D{last + 200}", f"E4:E{last + 200}", f"F4:F{last + 200}"}
     assert all(dv.type == "list" and dv.formula1 == "单位列表" for dv in dvs.values())
     assert wb.defined_names["单位列表"].attr_text == f"'_单位列表'!$A$1:$A${len(county.choices())}"
     listed = [r[0] for r in wb["_单位列表"].iter_rows(values_only=True)]
@@ -84,7 +85,8 @@ def test_cells_with_a_second_reader(plan004, doc004):
     assert [int(r[0]) for r in tasks] == list(range(1, 19))
     for r, t in zip(tasks, doc004.tasks):
         assert r[COL["任务编号"]] == t.id and r[COL["工作任务"]] == t.title
-        assert r[COL["牵头单位"]] == "、".join(t.lead_local) and r[COL["配合单位"]] == "、".join(t.others_local)
+        assert r[COL["牵头单位"]] == "、".join(t.lead_local) and r[COL["责任单位"]] == "、".join(t.others_local)
+        assert r[COL["配合单位"]] == ""  # 按照职责分工负责: every non-lead unit is responsible
         assert r[COL["完成时限"]] == (t.deadline.text or t.deadline.date or "")
         assert t.text.endswith(r[COL["任务要求/细化措施"]]) and r[COL["任务要求/细化措施"]]
 
@@ -106,7 +108,8 @@ def test_editing_round_trip(plan004, tmp_path, county):
     ws = wb["分解表"]
     ids = _rows_by_id(ws)
     ws.cell(ids["一.(二)"], COL["牵头单位"] + 1, "县司法局")
-    ws.cell(ids["一.(二)"], COL["配合单位"] + 1, "县政务服务管理局、城关镇人民政府")
+    ws.cell(ids["一.(二)"], COL["责任单位"] + 1, "县政务服务管理局")
+    ws.cell(ids["一.(二)"], COL["配合单位"] + 1, "城关镇人民政府")
     ws.delete_rows(_rows_by_id(ws)["二.(三)"])
     # sort every data row by 牵头单位, as the filter button does
     width = len(HEADERS)
@@ -130,7 +133,9 @@ def test_editing_round_trip(plan004, tmp_path, county):
     assert "二.(三)" not in ids_back and len(ids_back) == 18
     t = plan.find("一.(二)")
     assert (t.lead_local, t.others_local) == (["县司法局"], ["县政务服务管理局", "城关镇人民政府"])
-    assert [a.rule for a in t.assignment_notes][-2:] == ["manual", "manual"]
+    assert t.responsible_local == ["县政务服务管理局"]
+    assert [(a.rule, a.note[:4]) for a in t.assignment_notes][-3:] == [
+        ("manual", "[牵头]"), ("manual", "[责任]"), ("manual", "[配合]")]
     new = [t for t in plan.tasks if t.id.startswith("新增-")]
     assert len(new) == 1 and plan.parent_of(new[0].id).id == "三"
     assert (new[0].title, new[0].lead_local, new[0].deadline.date) == ("公开本县政务公开工作年度报告", ["县人民政府办公室"], "2021-01-31")
@@ -161,7 +166,7 @@ def test_plan_errors_name_the_row(plan004, tmp_path):
     ws.append([None, None, None, "县司法局"])
     bad = tmp_path / "bad.xlsx"
     wb.save(bad)
-    with pytest.raises(PlanError, match=rf"第{ws.max_row}行填写了责任单位,但“工作任务”和“任务要求”都是空的"):
+    with pytest.raises(PlanError, match=rf"第{ws.max_row}行填写了责任单位，但“工作任务”和“任务要求”都是空的"):
         read_plan(bad)
 
     wb = openpyxl.load_workbook(plan004)
@@ -202,4 +207,4 @@ def test_plan_resaved_by_libreoffice_reads_the_same(plan004, tmp_path):
     resaved = convert_with_soffice(plan004, "xlsx", tmp_path / "resaved")
     assert read_plan(resaved).to_dict(local=True) == read_plan(plan004).to_dict(local=True)
     ws = openpyxl.load_workbook(resaved)["分解表"]
-    assert ws.column_dimensions["I"].hidden and ws.auto_filter.ref.startswith("A3:Q")
+    assert ws.column_dimensions["J"].hidden and ws.auto_filter.ref.startswith("A3:S")

@@ -61,6 +61,12 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "plan-row-added": (INFO, "分解表新增任务", "无需处理:已为新增行编号。"),
     "plan-row-empty": (INFO, "分解表空行", "无需处理:已跳过。"),
     "directory-note": (INFO, "部门名录说明", "无需处理。"),
+    "decompose-topic": (INFO, "有关部门已按职能确定", "请核对“分配依据”表中各单位匹配的职能关键词；不相关的单位可在分解表中删去。"),
+    "decompose-topic-none": (WARNING, "有关部门未能按职能确定", "请在分解表中把分组改为具体单位，或在部门名录“职能关键词”列补充关键词。"),
+    "decompose-wording": (INFO, "已改为本级用语", "请核对“分配依据”表中列出的改写句子。"),
+    "decompose-level-check": (WARNING, "请核实是否适用本级", "该句针对其他层级，已保留原文；如不适用本级，请在分解表中删改。"),
+    "decompose-learned": (INFO, "已记住分解表中的修改", "无需处理：下次分解时自动采用。"),
+    "decompose-learn-skipped": (WARNING, "修改无法自动学习", "请在部门名录“映射”表中手工登记该对应关系。"),
     # split
     "split-unknown-unit": (WARNING, "单位不在部门名录中", "已按原名生成填报表;如是笔误请改正分解表后重新下发。"),
     "split-stale-form": (WARNING, "输出文件夹中有旧填报表", "请勿下发该文件,可删除。"),

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 ROLE_LEAD = "牵头"
 ROLE_COOPERATE = "配合"
+ROLE_RESPONSIBLE = "责任"  # 按照职责分工负责 / 负责落实: responsible for its own part
 
 STATUSES = ("已完成", "推进中", "未启动", "不涉及", "长期推进")
 
@@ -92,6 +93,10 @@ class Node:
     assignment_notes: list[Assignment] = field(default_factory=list)
     note: str = ""  # 备注
     origin: str = ""  # 上级任务来源 (superior task id/title)
+    # Appended: roles beyond 牵头.  ``others``/``others_local`` keep every non-lead unit;
+    # these name the subset with the stronger or weaker role.
+    cooperate: list[str] = field(default_factory=list)  # superior units named with 配合 (subset of others)
+    responsible_local: list[str] = field(default_factory=list)  # 责任单位 (subset of others_local); the rest 配合
 
     @property
     def level(self) -> int:
@@ -120,6 +125,7 @@ class Node:
         if local:
             d["lead_local"] = list(self.lead_local)
             d["others_local"] = list(self.others_local)
+            d["responsible_local"] = list(self.responsible_local)
             d["assignment_notes"] = [a.to_dict() for a in self.assignment_notes]
         return d
 

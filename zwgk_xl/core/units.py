@@ -33,6 +33,8 @@ UNIT_COLUMNS = [
     ("phone", "电话", ("电话", "联系电话", "手机")),
     ("email", "邮箱", ("邮箱", "电子邮箱", "电子邮件", "email", "e-mail")),
     ("superior_keywords", "对口上级单位", ("对口上级单位", "对口上级", "上级对口单位")),
+    ("function_keywords", "职能关键词", ("职能关键词", "职能关键字", "主要职能")),
+    ("excluded_keywords", "排除关键词", ("排除关键词", "排除关键字")),
 ]
 UNITS_SHEET = "部门名录"
 GROUPS_SHEET = "分组"
@@ -96,6 +98,8 @@ class Unit:
     phone: str = ""
     email: str = ""
     superior_keywords: list[str] = field(default_factory=list)
+    function_keywords: list[str] = field(default_factory=list)  # extends the shipped keyword table
+    excluded_keywords: list[str] = field(default_factory=list)  # keywords that must not propose this unit
 
 
 @dataclass
@@ -284,6 +288,8 @@ def _parse_units(rows: list[tuple], fname: str, sheet: str, warnings: list[str])
             phone=vals.get("phone", ""),
             email=vals.get("email", ""),
             superior_keywords=split_names(vals.get("superior_keywords", "")),
+            function_keywords=split_names(vals.get("function_keywords", "")),
+            excluded_keywords=split_names(vals.get("excluded_keywords", "")),
         )
         for label, key in [("单位名称", unit.name)] + [("简称/别名", a) for a in unit.aliases]:
             k = _key(key)

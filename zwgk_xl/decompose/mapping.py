@@ -28,7 +28,9 @@ from pathlib import Path
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.errors import UsageError
-from zwgk_xl.core.model import Assignment, Document, Node
+from zwgk_xl.core.model import ROLE_COOPERATE, ROLE_LEAD, ROLE_RESPONSIBLE, Assignment, Document, Node
+from zwgk_xl.decompose import adapt
+from zwgk_xl.decompose.topics import relevant_units
 from zwgk_xl.parse.clauses import ROLE_WORDS
 from zwgk_xl.parse.normalize import opencc_converter
 from zwgk_xl.core.units import (
@@ -147,13 +149,13 @@ def map_unit(
         return out
     group = _generic_group(clean_phrase(phrase), directory)
     if group:
-        return [Assignment(phrase, [group], "group", note=f"泛称(按用语判断),归入分组「{group}」,请核对")]
+        return [Assignment(phrase, [group], "group", note=f"泛称（按用语判断），归入分组「{group}」，请核对")]
     return [
         Assignment(
             source=phrase,
             local=[],
             rule="unmatched",
-            note="名录中找不到对应单位。请在分解表中人工指定,并在名录“映射”表登记,下次自动使用。",
+            note="名录中找不到对应单位。请在分解表中人工指定，并在名录“映射”表登记，下次自动使用。",
         )
     ]
 
@@ -166,7 +168,7 @@ def _match_whole(phrase: str, idx: _Index, cutoff: float) -> Assignment | None:
             return Assignment(phrase, list(d.mappings[key]), "alias", note="名录“映射”表登记的对应关系")
         if key in d.group_phrases:
             g = d.group_phrases[key]
-            return Assignment(phrase, [g], "group", note=f"泛称,归入分组「{g}」(下发时展开为{len(d.groups[g])}个成员)")
+            return Assignment(phrase, [g], "group", note=f"泛称，归入分组「{g}」（下发时展开为全部{len(d.groups[g])}个成员）")
     if not p:
         return None
     key = name_key(p)
@@ -181,17 +183,70 @@ def _match_whole(phrase: str, idx: _Index, cutoff: float) -> Assignment | None:
     if core in idx.keywords:
         pairs = idx.keywords[core]
         kws = "、".join(sorted({kw for _, kw in pairs}))
-        return Assignment(phrase, _units_of(pairs), "alias", note=f"名录“对口上级单位”列:{kws}")
+        return Assignment(phrase, _units_of(pairs), "alias", note=f"名录“对口上级单位”列：{kws}")
     if core in idx.cores:
         pairs = idx.cores[core]
         return Assignment(
             phrase, _units_of(pairs), "level",
-            note=f"去掉层级前缀后核心名称一致:「{core}」= {'、'.join(_units_of(pairs))}",
+            note=f"去掉层级前缀后核心名称一致：「{core}」＝{'、'.join(_units_of(pairs))}",
         )
+    moved = _renamed(phrase, core, idx) or _merged(phrase, core, idx)
+    if moved:
+        return moved
     fuzzy = _fuzzy(core, idx, cutoff)
     if fuzzy:
         return replace(fuzzy, source=phrase)
     return None
+
+
+# Units renamed or absorbed by the reforms of 2018-2021: old core -> new core.
+_RENAMED = [
+    ("扶贫开发", "乡村振兴"), ("扶贫", "乡村振兴"), ("国土资源", "自然资源"), ("城乡规划", "自然资源"),
+    ("卫生计划生育", "卫生健康"), ("卫生计生", "卫生健康"), ("安全生产监管", "应急"), ("安全生产监督", "应急"),
+    ("安监", "应急"), ("环境保护", "生态环境"), ("环保", "生态环境"), ("食品药品监管", "市场监管"),
+    ("工商行政", "市场监管"), ("工商", "市场监管"), ("质量技术监督", "市场监管"), ("旅游发展", "文化旅游"),
+]
+
+
+def _renamed(phrase: str, core: str, idx: _Index) -> Assignment | None:
+    for old, new in _RENAMED:
+        if core.startswith(old) and new in idx.cores:
+            units = _units_of(idx.cores[new])
+            return Assignment(phrase, units, "renamed", note=f"机构改革更名：「{old}」的职责现由「{'、'.join(units)}」承担")
+    return None
+
+
+def _covered(part: str, whole: str) -> list[str] | None:
+    """``part`` as one or two pieces (two characters or more) found in order in ``whole``, else None."""
+    if len(part) >= 2 and part in whole:
+        return [part]
+    for i in range(2, len(part) - 1):
+        a, b = part[:i], part[i:]
+        if a in whole and b in whole and whole.index(a) < whole.rindex(b):
+            return [a, b]
+    return None
+
+
+def _merged(phrase: str, core: str, idx: _Index) -> Assignment | None:
+    """A merged unit whose core name holds the superior's (教育体育局 ← 教育厅、体育局)."""
+    if len(core) < 2:
+        return None
+    found: dict[str, list[str]] = {}
+    for local_core, pairs in idx.cores.items():
+        if local_core == core or len(local_core) <= len(core):
+            continue
+        pieces = _covered(core, local_core)
+        if not pieces:
+            continue
+        for unit, _ in pairs:
+            u = idx.directory.get(unit)
+            if u is not None and u.category not in ("乡镇街道",):
+                found.setdefault(unit, pieces)
+    if len(found) != 1:
+        return None
+    [(unit, pieces)] = found.items()
+    return Assignment(phrase, [unit], "merged",
+                      note=f"合并设置的单位：「{unit}」的名称包含「{'」「'.join(pieces)}」")
 
 
 def _fuzzy(core: str, idx: _Index, cutoff: float) -> Assignment | None:
@@ -209,7 +264,7 @@ def _fuzzy(core: str, idx: _Index, cutoff: float) -> Assignment | None:
     rivals = [c for c, s, _ in best[1:] if s == score and _units_of(idx.cores.get(c, []) + idx.keywords.get(c, [])) != units]
     note = f"核心名称「{core}」与「{top_core}」相似度{score:.0f}"
     if rivals:
-        note += f";另有同分候选「{'、'.join(rivals)}」,请核对"
+        note += f"；另有同分候选「{'、'.join(rivals)}」，请核对"
     return Assignment("", units, "fuzzy", round(float(score), 1), note)
 
 
@@ -237,23 +292,40 @@ def _split_parts(p: str) -> list[str]:
 
 # --- documents --------------------------------------------------------------
 
+# 有关/相关 (the relevant ones) as opposed to 各 (every one).
+_RELEVANT = re.compile(r"(?:有关|相关)(?:部门|单位|科室|处室|股室)")
+NO_LEAD = "（原文未写牵头单位）"
+
+
+def is_relevant_phrase(phrase: str) -> bool:
+    """True for 有关部门 / 相关单位 / 省直有关部门 (the units the task concerns), False for 各部门."""
+    return bool(_RELEVANT.search(clean_phrase(phrase)))
+
 
 def decompose(
     doc: Document,
     directory: Directory,
     level: str = "县",
     fuzzy_cutoff: float = DEFAULT_FUZZY_CUTOFF,
+    *,
+    area: str = "",
+    organ: str = "",
+    office: str = "",
 ) -> Document:
     """Assign every task of ``doc`` to local units; returns a new Document.
 
-    Fills ``lead_local``, ``others_local`` and ``assignment_notes`` of each
-    task and ``origin`` (上级任务来源).  Tasks that already carry local units
-    (read from an edited 分解表) keep them.  Superior units that match nothing
-    are listed in ``warnings`` (one line each, starting ``未匹配``) and their
-    task is flagged for review; they are never dropped silently.
+    Fills ``lead_local``, ``others_local`` (``responsible_local`` for the
+    责任单位 among them), ``assignment_notes`` of each task and ``origin``.
+    有关部门 go to the units whose functional keywords the task text touches;
+    各部门 to the whole group.  The text is rewritten in the local level's
+    words (``area`` e.g. 武定县 gives the level character).  Tasks without a
+    lead get the 政务公开 office (``office``, else ``organ``) proposed in a
+    ``suggest`` note.  Tasks that already carry local units (an edited
+    分解表) keep them.  Unmatched superior units are listed in ``warnings``
+    and their task is flagged for review; they are never dropped silently.
     """
     if level not in LEVELS:
-        raise UsageError(f"层级「{level}」无效,可选:{'、'.join(LEVELS)}。")
+        raise UsageError(f"层级「{level}」无效，可选：{'、'.join(LEVELS)}。")
     out = copy.deepcopy(doc)
     idx = _Index.build(directory)
     cache: dict[str, list[Assignment]] = {}
@@ -263,13 +335,21 @@ def decompose(
             cache[phrase] = map_unit(phrase, directory, level, fuzzy_cutoff, idx)
         return [copy.copy(a) for a in cache[phrase]]
 
+    superior = adapt.superior_level(out)
+    proposed = _office_unit(directory, office or organ, mapped)
     source_name = f"《{out.title}》" if out.title else (f"{Path(out.source_file).stem} " if out.source_file else "")
+    narrowed = 0
     for task in out.tasks:
         if not task.origin and source_name:
             task.origin = f"{source_name}{task.id}"
         if task.lead_local or task.others_local:
             continue
-        _assign(task, mapped, directory)
+        narrowed += _assign(task, mapped, directory, out)
+        if not task.lead_local and task.others_local and proposed:
+            task.assignment_notes.append(Assignment(
+                NO_LEAD, [proposed], "suggest",
+                note=f"[建议牵头] 原文未写牵头单位，本表照原文不设牵头；如需牵头，建议由政务公开工作机构「{proposed}」牵头"))
+        _adapt(task, superior, level, area, out)
         for a in task.assignment_notes:
             if a.rule == "unmatched":
                 out.note(fk.finding(
@@ -280,28 +360,105 @@ def decompose(
             msg = "没有本级责任单位，请在分解表中指定。"
             task.warnings.append(msg)
             out.note(fk.finding("decompose-no-unit", f"任务 {task.id} {msg}", cell=task.id))
+    if narrowed:
+        out.note(fk.finding("decompose-topic", f"{narrowed} 项任务的“有关部门”已按职能关键词确定为具体单位，匹配的关键词见分解表“分配依据”表。"))
     return out
 
 
-def _assign(task: Node, mapped, directory: Directory) -> None:
+def _office_unit(directory: Directory, name: str, mapped) -> str:
+    """The directory unit of the 政务公开 office named in the settings, else ""."""
+    if not name:
+        return ""
+    unit = directory.get(name)
+    if unit is not None:
+        return unit.name
+    notes = mapped(name)
+    locals_ = _locals(notes)
+    return locals_[0] if len(locals_) == 1 and not directory.is_group(locals_[0]) and notes[0].rule != "fuzzy" else ""
+
+
+def _concrete(phrase: str, notes: list[Assignment]) -> bool:
+    return bool(notes) and not is_relevant_phrase(phrase) and all(a.rule not in ("group", "unmatched") for a in notes)
+
+
+def _assign(task: Node, mapped, directory: Directory, doc: Document) -> int:
+    """Fill the task's local units and notes; returns 1 when 有关部门 were narrowed by topic."""
     lead_notes = [a for p in task.lead for a in mapped(p)]
-    other_notes = [a for p in task.others for a in mapped(p)]
+    others = [(p, mapped(p)) for p in task.others]
+    if not task.lead:
+        concrete = [(p, notes) for p, notes in others if _concrete(p, notes)]
+        if len(concrete) == 1:  # the one unit the superior named leads (省政府办公厅,各州、市人民政府…)
+            lead_phrase, lead_notes = concrete[0]
+            for a in lead_notes:
+                a.note += "；原文未写牵头单位，唯一点名的单位作为牵头"
+            others = [(p, n) for p, n in others if p != lead_phrase]
     lead = _locals(lead_notes)
-    others = _locals(other_notes)
-    if not task.lead and len(task.others) == 1 and len(others) == 1 and not directory.is_group(others[0]):
-        lead, others = others, []
-        for a in other_notes:
-            a.note += ";原文未写牵头单位,唯一的责任单位作为牵头"
-        lead_notes, other_notes = other_notes, []
+    cooperate = set(task.cooperate)
+    other_notes: list[tuple[str, Assignment]] = []
+    narrowed = 0
+    for phrase, notes in others:
+        role = ROLE_COOPERATE if phrase in cooperate else ROLE_RESPONSIBLE
+        for a in notes:
+            if a.rule == "group" and is_relevant_phrase(a.source):
+                topical = _by_topic(task, a, directory, lead, doc)
+                narrowed = narrowed or int(topical[0].rule == "topic")
+                other_notes += [(role, t) for t in topical]
+            else:
+                other_notes.append((role, a))
     task.lead_local = lead
-    task.others_local = [u for u in others if u not in lead]
-    task.assignment_notes = [_tag(a, "牵头") for a in lead_notes] + [_tag(a, "配合") for a in other_notes]
-    unmatched = [a.source for a in task.assignment_notes if a.rule == "unmatched"]
-    if unmatched:
+    task.others_local = [u for u in _locals([a for _, a in other_notes]) if u not in lead]
+    task.responsible_local = [u for u in _locals([a for r, a in other_notes if r == ROLE_RESPONSIBLE])
+                              if u not in lead]
+    task.assignment_notes = [_tag(a, ROLE_LEAD) for a in lead_notes] + [_tag(a, r) for r, a in other_notes]
+    unmatched_ = [a.source for a in task.assignment_notes if a.rule == "unmatched"]
+    if unmatched_:
         task.review = True
-        task.warnings.append(f"未匹配的上级单位:{'、'.join(unmatched)}")
+        task.warnings.append(f"未匹配的上级单位：{'、'.join(unmatched_)}")
     if any(a.rule == "fuzzy" for a in task.assignment_notes):
         task.review = True
+    return narrowed
+
+
+def _by_topic(task: Node, a: Assignment, directory: Directory, lead: list[str], doc: Document) -> list[Assignment]:
+    """有关部门 → the members of its group whose functional keywords the task's text touches."""
+    members = [m for g in a.local for m in directory.expand(g)]
+    hits = relevant_units(f"{task.title}。{task.text}", directory, members, exclude=set(lead))
+    group = "、".join(a.local)
+    if not hits:
+        a.note = (f"「{a.source}」指与任务相关的单位，但任务内容未匹配到「{group}」中任何单位的职能关键词，"
+                  f"暂保留分组（下发时展开为全部成员），请改为具体单位")
+        task.review = True
+        task.warnings.append(f"「{a.source}」未能按职能确定具体单位")
+        doc.note(fk.finding("decompose-topic-none",
+                            f"任务 {task.id} 的「{a.source}」未匹配到任何单位的职能关键词，暂保留分组「{group}」。", cell=task.id))
+        return [a]
+    names = "、".join(u for u, _ in hits)
+    task.note = _join_note(task.note, f"原文「{a.source}」已按职能确定为{len(hits)}个单位")
+    return [Assignment(a.source, [unit], "topic",
+                       note=f"原文「{a.source}」（有关部门，非全部部门）：任务内容涉及本单位职能关键词「{'、'.join(kws)}」")
+            for unit, kws in hits] if names else [a]
+
+
+def _join_note(note: str, more: str) -> str:
+    return f"{note}；{more}" if note else more
+
+
+def _adapt(task: Node, superior: str, level: str, area: str, doc: Document) -> None:
+    """Rewrite the task's title and text in the local level's words; record each change as a note."""
+    title, _ = adapt.adapt_text(task.title, superior, level, area)
+    text, changes = adapt.adapt_text(task.text, superior, level, area)
+    task.title, task.text = title, text
+    for c in changes:
+        rule = "level-check" if c.flagged else "wording"
+        task.assignment_notes.append(Assignment(c.original, [c.adapted], rule, note=f"[用语] {c.note}"))
+        if c.flagged:
+            task.review = True
+            task.note = _join_note(task.note, f"{adapt.CHECK}：「{c.original.rstrip('。；;')}」")
+            doc.note(fk.finding("decompose-level-check",
+                                f"任务 {task.id} 的「{c.original.rstrip('。；;')}」针对其他层级，{adapt.CHECK}。", cell=task.id))
+    if any(not c.flagged for c in changes):
+        n = sum(not c.flagged for c in changes)
+        doc.note(fk.finding("decompose-wording", f"任务 {task.id} 有 {n} 句已改为本级用语（见“分配依据”表）。", cell=task.id))
 
 
 def _tag(a: Assignment, role: str) -> Assignment:

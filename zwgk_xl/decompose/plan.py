@@ -22,6 +22,7 @@ from pathlib import Path
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.atomic import atomic_path
+from zwgk_xl.decompose import adapt
 from zwgk_xl.decompose.mapping import unmatched
 from zwgk_xl.core.errors import InputError, PlanError
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, Assignment, Deadline, Document, Node
@@ -34,31 +35,42 @@ README_SHEET = "说明"
 LIST_SHEET = "_单位列表"
 LIST_NAME = "单位列表"
 
-VISIBLE_COLUMNS = ["序号", "工作任务", "任务要求/细化措施", "牵头单位", "配合单位", "完成时限", "上级任务来源", "备注"]
-HIDDEN_COLUMNS = ["任务编号", "行类型", "所属分类", "上级牵头单位", "上级配合单位", "时限日期", "时限原文", "时限类型", "要求拼接"]
+VISIBLE_COLUMNS = ["序号", "工作任务", "任务要求/细化措施", "牵头单位", "责任单位", "配合单位", "完成时限", "上级任务来源", "备注"]
+# 上级配合单位 holds every non-lead superior unit (as before); 上级仅配合单位 the ones named with 配合.
+HIDDEN_COLUMNS = ["任务编号", "行类型", "所属分类", "上级牵头单位", "上级配合单位", "时限日期", "时限原文", "时限类型", "要求拼接",
+                  "上级仅配合单位"]
 HEADERS = VISIBLE_COLUMNS + HIDDEN_COLUMNS
 COL = {h: i for i, h in enumerate(HEADERS)}
-WIDTHS = [6, 24, 62, 20, 24, 13, 20, 12]
+WIDTHS = [6, 22, 56, 18, 26, 16, 13, 18, 16]
 HEADER_ROW = 2  # 0-based: title, 依据, header
 KIND_SECTION, KIND_TASK = "分类", "任务"
 NOTE_COLUMNS = ["任务编号", "工作任务", "角色", "上级单位", "本级单位", "规则", "相似度", "说明"]
 INFO_LABELS = [("title", "上级文件标题"), ("doc_number", "文号"), ("issuer", "发文单位"), ("year", "年度"), ("source_file", "来源文件")]
 _SUPERIOR_SEP = ";"  # superior names may hold 、 (各州、市人民政府)
-_ROLE_NOTE = re.compile(r"^\[(牵头|配合)\]\s*")
+_ROLE_NOTE = re.compile(r"^\[(牵头|责任|配合|建议牵头|用语)\]\s*")
 RULE_LABELS = {  # Assignment.rule -> label shown in 分配依据
     "exact": "名称一致", "alias": "别名/对照", "level": "层级替换", "group": "泛称归入分组",
     "fuzzy": "模糊匹配", "manual": "人工指定", "unmatched": "未匹配",
+    "merged": "合并设置", "renamed": "机构更名", "topic": "职能关键词", "suggest": "建议牵头",
+    "wording": "本级用语", "level-check": "请核实是否适用本级",
 }
+_SENTENCE_RULES = ("wording", "level-check")  # notes whose 本级单位 cell is one sentence, not a list
+ROLES = ("牵头", "责任", "配合")
+_REVIEW_RULES = ("unmatched", "fuzzy", "level-check")  # notes that flag their task for review
 _RULE_BY_LABEL = {v: k for k, v in RULE_LABELS.items()}
 _README = [
-    "本表由 zwgk-xl decompose 生成,可直接在 Excel 或 WPS 中修改后报批、下发。",
-    "修改责任单位:在“牵头单位”“配合单位”列中改写,可从下拉列表选择;多个单位用顿号“、”分隔。",
-    "分组名称(如“县直各部门”“各乡镇(街道)”)在下发填报表时展开为全部成员;如只涉及部分单位,请改为具体单位。",
-    "新增任务:插入一行,填写工作任务、任务要求和责任单位即可,任务编号留空,程序会自动编号。",
-    "删除任务:整行删除。排序、筛选:可直接使用表头的筛选按钮。",
-    "请勿修改或删除隐藏列(任务编号等),它们用于在各轮填报中识别同一项任务。",
-    "“分配依据”表列出每个上级单位对应到本级单位的规则(名称一致、别名/对照、层级替换、泛称归入分组、模糊匹配),"
-    "“未匹配”的单位请人工指定,并登记到部门名录的“映射”表。",
+    "本表由 zwgk-xl decompose 生成，可直接在 Excel 或 WPS 中修改后报批、下发。",
+    "“牵头单位”牵头负责；“责任单位”按照职责分工负责（上级原文为“按照职责分工负责”“负责落实”等）；“配合单位”只配合。"
+    "在这三列中改写即可，可从下拉列表选择；多个单位用顿号“、”分隔。",
+    "上级原文的“有关部门”已按任务内容涉及的职能确定为具体单位，“各部门”则为全部部门；匹配的职能关键词见“分配依据”表。",
+    "分组名称（如“县直各部门”“各乡镇(街道)”）在下发填报表时展开为全部成员；如只涉及部分单位，请改为具体单位。",
+    "任务要求中的上级用语已改为本级用语，每处改写和“请核实是否适用本级”的句子都列在“分配依据”表。",
+    "新增任务：插入一行，填写工作任务、任务要求和责任单位即可，任务编号留空，程序会自动编号。",
+    "删除任务：整行删除。排序、筛选：可直接使用表头的筛选按钮。",
+    "请勿修改或删除隐藏列（任务编号等），它们用于在各轮填报中识别同一项任务。",
+    "“分配依据”表列出每个上级单位对应到本级单位的规则（名称一致、别名/对照、层级替换、合并设置、机构更名、职能关键词、"
+    "泛称归入分组、模糊匹配），“未匹配”的单位请人工指定。修改后运行 zwgk-xl decompose --learn 本表，"
+    "程序会把修改记入部门名录的“映射”表，下一年度自动采用。",
 ]
 
 
@@ -66,35 +78,36 @@ _README = [
 # Writing
 
 
-def write_plan(doc: Document, path, directory: Directory | None = None) -> Path:
+def write_plan(doc: Document, path, directory: Directory | None = None, *, level: str = "县", area: str = "",
+               organ: str = "") -> Path:
     """Write the 分解表 workbook for ``doc`` (atomically) and return its path.
 
     Args:
         doc: a decomposed document (tasks with ``lead_local``/``others_local``).
         path: the .xlsx to write; its folder is created if needed.
         directory: the 部门名录, for the dropdown lists and the group notes.
+        level: the local level (县/市/局); a superior's list gets the local title.
+        area: the local area, e.g. 武定县: the title 「武定县2020年政务公开工作任务分解表」.
+        organ: the drafting organ, shown under the title (its place name stands in for ``area``).
     """
     import xlsxwriter
 
     path = Path(path)
+    area = area or adapt.area_of(organ)
+    title = adapt.plan_title(doc, level, area)
     with atomic_path(path, InputError) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
         fmt = _formats(wb)
         ws = wb.add_worksheet(PLAN_SHEET)
-        last_row = _write_table(ws, doc, fmt)
+        last_row = _write_table(ws, doc, fmt, title, organ)
         choices = _choices(doc, directory)
         _write_list_sheet(wb, choices)
         _write_notes_sheet(wb, doc, fmt)
         _write_readme(wb, doc, directory, fmt)
         _layout(ws, last_row, bool(choices))
-        wb.set_properties({"title": _title(doc), "subject": "任务分解表", "comments": "zwgk-xl decompose"})
+        wb.set_properties({"title": title, "subject": "任务分解表", "comments": "zwgk-xl decompose"})
         wb.close()
     return path
-
-
-def _title(doc: Document) -> str:
-    base = doc.title or "政务公开工作"
-    return base if base.endswith("分解表") else f"{base}任务分解表"
 
 
 def _formats(wb) -> dict:
@@ -113,6 +126,12 @@ def _formats(wb) -> dict:
         "plain": wb.add_format({"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "top"}),
         "bold": wb.add_format({"font_name": "宋体", "font_size": 11, "bold": True}),
     }
+
+
+def split_roles(t: Node) -> tuple[list[str], list[str]]:
+    """(责任单位, 配合单位) of a task: ``others_local`` split by ``responsible_local``."""
+    responsible = [u for u in t.others_local if u in t.responsible_local]
+    return responsible, [u for u in t.others_local if u not in responsible]
 
 
 def _has_task(node: Node) -> bool:
@@ -135,13 +154,15 @@ def _requirement(task: Node) -> tuple[str, str]:
     return text, ""
 
 
-def _write_table(ws, doc: Document, fmt) -> int:
+def _write_table(ws, doc: Document, fmt, title: str, organ: str = "") -> int:
     n_vis = len(VISIBLE_COLUMNS)
-    ws.merge_range(0, 0, 0, n_vis - 1, _title(doc), fmt["title"])
-    basis = f"依据:《{doc.title}》" if doc.title else "依据:上级任务清单"
+    ws.merge_range(0, 0, 0, n_vis - 1, title, fmt["title"])
+    basis = f"依据：《{doc.title}》" if doc.title else "依据：上级任务清单"
     if doc.doc_number:
-        basis += f"({doc.doc_number})"
-    basis += f"    编制日期:{_dt.date.today():%Y年%m月%d日}"
+        basis += f"（{doc.doc_number}）"
+    if organ:
+        basis += f"    编制单位：{organ}"
+    basis += f"    编制日期：{_dt.date.today():%Y年%m月%d日}"
     ws.merge_range(1, 0, 1, n_vis - 1, basis, fmt["sub"])
     ws.write_row(HEADER_ROW, 0, HEADERS, fmt["head"])
     row = HEADER_ROW + 1
@@ -175,17 +196,20 @@ def _write_task(ws, row: int, seq: int, t: Node, parent_id: str, fmt) -> None:
     ws.write_number(row, COL["序号"], seq, fmt["center"])
     ws.write_string(row, COL["工作任务"], t.title, fmt["cell"])
     ws.write_string(row, COL["任务要求/细化措施"], req, fmt["cell"])
+    responsible, cooperating = split_roles(t)
     ws.write_string(row, COL["牵头单位"], "、".join(t.lead_local), units_fmt)
-    ws.write_string(row, COL["配合单位"], "、".join(t.others_local), units_fmt)
+    ws.write_string(row, COL["责任单位"], "、".join(responsible), units_fmt)
+    ws.write_string(row, COL["配合单位"], "、".join(cooperating), units_fmt)
     ws.write_string(row, COL["完成时限"], _deadline_text(t.deadline), fmt["center"])
     ws.write_string(row, COL["上级任务来源"], t.origin, fmt["cell"])
     ws.write_string(row, COL["备注"], t.note, fmt["cell"])
-    cells = [t.title, req, "、".join(t.lead_local), "、".join(t.others_local), _deadline_text(t.deadline), t.origin, t.note]
+    cells = [t.title, req, "、".join(t.lead_local), "、".join(responsible), "、".join(cooperating),
+             _deadline_text(t.deadline), t.origin, t.note]
     ws.set_row(row, row_height(cells, WIDTHS[1:], line=13.0))
     hidden = [
         t.id, KIND_TASK, parent_id,
         _SUPERIOR_SEP.join(t.lead), _SUPERIOR_SEP.join(t.others),
-        t.deadline.date or "", t.deadline.text, t.deadline.kind, joiner,
+        t.deadline.date or "", t.deadline.text, t.deadline.kind, joiner, _SUPERIOR_SEP.join(t.cooperate),
     ]
     ws.write_row(row, len(VISIBLE_COLUMNS), hidden, fmt["cell"])
 
@@ -218,13 +242,13 @@ def _layout(ws, last_row: int, dropdowns: bool) -> None:
     # The filter covers the hidden columns too, so sorting moves the ids along.
     ws.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), len(HEADERS) - 1)
     if dropdowns:
-        for col in (COL["牵头单位"], COL["配合单位"]):
+        for col in (COL["牵头单位"], COL["责任单位"], COL["配合单位"]):
             ws.data_validation(HEADER_ROW + 1, col, max(last_row, HEADER_ROW + 1) + 200, col, {
                 "validate": "list",
                 "source": f"={LIST_NAME}",
                 "show_error": False,
                 "input_title": "选择责任单位",
-                "input_message": "可从下拉列表选择;多个单位请用顿号“、”分隔。",
+                "input_message": "可从下拉列表选择；多个单位请用顿号“、”分隔。",
             })
     ws.set_landscape()
     ws.set_paper(9)  # A4
@@ -233,7 +257,7 @@ def _layout(ws, last_row: int, dropdowns: bool) -> None:
     ws.repeat_rows(0, HEADER_ROW)
     ws.print_area(0, 0, max(last_row, HEADER_ROW), n_vis - 1)
     ws.fit_to_pages(1, 0)
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页")
     ws.activate()
 
 
@@ -350,11 +374,11 @@ def read_plan(path) -> Document:
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"找不到分解表:{path}。请检查路径。")
+        raise InputError(f"找不到分解表：{path}。请检查路径。")
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as e:  # noqa: BLE001
-        raise PlanError(f"无法打开分解表「{path.name}」({type(e).__name__}),请确认它是完好的 .xlsx 文件。") from e
+        raise PlanError(f"无法打开分解表「{path.name}」（{type(e).__name__}），请确认它是完好的 .xlsx 文件。") from e
     ws = wb[PLAN_SHEET] if PLAN_SHEET in wb.sheetnames else None
     rows = [tuple(r) for r in ws.iter_rows(values_only=True)] if ws is not None else []
     found = _find_header(rows[:10])
@@ -367,8 +391,8 @@ def read_plan(path) -> Document:
                 break
     if found is None:
         raise PlanError(
-            f"「{path.name}」不是 zwgk-xl 生成的分解表:找不到含“工作任务”“牵头单位”和隐藏列“任务编号”的表头。"
-            "请使用 zwgk-xl decompose 生成的分解表,并且不要删除隐藏列。"
+            f"「{path.name}」不是 zwgk-xl 生成的分解表：找不到含“工作任务”“牵头单位”和隐藏列“任务编号”的表头。"
+            "请使用 zwgk-xl decompose 生成的分解表，并且不要删除隐藏列。"
         )
     hdr, cols = found
     doc = Document(source_file=str(path))
@@ -422,7 +446,7 @@ def _read_rows(rows, hdr: int, cols: dict[str, int], doc: Document, where: str) 
         if task.id in seen:
             raise PlanError(
                 f"{where}第{i}行的任务编号「{task.id}」与第{seen[task.id]}行重复。"
-                "如果是复制出来的新任务,请清空该行隐藏列“任务编号”中的内容;如果是误复制,请删除其中一行。"
+                "如果是复制出来的新任务，请清空该行隐藏列“任务编号”中的内容；如果是误复制，请删除其中一行。"
             )
         seen[task.id] = i
         children.setdefault(parent, []).append(task)
@@ -431,10 +455,12 @@ def _read_rows(rows, hdr: int, cols: dict[str, int], doc: Document, where: str) 
 
 def _read_task(row, c, i: int, doc: Document, where: str) -> Node | None:
     title, req = _s(row, c["工作任务"]), _s(row, c["任务要求/细化措施"])
-    lead, others = split_names(_s(row, c["牵头单位"])), split_names(_s(row, c["配合单位"]))
+    lead = split_names(_s(row, c["牵头单位"]))
+    responsible = [u for u in split_names(_s(row, c["责任单位"])) if u not in lead]
+    others = list(dict.fromkeys(responsible + [u for u in split_names(_s(row, c["配合单位"])) if u not in lead]))
     if not title and not req:
         if lead or others:
-            raise PlanError(f"{where}第{i}行填写了责任单位,但“工作任务”和“任务要求”都是空的。请补上任务内容,或删除该行。")
+            raise PlanError(f"{where}第{i}行填写了责任单位，但“工作任务”和“任务要求”都是空的。请补上任务内容，或删除该行。")
         doc.note(fk.finding("plan-row-empty", f"{where}第{i}行没有任务内容，已跳过。", line=i))
         return None
     nid = _s(row, c["任务编号"])
@@ -455,7 +481,9 @@ def _read_task(row, c, i: int, doc: Document, where: str) -> Node | None:
         deadline=_read_deadline(row, c, doc.year),
         is_task=True,
         lead_local=lead,
-        others_local=[u for u in others if u not in lead],
+        others_local=others,
+        responsible_local=responsible,
+        cooperate=[x for x in _s(row, c["上级仅配合单位"]).split(_SUPERIOR_SEP) if x],
         note=_s(row, c["备注"]),
         origin=_s(row, c["上级任务来源"]),
     )
@@ -524,23 +552,27 @@ def _read_notes(wb, doc: Document) -> None:
                 continue
             score = row[6] if len(row) > 6 and isinstance(row[6], (int, float)) else None
             role = _s(row, 2)
+            rule = _RULE_BY_LABEL.get(_s(row, 5), _s(row, 5))
             notes.setdefault(tid, []).append(Assignment(
                 source=_s(row, 3),
-                local=split_names(_s(row, 4)),
-                rule=_RULE_BY_LABEL.get(_s(row, 5), _s(row, 5)),
+                local=[_s(row, 4)] if rule in _SENTENCE_RULES else split_names(_s(row, 4)),
+                rule=rule,
                 score=float(score) if score is not None else None,
                 note=(f"[{role}] " if role else "") + _s(row, 7),
             ))
     for t in doc.tasks:
         t.assignment_notes = notes.get(t.id, [])
+        t.review = t.review or any(a.rule in _REVIEW_RULES or "暂保留分组" in a.note for a in t.assignment_notes)
         auto = {
             role: [u for a in t.assignment_notes if a.note.startswith(f"[{role}]") for u in a.local]
-            for role in ("牵头", "配合")
+            for role in ROLES
         }
-        auto["配合"] = [u for u in auto["配合"] if u not in auto["牵头"]]
-        for role, now in (("牵头", t.lead_local), ("配合", t.others_local)):
+        auto["责任"] = [u for u in auto["责任"] if u not in auto["牵头"]]
+        auto["配合"] = [u for u in auto["配合"] if u not in auto["牵头"] and u not in auto["责任"]]
+        responsible, cooperating = split_roles(t)
+        for role, now in (("牵头", t.lead_local), ("责任", responsible), ("配合", cooperating)):
             if set(now) != set(auto[role]):
                 t.assignment_notes.append(Assignment(
-                    source="(分解表中修改)", local=list(now), rule="manual",
-                    note=f"[{role}] 分解表中的{role}单位与自动分配不同,以分解表为准",
+                    source="（分解表中修改）", local=list(now), rule="manual",
+                    note=f"[{role}] 分解表中的{role}单位与自动分配不同，以分解表为准",
                 ))
