@@ -72,7 +72,7 @@ def _join_compounds(parts: list[str], seps: list[str]) -> list[str]:
         cur = parts[i]
         while i + 1 < len(parts) and seps[i] == "、":
             nxt = parts[i + 1]
-            if _AREA_FRAGMENT.match(cur.split("、")[-1]) or (
+            if (_AREA_FRAGMENT.match(cur.split("、")[-1]) and re.match(r"[省州市县区乡镇]", nxt)) or (
                 _is_generic(cur) and not cur.startswith("各") and nxt.startswith("各")
                 and not _ends_unit(nxt, strict=True)
                 and not clean_unit(nxt.translate(_UNMASK)).endswith(")")
@@ -87,6 +87,7 @@ def _join_compounds(parts: list[str], seps: list[str]) -> list[str]:
 
 
 def _ends_unit(s: str, strict: bool = False) -> bool:
+    s = re.sub(r"\([^()]*\)$", "", s) if s.endswith(")") and "(" in s[:-1] else s
     if strict:
         return s.endswith(("局", "委", "厅", "办", "科", "股", "院", "中心", "队", "分局"))
     return s.endswith(UNIT_SUFFIX)
@@ -126,6 +127,19 @@ def clean_unit(name: str) -> str:
     return s.strip()
 
 
+def is_unit_name(name: str) -> bool:
+    """A plausible unit name: ends like a unit (局, 委, 办公室, 政府, 各部门 …), or names a group (各…, 有关…)."""
+    n = clean_unit(name)
+    if not 2 <= len(n) <= 30 or re.search(r"[。:]|做好|加强|工作中|按照|要求", n):
+        return False
+    return n.endswith(UNIT_SUFFIX) or n.startswith(("各", "有关")) or n.endswith(("各单位", "机构", ")")) \
+        or len(n) >= 3 and n.endswith(("区", "市", "县", "旗", "盟", "街镇", "镇街"))
+
+
+# A unit list followed by what it does: "A、B做好发布工作", "A牵头办理,在工作中…".
+_UNIT_VERB = re.compile(r"(?:做好|负责|办理|牵头|配合|落实|协助|参与|提供|开展|抓好|组织|会同)")
+
+
 def split_units(text: str) -> list[str]:
     """Split a list of unit names: 、 , ; 和 及, keeping compound names whole."""
     text = _mask_brackets(text.strip())
@@ -158,13 +172,18 @@ def split_units(text: str) -> list[str]:
 
 
 _LABELLED = re.compile(
-    r"(牵头单位|主办单位|责任单位|责任科室|责任处室|责任部门|责任股室|配合单位|协办单位|参与单位|落实单位)\s*[::]\s*"
+    r"(牵头(?:单位|部门|科室|处室|股室)|主办单位|责任(?:单位|科室|处室|部门|股室)|配合(?:单位|部门|科室|处室)|协办单位|参与单位|落实单位)"
+    r"\s*[::]\s*"
 )
+_TIME_LABELLED = re.compile(r"[,;]?\s*(?:完成时限|完成时间|时限要求|时间要求|时间节点|完成期限)\s*[::].*$")
+# A document's own rule stated inside its first clause: the first unit listed leads.
+FIRST_LEADS = re.compile(r"\(?(?:首位|排名第一|排在首位|第一)(?:的)?单位为牵头单位[^()]*\)?")
+_ROLE_HINT = re.compile(r"牵头|配合|会同|负责|落实|办理|协办|参与|做好")
 
 
 def parse_responsibility(clause: str) -> tuple[list[str], list[str]]:
-    """Lead and other units of a clause's inner text."""
-    s = clause.strip().strip("。")
+    """Lead and other units of a clause's inner text (bracketed, labelled line or table cell)."""
+    s = FIRST_LEADS.sub("", _TIME_LABELLED.sub("", clause.strip())).strip().strip("。")
     lead: list[str] = []
     others: list[str] = []
     if _LABELLED.search(s):
@@ -172,34 +191,55 @@ def parse_responsibility(clause: str) -> tuple[list[str], list[str]]:
         # pieces: [pre, label, value, label, value, ...]
         for label, value in zip(pieces[1::2], pieces[2::2]):
             value = value.strip(" ;,。")
-            if label in ("牵头单位", "主办单位"):
-                lead += split_units(value)
+            if _ROLE_HINT.search(value):
+                l2, o2 = _roles(value)
             else:
-                others += split_units(value)
+                l2, o2 = [], split_units(value)
+            if label.startswith(("牵头", "主办")) and not l2:
+                l2, o2 = o2, []
+            lead += l2
+            others += o2
         return _dedupe(lead), _dedupe([o for o in others if o not in lead])
-    # 会办: "A会B、C"
-    m = re.fullmatch(r"([^,;会]{2,30}?(?:局|委|厅|办|室|科|中心))会([^,;]{2,60})", s)
-    if m:
-        return split_units(m.group(1)), split_units(m.group(2))
-    for seg in re.split(r"[;]", s):
-        seg = seg.strip(" ,")
-        if not seg:
+    return _roles(s)
+
+
+def _roles(s: str) -> tuple[list[str], list[str]]:
+    """``A、B牵头,C配合;D按照职责分工负责`` / ``A会同B办理`` / ``A、B做好…,C做好…`` → (lead, others)."""
+    lead: list[str] = []
+    others: list[str] = []
+    for part in re.split(r"[;,]", _mask_brackets(s)):
+        part = part.translate(_UNMASK).strip(" 。")
+        if not part:
             continue
-        # "A牵头,B配合" inside one segment
-        sub = re.split(r"(?<=牵头)[,、]", seg)
-        for part in sub:
-            part = part.strip(" ,")
-            if not part:
-                continue
-            if re.search(r"牵头$", part) or re.search(r"^牵头[::]", part):
-                lead += split_units(re.sub(r"^牵头[::]|牵头$", "", part))
-            elif re.search(r"(?<!职责分工)(?<!职责)(?<!分别)负责$", part) and not re.search(r"按照?职责|各负其责", part):
-                # "A负责" with nothing else: A is responsible (no explicit lead)
-                others += split_units(part)
-            else:
-                others += split_units(re.sub(r"按照?职责分工负责.*$|按职责分工负责.*$", "", part))
+        m = re.fullmatch(r"(.{2,40}?)会同?(.{2,80})", part)
+        if m and is_unit_name(re.split(r"[、和及]", m.group(1))[-1]):
+            lead += split_units(m.group(1))
+            others += _names(_strip_predicate(m.group(2)))
+            continue
+        part = _strip_predicate(part)
+        if re.search(r"牵头$", part) or re.search(r"^牵头[::]", part):
+            lead += _names(re.sub(r"^牵头[::]|牵头$", "", part))
+        else:
+            others += _names(re.sub(r"(?:按照?|根据)(?:职责|职能)分工负责.*$", "", part))
     lead = _dedupe(lead)
     return lead, _dedupe([o for o in others if o not in lead])
+
+
+def _names(part: str) -> list[str]:
+    """Unit names of a list, without pieces that are plainly not units (what the units are to do)."""
+    return [n for n in split_units(part) if is_unit_name(n) or (len(n) <= 12 and not _UNIT_VERB.search(n))]
+
+
+def _strip_predicate(part: str) -> str:
+    """``A、B做好发布工作`` → ``A、B``; ``A牵头办理`` → ``A牵头``: a unit list keeps its names and role."""
+    m = _UNIT_VERB.search(part)
+    if m and m.start() > 0:
+        head = part[: m.start()]
+        units = split_units(head)
+        if units and all(is_unit_name(u) for u in units):
+            role = re.match(r"牵头|配合", part[m.start():])
+            return head + (role.group(0) if role else "")
+    return part
 
 
 def _dedupe(xs: list[str]) -> list[str]:
@@ -232,7 +272,50 @@ def has_clause(text: str) -> bool:
     if not t.endswith((")", ")。", ");", ").")):
         return False
     m = _TRAIL.search(t)
-    return bool(m and _CLAUSE_HINT.search(m.group(1)))
+    return bool(m and is_clause(m.group(1), t[: m.start()]))
+
+
+def is_clause(inner: str, before: str = "") -> bool:
+    """A bracket's text is a responsibility clause: a role or label word, or (after a full stop) units only."""
+    if _CLAUSE_HINT.search(inner):
+        return True
+    if not before.rstrip().endswith("。"):
+        return False
+    names = split_units(inner.strip().rstrip("。"))
+    return bool(names) and all(is_unit_name(n) for n in names)
+
+
+_OTHER_BRACKETS = re.compile(r"[〔【\[]([^〔〕【】\[\]]{2,300})[〕】\]]")
+
+
+def clause_brackets(text: str) -> str:
+    """``〔A牵头〕`` / ``[责任单位:A]`` / ``【…】`` written as ``(…)`` when they hold a clause."""
+    if not re.search(r"[〔【\[]", text):
+        return text
+    return _OTHER_BRACKETS.sub(lambda m: f"({m.group(1)})" if _CLAUSE_HINT.search(m.group(1)) else m.group(0), text)
+
+
+_BRACKET = re.compile(r"\(((?:[^()]|\([^()]{0,20}\)){2,300})\)\s*[。;]?")
+
+
+def clause_segments(text: str) -> list[str]:
+    """Pieces of an item each closed by its own clause: ``…。(A负责)…。(B负责)`` → two pieces.
+
+    Text after the last clause (an item cut short, a note) is left out; one piece or
+    none → ``[text]``.
+    """
+    if text.count("(") < 2:
+        return [text]
+    pieces, start = [], 0
+    for m in _BRACKET.finditer(text):
+        nxt = text[m.end(): m.end() + 1]
+        if nxt and nxt in ",、;)":
+            continue
+        if not is_clause(m.group(1), text[start: m.start()]):
+            continue
+        pieces.append(text[start: m.end()].strip())
+        start = m.end()
+    return pieces if len(pieces) >= 2 else [text]
 
 
 def split_labelled(text: str) -> tuple[str, list[str], list[str], str]:
@@ -288,7 +371,7 @@ def split_clause(text: str) -> Clause:
         trailing_deadline = m.group(1).strip()
         t = t[: m.start()].rstrip()
         m = _TRAIL.search(t)
-    if not m or not _CLAUSE_HINT.search(m.group(1)):
+    if not m or not is_clause(m.group(1), t[: m.start()]):
         return Clause(body=text.strip())
     inner = m.group(1).strip()
     deadline_text = ""

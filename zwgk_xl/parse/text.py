@@ -18,11 +18,12 @@ from rapidfuzz.distance import Indel
 from zwgk_xl.core.errors import NoStructure
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import LABELLED_LINE, has_clause, split_clause, split_labelled, title_of
+from zwgk_xl.parse.clauses import (LABELLED_LINE, clause_brackets, clause_segments, has_clause, split_clause,
+                                   split_labelled, title_of)
 from zwgk_xl.parse.flattened import looks_flattened, parse_flattened
 from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_text
-from zwgk_xl.parse.numbering import Marker, cn_to_int, make_token, match_marker
+from zwgk_xl.parse.numbering import KINDS, Marker, cn_to_int, make_token, match_marker
 
 _CHROME = re.compile(
     r"^(?:[•·●▪■◆]|相关词条|热门词条|联络我们|联系我们|相关文章|相关链接|相关解读|扫一扫|打印本页|【?打印】?|关闭窗口|"
@@ -200,6 +201,12 @@ def _accept(marker: Marker, stack: list[tuple[str, Node, int]], last_num: dict[s
 
 
 
+def _shallower(kind: str, stack: list[tuple[str, Node, int]]) -> bool:
+    """``kind`` ranks above every level open now (一、 arriving under 1. items)."""
+    return bool(stack) and all(KINDS.index(kind) < KINDS.index(k) for k, _, _ in stack) \
+        or bool(stack) and kind == stack[0][0]
+
+
 def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> list[Node]:
     """Build the numbered tree from paragraphs, validating numbering by sequence."""
     roots: list[Node] = []
@@ -225,6 +232,14 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
                                        line=p.line))
             roots, stack, last_num, closed, in_trailer = [], [], {}, False, False
             continue
+        if marker and roots and marker.number == 1 and not any(n.lead or n.others or has_clause(n.text)
+                                                               for r in roots for n in r.walk()) \
+                and _shallower(marker.kind, stack):
+            # numbering restarts at a shallower level before any clause: what came before was a
+            # preamble (a page's numbered metadata list, a cover letter's 一、二、三)
+            roots, stack, last_num, closed, in_trailer = [], [], {}, False, False
+        if marker and not roots and marker.number > 1 and marker.kind != "cn" and has_clause(marker.rest):
+            last_num[marker.kind] = marker.number - 1  # the page starts in the middle of the list
         if marker and _accept(marker, stack, last_num):
             kinds = [k for k, _, _ in stack]
             if marker.kind in kinds:
@@ -243,7 +258,11 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
         if _TRAILER.match(p.text) or (len(p.text) < 40 and _CHROME.match(p.text)):
             in_trailer = True
             continue
-        if in_trailer or (closed and not LABELLED_LINE.match(p.text)):
+        if in_trailer or (closed and not LABELLED_LINE.match(p.text) and not has_clause(p.text)):
+            continue
+        if closed and has_clause(p.text):  # another paragraph closed by its own clause: a sub-item
+            node = stack[-1][1]
+            node.text = f"{node.text}\n{p.text}"
             continue
         node = stack[-1][1]
         heading_only = "\n" not in node.text and len(node.text) <= 40 and not re.search(r"[。,;]", node.text)
@@ -271,6 +290,10 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
     """Fill titles, clauses, deadlines and decide which leaves are tasks."""
     any_clause = False
     for r in roots:
+        for n in list(r.walk()):
+            if not n.children:
+                _split_by_clauses(n)
+    for r in roots:
         for n in r.walk():
             body, lead, others, label_deadline = split_labelled(n.text)
             c = split_clause(body)
@@ -293,6 +316,22 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
     for r in roots:
         section_has_clause = any(n.lead or n.others for n in r.walk())
         _mark_tasks(r, [], any_clause, section_has_clause)
+
+
+def _split_by_clauses(node: Node) -> None:
+    """An item holding several sentences or paragraphs, each closed by its own clause, gets one
+    child per clause, numbered by position (the document gives them no numbers)."""
+    pieces = clause_segments(node.text)
+    if len(pieces) < 2:
+        return
+    first = pieces[0].split("\n", 1)
+    heading = first[0] if len(first) > 1 and not has_clause(first[0]) else ""
+    if heading:
+        pieces[0] = first[1]
+    node.text = heading
+    for i, piece in enumerate(pieces, start=1):
+        node.children.append(Node(id=f"{node.id}.{i}", path=node.path + [str(i)], text=piece.strip(),
+                                  source=Source(file=node.source.file, line=node.source.line)))
 
 
 def _mark_tasks(node: Node, inherited: list[tuple[list[str], list[str]]], any_clause: bool,
@@ -351,7 +390,7 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     paras: list[_Para] = []
     for i, raw in enumerate(lines, start=1):
         for piece in _resplit(raw):
-            t = re.sub(r"[ \t]+", " ", piece).strip()
+            t = clause_brackets(re.sub(r"^[?？\ufffd]+", "", re.sub(r"[ \t]+", " ", piece).strip()).strip())
             if t:
                 paras.append(_Para(t, i, match_marker(t)))
     _find_repeats(paras, warnings)
