@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 # Words that make a parenthesis a responsibility clause.
 _CLAUSE_HINT = re.compile(
     r"牵头|负责|配合|参与|协同|协助|(?:局|委|厅|办)会[\u4e00-\u9fff]|责任(?:单位|科室|处室|部门|股室|领导|人)|会办|主办|承办|落实单位"
+    r"|(?:分别|共同|负责|职责|职能)落实\)?$"
 )
 # Suffixes that end a unit name.
 UNIT_SUFFIX = (
@@ -207,12 +208,13 @@ def _roles(s: str) -> tuple[list[str], list[str]]:
     """``A、B牵头,C配合;D按照职责分工负责`` / ``A会同B办理`` / ``A、B做好…,C做好…`` → (lead, others)."""
     lead: list[str] = []
     others: list[str] = []
-    for part in re.split(r"[;,]", _mask_brackets(s)):
+    for part in re.split(r"[;,]|(?<=牵头)、", _mask_brackets(s)):
         part = part.translate(_UNMASK).strip(" 。")
         if not part:
             continue
         m = re.fullmatch(r"(.{2,40}?)会同?(.{2,80})", part)
-        if m and is_unit_name(re.split(r"[、和及]", m.group(1))[-1]):
+        if m and is_unit_name(re.split(r"[、和及]", m.group(1))[-1]) \
+                and is_unit_name(re.split(r"[、和及]", _strip_predicate(m.group(2)))[0]):
             lead += split_units(m.group(1))
             others += _names(_strip_predicate(m.group(2)))
             continue
@@ -298,13 +300,14 @@ def clause_brackets(text: str) -> str:
 _BRACKET = re.compile(r"\(((?:[^()]|\([^()]{0,20}\)){2,300})\)\s*[。;]?")
 
 
-def clause_segments(text: str) -> list[str]:
+def clause_segments(text: str, paragraphs: bool = False) -> list[str]:
     """Pieces of an item each closed by its own clause: ``…。(A负责)…。(B负责)`` → two pieces.
 
     Text after the last clause (an item cut short, a note) is left out; one piece or
-    none → ``[text]``.
+    none → ``[text]``.  With ``paragraphs`` (a heading line over paragraphs) one closed
+    paragraph followed by more text also counts as a piece.
     """
-    if text.count("(") < 2:
+    if text.count("(") < (1 if paragraphs else 2):
         return [text]
     pieces, start = [], 0
     for m in _BRACKET.finditer(text):
@@ -315,6 +318,8 @@ def clause_segments(text: str) -> list[str]:
             continue
         pieces.append(text[start: m.end()].strip())
         start = m.end()
+    if len(pieces) == 1 and paragraphs and len(text[start:].strip()) >= 8:
+        return pieces
     return pieces if len(pieces) >= 2 else [text]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Deadline, Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import split_clause, split_unit_cell, split_units
-from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
+from zwgk_xl.parse.deadlines import find_deadline, is_deadline_phrase, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_cell
 from zwgk_xl.parse.numbering import KINDS, make_token, match_marker, parse_token
 from zwgk_xl.parse.clauses import title_of
@@ -138,6 +138,13 @@ def _layout(rows: list[list[str]], h: int) -> _Layout:
         elif lay.title_col is None:
             lay.title_col = c
     lay.categories = sorted(set(cats))
+    if DEADLINE not in roles.values():  # no 完成时限 column: a 备注 (or unlabelled) column of time limits
+        for c in range(width):
+            if roles.get(c) in (NOTE, None) and c != lay.text_col and c not in lay.categories:
+                vals = [r[c] for r in data if c < len(r) and r[c]]
+                if vals and sum(map(is_deadline_phrase, vals)) * 2 > len(vals):
+                    roles[c] = DEADLINE
+                    break
     return lay
 
 
@@ -381,7 +388,7 @@ def _add_units(node: Node, row: list[str], lay: _Layout) -> None:
             lead, others = split_units(cell), []
         elif role == OTHERS or has_lead_col:
             lead, others = split_unit_cell(cell)
-            if has_lead_col:  # a second unit column next to 牵头单位: everyone there is "other"
+            if has_lead_col and "牵头" not in cell:  # a second unit column next to 牵头单位: "other"
                 others, lead = lead + others, []
         else:
             lead, others = split_unit_cell(cell)

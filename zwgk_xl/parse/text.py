@@ -258,6 +258,10 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
         if _TRAILER.match(p.text) or (len(p.text) < 40 and _CHROME.match(p.text)):
             in_trailer = True
             continue
+        if closed and not in_trailer and _paragraph_style(stack[-1][1]) and not has_clause(p.text) \
+                and not LABELLED_LINE.match(p.text) and len(p.text) >= 8:
+            stack[-1][1].text += "\n" + p.text  # more paragraphs under a heading (kept; split later)
+            continue
         if in_trailer or (closed and not LABELLED_LINE.match(p.text) and not has_clause(p.text)):
             continue
         if closed and has_clause(p.text):  # another paragraph closed by its own clause: a sub-item
@@ -318,11 +322,17 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
         _mark_tasks(r, [], any_clause, section_has_clause)
 
 
+def _paragraph_style(node: Node) -> bool:
+    """A heading on its own line with paragraphs below it (``(一)推进决策公开`` / ``严格落实…(牵头部门:X)``)."""
+    head, _, rest = node.text.partition("\n")
+    return bool(rest) and len(head) <= 40 and not has_clause(head) and not re.search(r"[。;]", head[:-1])
+
+
 def _split_by_clauses(node: Node) -> None:
     """An item holding several sentences or paragraphs, each closed by its own clause, gets one
     child per clause, numbered by position (the document gives them no numbers)."""
-    pieces = clause_segments(node.text)
-    if len(pieces) < 2:
+    pieces = clause_segments(node.text, paragraphs=_paragraph_style(node))
+    if pieces == [node.text]:
         return
     first = pieces[0].split("\n", 1)
     heading = first[0] if len(first) > 1 and not has_clause(first[0]) else ""
