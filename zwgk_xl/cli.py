@@ -441,13 +441,16 @@ def mail_fetch(since, workspace, as_json):
 
 @main.command()
 @click.argument("folder", default="示例台账", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="文件夹已有内容时仍然运行(会覆盖示例台账中的文件)。")
+@click.option("--force", is_flag=True, help="文件夹已有其他内容(但不是台账)时仍在其中生成示例。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
 @handle_errors
-def demo(folder, force):
-    """用自带的示例数据把全年流程走一遍:解析 → 分解 → 下发 → 回收 → 汇总 → 报告。
+def demo(folder, force, as_json):
+    """用自带的示例数据把全年流程走一遍:解析 → 分解 → 两轮下发、回复、汇总 → 报告 → 催报。
 
-    上级文件为《2020年云南省政务公开工作要点》(公开文件),本级为示例县的
-    部门名录;各单位的回复由程序模拟填写,邮件只生成 .eml 文件,不会发送。
+    上级文件为《2020年云南省政务公开工作要点》(公开文件),本级为示例县的部门名录;
+    各单位的回复由程序模拟填写(含另存为 .xls/.ods、改动锁定内容、重复报送、逾期、未报送等
+    实际常见的情况),邮件只生成 .eml 文件,不会发送。只在新文件夹或示例自己建的文件夹中运行,
+    不会写入已有的台账。
 
     \b
     示例:
@@ -456,12 +459,7 @@ def demo(folder, force):
     """
     from zwgk_xl.demo import run_demo
 
-    result = run_demo(folder, force=force)
-    for what, detail in result.steps:
-        click.echo(f"{what}:{detail}")
-    if result.silent:
-        click.echo(f"未报送的单位({len(result.silent)} 个):{'、'.join(result.silent)}")
-    click.echo(f"完成。示例台账在 {result.folder},可打开 汇总表.xlsx 和 落实情况报告.docx 查看。")
+    render(run_demo(folder, force=force), as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover
