@@ -113,8 +113,12 @@ def workspace(tmp_path_factory):
     return ws, forms, directory
 
 
+ORDER = ["未报送", "未填报", "未启动", "推进中", "长期推进", "已完成"]
+
+
 def count_from_forms(forms: list[Path], units_assigned: dict[str, int]):
-    """Task and unit statuses computed from the returned files alone."""
+    """Task and unit statuses computed from the returned files alone, by the rule in the README:
+    the leads decide; 已完成 only when every lead has it, else the least advanced lead answer."""
     per_task: dict[str, list[tuple[str, str]]] = {}  # task -> [(role, status)]
     per_unit: dict[str, Counter] = {}
     for path in forms:
@@ -126,23 +130,22 @@ def count_from_forms(forms: list[Path], units_assigned: dict[str, int]):
         for r in rows[head + 1:]:
             if not r[col["任务编号"]]:
                 continue
-            status = str(r[col["完成状态"]] or "").strip()
-            c[status or "未填报"] += 1
+            status = str(r[col["完成状态"]] or "").strip() or "未填报"
+            c[status] += 1
             per_task.setdefault(r[col["任务编号"]], []).append((r[col["本单位角色"]], status))
     for unit, n in units_assigned.items():
-        per_unit.setdefault(unit, Counter())["未填报"] += n - sum(per_unit.get(unit, Counter()).values())
+        per_unit.setdefault(unit, Counter())["未报送"] += n - sum(per_unit.get(unit, Counter()).values())
     by_task = Counter()
-    for tid in (t.id for t in plan().tasks):
-        pairs = per_task.get(tid, [])
-        lead = [s for role, s in pairs if role == fs.ROLE_LEAD and s]
-        any_ = [s for _, s in pairs if s]
-        by_task[(lead or any_ or ["未填报"])[0]] += 1
+    for t in plan().tasks:
+        got = dict((role, s) for role, s in per_task.get(t.id, []) if role == fs.ROLE_LEAD)
+        leads = [got.get(fs.ROLE_LEAD, "未报送")] * len(t.lead_local)  # one lead per task in this plan
+        by_task[min(leads, key=ORDER.index)] += 1
     return by_task, per_unit
 
 
 def section_text(paragraphs: list[str], heading: str) -> str:
-    i = paragraphs.index(heading)
-    j = next((k for k in range(i + 1, len(paragraphs)) if paragraphs[k][:1] in "一二三四五六七八九(" ), len(paragraphs))
+    i = next(k for k, p in enumerate(paragraphs) if p.startswith(heading))
+    j = next((k for k in range(i + 1, len(paragraphs)) if paragraphs[k][:1] in "一二三四五六七八九（"), len(paragraphs))
     return "\n".join(paragraphs[i + 1:j])
 
 
@@ -151,29 +154,31 @@ def test_report_from_ledger_matches_forms(workspace, tmp_path):
     out = tmp_path / "报告.docx"
     result = CliRunner().invoke(main, ["report", str(ws), "--round", Q2, "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert f"已写出:{out}" in result.output
+    assert "已生成报告：报告.docx；任务 5 项，已完成 2 项" in result.output
     doc = open_docx(str(out))
     paras = [p.text for p in doc.paragraphs]
 
-    # headings in the order of the plan, then the report's own parts
+    # headings in the order of the plan, each task with its status, then the report's own parts
     heads = [p.text for p in doc.paragraphs if p.style.name in ("一级标题", "二级标题")]
     expected = []
     for root in plan().roots:
         expected.append(f"{root.path[0]}、{root.title}")
-        expected += [f"({t.path[1][1:-1]}){t.title}" for t in root.children]
-    assert heads == expected + ["三、落实情况统计", "四、逾期及未报送情况", "五、存在问题", "六、下步工作计划"]
+        expected += [f"（{t.path[1][1:-1]}）{t.title}" for t in root.children]
+    assert [h.split("（已")[0].split("（推")[0].split("（长")[0].split("（未")[0] for h in heads] == \
+        expected + ["三、落实情况统计", "四、逾期及未报送情况", "五、存在问题", "六、下步工作计划"]
+    assert "（二）推进重大项目信息公开（未报送）" in heads  # its lead, 县发改局, sent nothing
 
-    # each task's reported text under its heading, lead first, short names from the directory
-    s = section_text(paras, "(一)推进减税降费信息公开")
-    assert s == "县财政局:已公开减税降费政策32条,发布解读材料5篇。\n县税务局:在税务网站公开减税降费政策汇编1册。"
-    s = section_text(paras, "(一)推进“放管服”改革信息公开")
-    assert s.startswith("县政务服务局:已梳理“最多跑一次”事项264项,其中全程网办98项。")
-    assert "【未填写落实情况】县市场监管局(完成状态为“推进中”)" in s
-    s = section_text(paras, "(二)推进重大项目信息公开")
-    assert s.splitlines()[0] == "县财政局:配合公开重大项目资金安排情况3项。"
-    assert "【未报送】县发改局本轮未报送该项落实情况。" in s
-    assert "县市场监管局:随机抽查37次,检查经营主体111家,结果全部公开。" in section_text(
-        paras, "(二)推进“双随机、一公开”监管")
+    # each lead's account in its words, the others counted and added up; short names from the directory
+    s = section_text(paras, "（一）推进减税降费信息公开")
+    assert s == ("县财政局（牵头）：已公开减税降费政策32条，发布解读材料5篇。\n"
+                 "配合单位1个，已报送1个（已完成1个）。其中，县税务局：在税务网站公开减税降费政策汇编1册。")
+    s = section_text(paras, "（一）推进“放管服”改革信息公开")
+    assert s == "县政务服务局（牵头）：已梳理“最多跑一次”事项264项，其中全程网办98项。\n配合单位1个，已报送1个（推进中1个）。"
+    s = section_text(paras, "（二）推进重大项目信息公开")
+    assert s.splitlines()[0] == "县发改局（牵头）本轮未报送该项落实情况。"
+    assert s.splitlines()[1] == "配合单位1个，已报送1个（推进中1个）。其中，县财政局：配合公开重大项目资金安排情况3项。"
+    assert "县市场监管局（牵头）：随机抽查37次，检查经营主体111家，结果全部公开。" in section_text(
+        paras, "（二）推进“双随机、一公开”监管")
 
     # statistics equal counts made from the returned forms
     with Ledger.open(ws) as led:
@@ -181,22 +186,23 @@ def test_report_from_ledger_matches_forms(workspace, tmp_path):
     by_task, per_unit = count_from_forms(forms, assigned)
     status_table, unit_table = doc.tables
     got = {r.cells[0].text: int(r.cells[1].text) for r in status_table.rows[1:-1]}
-    assert got == {s: by_task.get(s, 0) for s in list(STATUSES) + ["未填报"]}
+    assert got == {s: by_task.get(s, 0) for s in list(STATUSES) + ["未填报", "未报送"]}
     assert int(status_table.rows[-1].cells[1].text) == len(plan().tasks)
     short = {"县财政局": FIN, "县发改局": DRC, "县政务服务局": GOV, "县市场监管局": SAMR, "县税务局": TAX}
-    rows = {short[r.cells[1].text]: [int(c.text) for c in r.cells[2:9]] for r in unit_table.rows[1:]}
+    rows = {short[r.cells[1].text]: [int(c.text) for c in r.cells[2:10]] for r in unit_table.rows[1:]}
     assert set(rows) == set(assigned)
     for unit, counts in rows.items():
         c = per_unit[unit]
-        assert counts == [assigned[unit]] + [c.get(s, 0) for s in list(STATUSES) + ["未填报"]], unit
+        assert counts == [assigned[unit]] + [c.get(s, 0) for s in list(STATUSES) + ["未填报", "未报送"]], unit
 
-    # gaps, problems, next steps, round over round
-    assert "未报送单位1个:县发改局。" in paras
-    assert "县财政局:政策解读形式较单一。" in paras  # once, though given under two tasks
-    assert "县市场监管局:扩大抽查覆盖面。" in paras
-    assert f"与上轮({Q1})相比,3项任务完成状态发生变化,其中新完成2项:" in paras
+    # gaps once, problems grouped, round over round
+    assert "未报送单位1个：县发改局。" in paras
+    k = paras.index("五、存在问题")
+    assert paras[k + 1:k + 3] == ["1. 政策解读形式较单一（县财政局）。", "六、下步工作计划"]  # once, though under two tasks
+    assert "1. 增加图解和视频解读（县财政局）。" in paras and "2. 扩大抽查覆盖面（县市场监管局）。" in paras
+    assert any(p.startswith(f"与上轮（{Q1}）相比，3项任务完成状态发生变化，其中新完成2项：") for p in paras)
     opening = next(p for p in paras if p.startswith("根据"))
-    assert "《2021年楚雄州政务公开工作要点》(楚政办发〔2021〕9号)、《2021年X县政务公开工作要点》(X政办发〔2021〕5号)" in opening
+    assert "《2021年楚雄州政务公开工作要点》（楚政办发〔2021〕9号）、《2021年X县政务公开工作要点》（X政办发〔2021〕5号）" in opening
     assert "X县人民政府办公室将5项工作任务" in opening
     assert paras[-2:] == ["X县人民政府办公室", result_date(paras)]
     assert (tmp_path / "报告_统计.xlsx").is_file()
@@ -217,7 +223,7 @@ def test_report_from_master_workbook_finds_ledger(workspace, tmp_path):
     assert result.round == Q1 and result.workspace == str(ws)
     assert result.by_status["推进中"] == 4 and result.units_submitted == 3
     paras = [p.text for p in open_docx(str(tmp_path / "q1.docx")).paragraphs]
-    assert "县财政局:已公开减税降费政策12条。" in paras
+    assert "县财政局（牵头）：已公开减税降费政策12条。" in paras
     assert not any(p.startswith("与上轮") for p in paras)
 
 
@@ -228,16 +234,16 @@ def test_round_with_no_submissions(workspace, tmp_path):
     assert result.exit_code == 0, result.output
     paras = [p.text for p in open_docx(str(out)).paragraphs]
     assert any("各责任单位均未报送本轮落实情况" in p for p in paras)
-    assert sum(p.startswith("【未报送】") for p in paras) == 5
-    assert "未报送单位5个:县财政局、县税务局、县发改局、县政务服务局、县市场监管局。" in paras
-    assert f"本轮尚无单位报送,暂无法与上轮({Q2})比较。" in paras
+    assert sum(p.endswith("（牵头）本轮未报送该项落实情况。") for p in paras) == 5
+    assert "未报送单位5个：县财政局、县税务局、县发改局、县政务服务局、县市场监管局。" in paras
+    assert f"本轮尚无单位报送，暂无法与上轮（{Q2}）比较。" in paras
     assert "各单位本轮未报告存在的问题。" in paras
 
 
 def test_cli_errors_are_one_line(tmp_path, workspace):
     ws, _, _ = workspace
     r = CliRunner().invoke(main, ["report", str(tmp_path), "-o", str(tmp_path / "r.docx")])
-    assert r.exit_code == 1 and "找不到台账" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "找不到台账" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["report", str(ws), "--round", "2030年", "-o", str(tmp_path / "r.docx")])
-    assert r.exit_code == 1 and "已有轮次:2021年第一季度、2021年第二季度、2021年第三季度" in r.output
+    assert r.exit_code == 2 and "已有轮次：2021年第一季度、2021年第二季度、2021年第三季度" in r.output
     assert not (tmp_path / "台账.sqlite").exists()  # looking for a ledger creates none

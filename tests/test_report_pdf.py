@@ -32,7 +32,7 @@ def test_pdf_embeds_cjk_font_and_holds_title_and_first_task(tmp_path):
 
     text = re.sub(r"\s+", "", run("pdftotext", "-layout", str(pdf), "-"))
     assert "关于2021年某州政务公开工作要点落实情况的报告" in text
-    assert "(一)推进减税降费信息公开" in text and "县财政局:公开减税降费政策32条。" in text
+    assert "（一）推进减税降费信息公开" in text and "县财政局（牵头）：公开减税降费政策32条。" in text
     assert "—1—" in text  # page number in the footer
 
     info = run("pdfinfo", str(pdf))

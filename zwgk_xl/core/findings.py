@@ -72,6 +72,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "split-stale-form": (WARNING, "输出文件夹中有旧填报表", "请勿下发该文件,可删除。"),
     # report
     "report-note": (INFO, "报告说明", "无需处理。"),
+    "lead-not-applicable": (WARNING, "牵头单位认为不涉及本单位", "请与该牵头单位核实：确不涉及的，修改分解表另定牵头单位；否则请其补报落实情况。"),
     # mail
     "mail-form-unidentified": (WARNING, "填报表无法对应单位", "请用 zwgk-xl split 重新生成,或把文件名改为「轮次_单位_落实情况填报表.xlsx」。"),
     "mail-interrupted": (ERROR, "发送中断", "请检查网络后重新运行同一命令,已发送的不会重复发送。"),

@@ -1,9 +1,11 @@
 """The master table (汇总表): a pure function of the ledger and the plan, and its workbook.
 
 :func:`build_master` assembles a :class:`zwgk_xl.model.Master` for one round;
-:func:`write_master` writes it with xlsxwriter (sheets 汇总 / 报送情况 /
-问题清单 / 统计).  Every value is written as a string cell, so text such as
-``=HYPERLINK(...)`` stays inert.
+:func:`write_master` writes it with xlsxwriter: 汇总 (a title row, one short row
+per task), 明细 (one row per task × unit, with autofilter), 报送情况, 问题清单 and
+统计.  Task statuses and counts come from :mod:`zwgk_xl.merge.statistics`.
+Every value is written as a string cell, so text such as ``=HYPERLINK(...)``
+stays inert.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.spec import ROLE_LEAD
 from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
-from zwgk_xl.core.xlsxfit import MAX_ROW_HEIGHT
+from zwgk_xl.core.xlsxfit import MAX_ROW_HEIGHT, text_width
+from zwgk_xl.merge import statistics as st
+from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
 
-NOT_SUBMITTED = "未报送"
-NOT_FILLED = "未填"
 OVERDUE = "逾期"
-DONE_STATUSES = ("已完成", "不涉及")
 MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
 
 
@@ -77,17 +78,17 @@ def round_findings(ledger, round: str, units: dict[str, int], only_units: set[st
         if _same_content(ledger, s, newer):
             out.append(fk.finding(
                 "resubmitted-same",
-                f"{s.unit}报送了多份,「{newer.file_name}」与「{s.file_name}」填报内容相同,采用较新的一份。",
+                f"{s.unit}报送了多份，「{newer.file_name}」与「{s.file_name}」填报内容相同，采用较新的一份。",
                 unit=s.unit, file=s.file_name))
             continue
         out.append(fk.finding(
             "duplicate-submission",
-            f"{s.unit}报送了多份:「{newer.file_name}」({newer.received_at})替代了「{s.file_name}」({s.received_at})。",
+            f"{s.unit}报送了多份：「{newer.file_name}」（{show_time(newer.received_at)}）替代了「{s.file_name}」（{show_time(s.received_at)}）。",
             unit=s.unit, file=s.file_name))
     submitted = {s.unit for s in subs}
     for unit, n in units.items():
         if unit not in submitted:
-            out.append(fk.finding("missing-submission", f"{unit}有 {n} 项任务,本轮({round})尚未报送。", unit=unit))
+            out.append(fk.finding("missing-submission", f"{unit}有 {n} 项任务，本轮（{round}）尚未报送。", unit=unit))
     return out
 
 
@@ -107,14 +108,16 @@ def _stored_findings(ledger, round: str) -> list[Finding]:
 
 
 def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.date | None = None,
-                 assigned: dict[str, list[tuple[Node, str]]] | None = None) -> Master:
+                 assigned: dict[str, list[tuple[Node, str]]] | None = None, *,
+                 as_of: _dt.date | None = None) -> Master:
     """The merged state of ``round``: one row per plan task, every unit's status, every finding.
 
     Pure: depends only on the ledger's content, the plan, ``directory`` (group
-    expansion) and ``today`` (overdue flags; default: the current date).
+    expansion) and the as-of date ``as_of`` (or ``today``; overdue flags; default:
+    the current date), kept as ``master.as_of``.
     ``assigned`` is :func:`assigned_tasks` of the same arguments when the caller has it already.
     """
-    today = today or _dt.date.today()
+    today = as_of or today or _dt.date.today()
     if assigned is None:
         assigned = assigned_tasks(ledger, plan, round, directory)
     units = {u: len(t) for u, t in assigned.items()}
@@ -135,8 +138,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
                 rep.role = role
             reps.append(rep)
         row = MasterRow(task=task, reports=reps)
-        d = task.deadline
-        row.overdue = bool(d.date and d.date < today.isoformat() and row.status not in DONE_STATUSES)
+        row.overdue = st.is_overdue(task, st.task_status(row, set(current)).status, today)
         rows.append(row)
 
     superseded: dict[str, list[str]] = {}
@@ -144,6 +146,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
         if s.superseded_by is not None:
             superseded.setdefault(s.unit, []).append(s.file_name)
     findings = _stored_findings(ledger, round) + round_findings(ledger, round, units)
+    findings += st.lead_not_applicable_findings([st.task_status(r, set(current)) for r in rows])
     per_unit: dict[str, int] = {}
     for f in findings:
         if f.severity != fk.INFO and f.unit:
@@ -160,67 +163,140 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     prev_status: dict[str, str] = {}
     if prev:
         prev_reports = ledger.latest_reports(prev)
+        prev_units = set(ledger.current_submissions(prev))
         for task in plan.tasks:
-            reps = [prev_reports[(task.id, u)] for u, _ in pairs.get(task.id, []) if (task.id, u) in prev_reports]
-            status = MasterRow(task=task, reports=reps).status
-            if status:
+            reps = []
+            for u, role in pairs.get(task.id, []):
+                r = prev_reports.get((task.id, u)) or UnitReport(unit=u, role=role)
+                r.role = role
+                reps.append(r)
+            status = st.task_status(MasterRow(task=task, reports=reps), prev_units).status
+            if status not in (NOT_FILLED, NOT_SUBMITTED):
                 prev_status[task.id] = status
-    return Master(round=round, plan=plan, rows=rows, units=statuses, findings=findings,
-                  previous_round=prev, previous_status=prev_status)
+    master = Master(round=round, plan=plan, rows=rows, units=statuses, findings=findings,
+                    previous_round=prev, previous_status=prev_status)
+    master.as_of = today  # read with as_of_date(); TODO: a field of Master
+    return master
+
+
+def as_of_date(master: Master) -> _dt.date:
+    """The date the master was built for (overdue flags, title row), else today."""
+    return getattr(master, "as_of", None) or _dt.date.today()
 
 
 # ---------------------------------------------------------------------------
-# Writing
+# Cells
 
-SUMMARY_HEADERS = ["任务编号", "工作任务", "任务要求", "完成时限", "牵头单位", "完成状态", "牵头单位落实情况",
-                   "完成时间", "存在问题", "下步计划", "配合单位情况", "是否逾期"]
+SUMMARY_HEADERS = ["任务编号", "工作任务", "完成时限", "牵头单位", "完成状态", "牵头单位落实情况", "其他单位情况", "是否逾期"]
+DETAIL_HEADERS = ["任务编号", "工作任务", "单位", "角色", "完成状态", "落实情况", "完成时间", "存在问题", "下步计划",
+                  "填报人", "填报日期", "报送时间"]
 UNIT_HEADERS = ["单位", "任务数", "报送情况", "报送时间", "文件", "问题数", "被替代的早先报送"]
 FINDING_HEADERS = ["序号", "严重程度", "类型", "代码", "单位", "文件", "工作表", "单元格", "问题", "建议处理"]
-STATUS_COLUMNS = list(STATUSES) + [NOT_FILLED, NOT_SUBMITTED]
-# Column widths (characters): each sheet prints one A4 landscape page wide at a legible scale.
-SUMMARY_WIDTHS = [8, 14, 28, 10, 12, 8, 32, 10, 14, 14, 26, 6]
-UNIT_WIDTHS = [24, 7, 9, 18, 36, 7, 30]
-FINDING_WIDTHS = [5, 7, 14, 16, 14, 24, 8, 7, 44, 36]
-STATS_WIDTHS = [24, 8, 8, 8, 8, 8, 8, 8, 8]
-LINE_HEIGHT = 15  # points per line of 11 pt text
+STATUS_COLUMNS = list(st.CATEGORIES)
+# Column widths (characters): 汇总 and 明细 print one A4 landscape page wide at 90 % or more.
+SUMMARY_WIDTHS = [8, 20, 11, 13, 11, 46, 38, 6]
+DETAIL_WIDTHS = [7, 14, 12, 5, 7, 34, 10, 14, 14, 7, 10, 11]
+UNIT_WIDTHS = [24, 7, 9, 17, 38, 7, 30]
+FINDING_WIDTHS = [5, 7, 14, 16, 14, 22, 8, 7, 40, 34]
+STATS_WIDTHS = [20, 8, 8, 8, 8, 8, 8, 8, 8, 8]
+FONT_SIZE = 10
+LINE_HEIGHT = 13.5  # points per line of 10 pt text
+LEAD_CELL = 600  # characters of the lead's account in 汇总 (full text in 明细)
+CELL_LIMIT = 1000  # no 汇总 cell longer
+MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
+NAMES_SHOWN = 12  # units named in a 未报 list before 「等n个」
 
 
-def report_status(rep: UnitReport) -> str:
-    """A unit's status as shown in the master: the status, 未填, or 未报送."""
-    if rep.status:
-        return rep.status
-    return NOT_FILLED if rep.submitted_at else NOT_SUBMITTED
+def report_status(rep: UnitReport, submitted: set[str] | None = None) -> str:
+    """A unit's answer as shown in the master: its status, 未填报 or 未报送 (statistics categories)."""
+    return st.answer(rep, submitted)
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "……(过长已截断,完整内容见台账)"
+def show_date(value: str) -> str:
+    """An ISO date or datetime as 2020-12-20; other text unchanged."""
+    v = (value or "").strip()
+    return v[:10] if len(v) >= 10 and v[4:5] == "-" and v[7:8] == "-" else v
+
+
+def show_time(value: str) -> str:
+    """An ISO datetime as 2020-12-28 09:15."""
+    v = (value or "").strip()
+    return v[:16].replace("T", " ") if len(v) >= 16 and v[10:11] in ("T", " ") else show_date(v)
+
+
+def _clip(text: str, limit: int = MAX_CELL, more: str = "……（过长已截断，完整内容见台账）") -> str:
+    return text if len(text) <= limit else text[:limit - len(more)] + more
 
 
 def _join(parts: list[str]) -> str:
     return _clip("\n".join(p for p in parts if p))
 
 
-def summary_row(row: MasterRow) -> list[str]:
-    """The 汇总 cells of one task (strings, in SUMMARY_HEADERS order)."""
-    t = row.task
-    leads = [r for r in row.reports if r.role == ROLE_LEAD]
+def _names(units: list[str]) -> str:
+    shown = "、".join(units[:NAMES_SHOWN])
+    return shown + (f"等{len(units)}个" if len(units) > NAMES_SHOWN else "")
+
+
+def others_summary(row: MasterRow, submitted: set[str]) -> str:
+    """「已报 k/n，已完成 a、推进中 b；共公开信息x条；未报：…」 for the units that do not lead."""
     others = [r for r in row.reports if r.role != ROLE_LEAD]
+    if not others:
+        return ""
+    cats = [report_status(r, submitted) for r in others]
+    reported = [c for c in cats if c in STATUSES]
+    counts = [f"{c} {cats.count(c)}" for c in STATUSES if c in cats]
+    parts = [f"已报 {len(reported)}/{len(others)}" + ("，" + "、".join(counts) if counts else "")]
+    totals = st.add_quantities([r.progress for r in others if r.status and r.status != st.NOT_APPLICABLE])
+    if totals:
+        parts.append("共" + "、".join(f"{label}{st.format_number(v)}{m}" for label, v, m in totals))
+    blank = [r.unit for r, c in zip(others, cats) if c == NOT_FILLED]
+    missing = [r.unit for r, c in zip(others, cats) if c == NOT_SUBMITTED]
+    if blank:
+        parts.append(f"未填：{_names(blank)}")
+    if missing:
+        parts.append(f"未报：{_names(missing)}")
+    return _clip("；".join(parts), CELL_LIMIT, "……")
+
+
+def lead_account(row: MasterRow, submitted: set[str]) -> str:
+    """The lead units' accounts, their problems and next steps (each lead named when there are several)."""
+    leads = [r for r in row.reports if r.role == ROLE_LEAD]
     many = len(leads) > 1
+    room = max(80, LEAD_CELL // max(1, len(leads)))
+    out = []
+    for r in leads:
+        text = _clip(r.progress.strip(), room, "……（全文见明细）")
+        extra = [f"问题：{_clip(r.problems.strip(), 100, '……')}" if r.problems.strip() else "",
+                 f"下步：{_clip(r.next_steps.strip(), 100, '……')}" if r.next_steps.strip() else ""]
+        body = "\n".join(p for p in [text, *extra] if p)
+        if many:
+            body = f"{r.unit}（{report_status(r, submitted)}）：" + (body or "未填写落实情况")
+        out.append(body)
+    return _clip("\n".join(out), CELL_LIMIT, "……（全文见明细）")
 
-    def lead_field(key: str) -> str:
-        vals = [(r.unit, getattr(r, key)) for r in leads if getattr(r, key)]
-        return _join([f"{u}:{v}" if many else v for u, v in vals])
 
-    status = row.status or (report_status(leads[0]) if leads else (report_status(others[0]) if others else ""))
-    notes = _join([f"{r.unit}:{report_status(r)}" + (f";{r.progress}" if r.progress else "") for r in others])
-    return [t.id, t.title, t.text, t.deadline.date or t.deadline.text, "、".join(r.unit for r in leads), status,
-            lead_field("progress"), lead_field("done_date"), lead_field("problems"), lead_field("next_steps"),
-            notes, OVERDUE if row.overdue else ""]
+def summary_row(row: MasterRow, submitted: set[str] | None = None, stat: st.TaskStat | None = None) -> list[str]:
+    """The 汇总 cells of one task (strings, in SUMMARY_HEADERS order)."""
+    submitted = submitted if submitted is not None else {r.unit for r in row.reports if r.submitted_at}
+    stat = stat or st.task_status(row, submitted)
+    t = row.task
+    leads = [r.unit for r in row.reports if r.role == ROLE_LEAD]
+    status = stat.status + (f"\n（{stat.done_share}）" if stat.deciding > 1 else "")
+    return [t.id, t.title, t.deadline.date or t.deadline.text, "、".join(leads), status,
+            lead_account(row, submitted), others_summary(row, submitted), OVERDUE if stat.overdue or row.overdue else ""]
+
+
+def detail_rows(row: MasterRow, submitted: set[str]) -> list[list[str]]:
+    """The 明细 rows of one task: one per unit, leads first."""
+    t = row.task
+    return [[t.id, t.title, r.unit, r.role, report_status(r, submitted), _clip(r.progress), show_date(r.done_date),
+             _clip(r.problems), _clip(r.next_steps), r.filler, show_date(r.fill_date), show_time(r.submitted_at)]
+            for r in row.reports]
 
 
 def unit_row(u: UnitStatus) -> list:
-    return [u.unit, u.task_count, "已报送" if u.submitted else NOT_SUBMITTED, u.submitted_at, u.file, u.findings,
-            "、".join(u.superseded)]
+    return [u.unit, u.task_count, "已报送" if u.submitted else NOT_SUBMITTED, show_time(u.submitted_at), u.file,
+            u.findings, "、".join(u.superseded)]
 
 
 def finding_row(i: int, f: Finding) -> list:
@@ -229,67 +305,74 @@ def finding_row(i: int, f: Finding) -> list:
 
 
 def status_counts(master: Master) -> dict[str, int]:
-    """Tasks per status (plus 未填 / 未报送)."""
-    counts = {s: 0 for s in STATUS_COLUMNS}
-    for row in master.rows:
-        rep = next((r for r in row.reports if r.role == ROLE_LEAD), row.reports[0] if row.reports else None)
-        key = row.status or (report_status(rep) if rep else NOT_FILLED)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+    """Tasks per category, by the task-status rule (see :mod:`zwgk_xl.merge.statistics`)."""
+    return st.round_statistics(master).by_status
 
 
 def unit_counts(master: Master) -> list[list]:
-    """Per unit: counts of its own reports by status, then the total."""
-    table: dict[str, dict[str, int]] = {u.unit: {s: 0 for s in STATUS_COLUMNS} for u in master.units}
-    for row in master.rows:
-        for rep in row.reports:
-            table.setdefault(rep.unit, {s: 0 for s in STATUS_COLUMNS})[report_status(rep)] += 1
-    return [[unit, *c.values(), sum(c.values())] for unit, c in table.items()]
+    """Per unit: counts of its answers by category, then the total."""
+    return [[u.unit, *(u.counts[c] for c in STATUS_COLUMNS), u.tasks] for u in st.round_statistics(master).units]
 
 
-def _lines(text: str, usable: float) -> int:
-    """Wrapped lines of ``text`` in a column ``usable`` characters wide (CJK characters count 1.8)."""
-    n = 0
-    for part in text.split("\n"):
-        wide = len(part.encode("utf-8")) - len(part)  # 2 extra bytes per CJK character
-        n += max(1, -(-int(len(part) + 0.4 * wide) // int(usable)))
-    return n
+def status_line(by_status: dict[str, int]) -> str:
+    """「已完成 3 项、推进中 2 项」 for the categories that occur."""
+    return "、".join(f"{c} {n} 项" for c, n in by_status.items() if n) or "暂无"
 
 
 def _row_height(values: list, widths: list[int]) -> float:
-    """Row height (points) showing every wrapped cell in full (like ``xlsxfit.row_height``, faster)."""
+    """Row height (points) showing every wrapped cell in full."""
     lines = 1
     for v, w in zip(values, widths):
-        if isinstance(v, str) and (len(v) * 1.8 > w - 1 or "\n" in v):
-            lines = max(lines, _lines(v, max(w - 1, 1)))
-    return min(LINE_HEIGHT * lines + 3, MAX_ROW_HEIGHT)
+        if isinstance(v, str) and v:
+            usable = max(w - 1.5, 1)
+            n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in v.split("\n"))
+            lines = max(lines, n)
+    return min(LINE_HEIGHT * lines + 4, MAX_ROW_HEIGHT)
+
+
+# ---------------------------------------------------------------------------
+# Writing
 
 
 class _Sheet:
     """Row-by-row writer: strings via write_string, numbers via write_number, blanks bordered.
 
-    Every sheet prints on A4 landscape, one page wide, with the header row
-    repeated on each page, wrapped text and page numbers in the footer.
+    Every sheet prints on A4 landscape, one page wide, with its header row
+    (and title row, when there is one) repeated on each page and page numbers
+    in the footer.
     """
 
-    def __init__(self, wb, name: str, headers: list[str], widths: list[int], formats: dict, title: str):
+    def __init__(self, wb, name: str, headers: list[str], widths: list[int], formats: dict, title: str,
+                 title_lines: list[str] | None = None):
         self.ws = wb.add_worksheet(name)
         self.fmt, self.num = formats["text"], formats["number"]
         self.widths = widths
         for i, w in enumerate(widths):
             self.ws.set_column(i, i, w)
+        self.row = 0
+        if title_lines:
+            last = len(headers) - 1
+            self.ws.merge_range(0, 0, 0, last, title_lines[0], formats["title"])
+            self.ws.set_row(0, 30)
+            for line in title_lines[1:]:
+                self.row += 1
+                self.ws.merge_range(self.row, 0, self.row, last, line, formats["subtitle"])
+                self.ws.set_row(self.row, 18)
+            self.row += 1
+        self.header_row = self.row
         for i, h in enumerate(headers):
-            self.ws.write_string(0, i, h, formats["header"])
-        self.ws.freeze_panes(1, 0)
+            self.ws.write_string(self.row, i, h, formats["header"])
+        self.row += 1
+        self.first = self.row
+        self.ws.freeze_panes(self.row, 0)
         self.ws.set_landscape()
         self.ws.set_paper(9)  # A4
         self.ws.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
-        self.ws.repeat_rows(0)
-        self.ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+        self.ws.repeat_rows(self.header_row)
+        self.ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self.ws.set_header("&C" + f"{title} {name}".replace("&", "&&"))
-        self.ws.set_footer("&C第 &P 页,共 &N 页")
+        self.ws.set_footer("&C第 &P 页，共 &N 页")
         self.width = len(headers)
-        self.row = 1
 
     def write(self, values: list) -> None:
         # xlsxwriter cannot autofit and LibreOffice keeps the default height: size the row to its wrapped text
@@ -303,69 +386,106 @@ class _Sheet:
                 self.ws.write_blank(self.row, c, None, self.fmt)
         self.row += 1
 
+    @property
+    def last(self) -> int:
+        return max(self.row - 1, self.first)
 
-def write_master(master: Master, path) -> Path:
-    """Write the master workbook to ``path`` atomically; returns the path."""
+
+def write_master(master: Master, path, *, organ: str = "") -> Path:
+    """Write the master workbook to ``path`` atomically; returns the path.
+
+    ``organ``: the office's name for the title row (e.g. X县人民政府办公室).
+    """
     path = Path(path)
     with atomic_path(path, WorkspaceError) as tmp:
-        _write(master, str(tmp))
+        _write(master, str(tmp), organ)
     return path
 
 
-def _write(master: Master, filename: str) -> None:
-    wb = xlsxwriter.Workbook(filename, {"constant_memory": True, "strings_to_formulas": False,
+def master_title(master: Master, organ: str = "") -> str:
+    return f"{organ}{master.round}政务公开工作任务落实情况汇总表"
+
+
+def _write(master: Master, filename: str, organ: str = "") -> None:
+    stats = st.round_statistics(master)
+    as_of = as_of_date(master)
+    submitted = set(stats.submitted)
+    wb = xlsxwriter.Workbook(filename, {"constant_memory": False, "strings_to_formulas": False,
                                         "strings_to_numbers": False, "strings_to_urls": False})
-    wb.set_properties({"title": f"{master.round}落实情况汇总表", "author": "zwgk-xl"})
-    header = wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "vcenter",
-                            "align": "center"})
-    text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
-    formats = {"header": header, "text": text, "number": wb.add_format({"valign": "top", "border": 1})}
-    title = f"{master.round}落实情况汇总表"
+    title = master_title(master, organ)
+    wb.set_properties({"title": title, "author": "zwgk-xl"})
+    base = {"font_name": "宋体", "font_size": FONT_SIZE}
+    header = wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
+                            "valign": "vcenter", "align": "center"})
+    formats = {"header": header,
+               "text": wb.add_format({**base, "text_wrap": True, "valign": "top", "border": 1}),
+               "number": wb.add_format({**base, "valign": "top", "border": 1}),
+               "title": wb.add_format({**base, "font_name": "黑体", "font_size": 16, "align": "center",
+                                       "valign": "vcenter"}),
+               "subtitle": wb.add_format({**base, "align": "center", "valign": "vcenter"})}
     good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     mid = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
 
-    def highlight(ws, first: int, last: int, col: int, rules: list[tuple[str, object]]) -> None:
+    def highlight(s: _Sheet, col: int, rules: list[tuple[str, object]], begins: bool = False) -> None:
         for value, fmt in rules:
-            ws.conditional_format(first, col, max(first, last), col,
-                                  {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": fmt})
+            opts = ({"type": "text", "criteria": "begins with", "value": value, "format": fmt} if begins else
+                    {"type": "cell", "criteria": "==", "value": f'"{value}"', "format": fmt})
+            s.ws.conditional_format(s.first, col, s.last, col, opts)
 
-    s = _Sheet(wb, "汇总", SUMMARY_HEADERS, SUMMARY_WIDTHS, formats, title)
-    for row in master.rows:
-        s.write(summary_row(row))
     status_rules = [("已完成", good), ("推进中", mid), ("长期推进", mid), ("未启动", bad), (NOT_SUBMITTED, bad),
                     (NOT_FILLED, bad)]
-    highlight(s.ws, 1, s.row - 1, SUMMARY_HEADERS.index("完成状态"), status_rules)
-    highlight(s.ws, 1, s.row - 1, SUMMARY_HEADERS.index("是否逾期"), [(OVERDUE, bad)])
-    s.ws.autofilter(0, 0, max(s.row - 1, 1), len(SUMMARY_HEADERS) - 1)
+    plan_name = (master.plan.title or "").strip()
+    lines = [title,
+             f"截至 {as_of.isoformat()}　任务 {stats.total} 项：{status_line(stats.by_status)}；"
+             f"应报单位 {len(stats.units)} 个，已报 {len(stats.submitted)} 个"
+             + (f"　依据：{plan_name}" if plan_name else "")]
+    s = _Sheet(wb, "汇总", SUMMARY_HEADERS, SUMMARY_WIDTHS, formats, title, lines)
+    by_id = {t.task.id: t for t in stats.tasks}
+    for row in master.rows:
+        s.write(summary_row(row, submitted, by_id.get(row.task.id)))
+    highlight(s, SUMMARY_HEADERS.index("完成状态"), status_rules, begins=True)
+    highlight(s, SUMMARY_HEADERS.index("是否逾期"), [(OVERDUE, bad)])
+    s.ws.autofilter(s.header_row, 0, s.last, len(SUMMARY_HEADERS) - 1)
+    s.ws.write_string(s.row + 1, 0, "完成状态判定：" + st.RULE_TEXT)
+
+    s = _Sheet(wb, "明细", DETAIL_HEADERS, DETAIL_WIDTHS, formats, title)
+    for row in master.rows:
+        for values in detail_rows(row, submitted):
+            s.write(values)
+    highlight(s, DETAIL_HEADERS.index("完成状态"), status_rules)
+    s.ws.autofilter(s.header_row, 0, s.last, len(DETAIL_HEADERS) - 1)
 
     s = _Sheet(wb, "报送情况", UNIT_HEADERS, UNIT_WIDTHS, formats, title)
     for u in master.units:
         s.write(unit_row(u))
-    highlight(s.ws, 1, s.row - 1, 2, [(NOT_SUBMITTED, bad), ("已报送", good)])
-    s.ws.conditional_format(1, 5, max(1, s.row - 1), 5, {"type": "cell", "criteria": ">", "value": 0, "format": mid})
+    highlight(s, 2, [(NOT_SUBMITTED, bad), ("已报送", good)])
+    s.ws.conditional_format(s.first, 5, s.last, 5, {"type": "cell", "criteria": ">", "value": 0, "format": mid})
+    s.ws.autofilter(s.header_row, 0, s.last, len(UNIT_HEADERS) - 1)
 
     s = _Sheet(wb, "问题清单", FINDING_HEADERS, FINDING_WIDTHS, formats, title)
     for i, f in enumerate(master.findings, start=1):
         s.write(finding_row(i, f))
-    highlight(s.ws, 1, s.row - 1, 1, [("错误", bad), ("警告", mid)])
-    s.ws.autofilter(0, 0, max(s.row - 1, 1), len(FINDING_HEADERS) - 1)
+    highlight(s, 1, [("错误", bad), ("警告", mid)])
+    s.ws.autofilter(s.header_row, 0, s.last, len(FINDING_HEADERS) - 1)
 
     s = _Sheet(wb, "统计", ["完成状态", "任务数"], STATS_WIDTHS, formats, title)
-    counts = status_counts(master)
-    for status, n in counts.items():
+    for status, n in stats.by_status.items():
         s.write([status, n])
-    last = s.row - 1
+    first, last = s.first, s.row - 1
     chart = wb.add_chart({"type": "column"})
-    chart.add_series({"name": "任务数", "categories": ["统计", 1, 0, last, 0], "values": ["统计", 1, 1, last, 1],
-                      "data_labels": {"value": True}})
+    chart.add_series({"name": "任务数", "categories": ["统计", first, 0, last, 0],
+                      "values": ["统计", first, 1, last, 1], "data_labels": {"value": True}})
     chart.set_title({"name": f"{master.round}任务完成状态"})
     chart.set_legend({"none": True})
-    s.ws.insert_chart(1, 3, chart)
-    s.row += 17  # leave room for the chart
+    chart.set_size({"width": 480, "height": 260})
+    s.ws.insert_chart(first, 3, chart, {"object_position": 3})
+    s.row = max(s.row, first + 14) + 1  # below the chart
+    s.ws.set_row(s.row, 30)
     for i, h in enumerate(["单位", *STATUS_COLUMNS, "合计"]):
         s.ws.write_string(s.row, i, h, header)
     s.row += 1
-    for values in unit_counts(master):
-        s.write(values)
+    for u in stats.units:
+        s.write([u.unit, *(u.counts[c] for c in STATUS_COLUMNS), u.tasks])
+    s.ws.write_string(s.row + 1, 0, "完成状态判定：" + st.RULE_TEXT)
     wb.close()

@@ -1,54 +1,63 @@
 """The consolidated 落实情况报告: context data, Word rendering, statistics workbook.
 
-:func:`build_report_context` turns a :class:`~zwgk_xl.model.Master` into plain
-data (no Word objects); :func:`render_report` fills the user-editable docxtpl
-template with it, writes the statistics workbook beside the report and,
-on request, a PDF through LibreOffice.  :func:`report_workspace` is the one
+:func:`build_report_context` turns a :class:`~zwgk_xl.core.model.Master` into
+plain data (numbers, names, the units' own sentences; no wording):
+:func:`render_report` fills the user-editable docxtpl template with it, where
+all the report's sentences live, writes the statistics workbook beside the
+report and, on request, a PDF through LibreOffice.  Counts and task statuses
+come from :mod:`zwgk_xl.merge.statistics`.  :func:`report_workspace` is the one
 call behind ``zwgk-xl report``.
+
+Synthesis, per task: each lead unit's account in its own words (generic
+openers and repeated sentences dropped); for the other units one paragraph of
+counts by status and quantities added up across their texts, plus the few
+sentences only one unit wrote.  不涉及 is counted, never narrated.  Gaps
+(units not reporting, leads missing, overdue tasks) are stated once, in their
+own section; 存在问题 and 下步计划 are grouped by similarity.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter, OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import ClassVar, Mapping
+
+from rapidfuzz import fuzz
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.cntext import cn_date, int_to_cn
 from zwgk_xl.core.errors import ConverterMissing, InputError, ReportError, WorkspaceError
+from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node, UnitReport
 from zwgk_xl.core.office import convert_with_soffice, soffice_path
-from zwgk_xl.core.model import STATUSES, Master, MasterRow, Node, UnitReport
 from zwgk_xl.core.resources import template_path
+from zwgk_xl.core.xlsxfit import row_height
+from zwgk_xl.core.results import Result
+from zwgk_xl.merge import statistics as st
+from zwgk_xl.merge.statistics import CATEGORIES, CATEGORY_KEYS, NOT_APPLICABLE, NOT_FILLED, NOT_SUBMITTED
 
 TEMPLATE_NAME = "报告模板.docx"
-MISSING = "未填报"  # no status reported
-STAT_COLUMNS = list(STATUSES) + [MISSING]
-# Keys of the per-unit statistics (ASCII, for template expressions).
-STATUS_KEYS = {
-    "已完成": "done",
-    "推进中": "progressing",
-    "未启动": "not_started",
-    "不涉及": "not_applicable",
-    "长期推进": "ongoing",
-    MISSING: "missing",
-}
+STAT_COLUMNS = list(CATEGORIES)
+STATUS_KEYS = CATEGORY_KEYS
+NOTES_PER_TASK = 3  # sentences only one other unit wrote, named under the task
+NOTE_CHARS = 120
+POINTS = 8  # grouped 存在问题 / 下步计划 shown
+NAMES_SHOWN = 6  # units named behind a grouped point before 「等n个单位」
+SIMILAR = 78  # rapidfuzz ratio from which two points are the same point
 
 # ---------------------------------------------------------------------------
 # Small text helpers
 
 
-
 def numbering_label(token: str) -> str:
-    """A numbering token as printed: 一 -> 一、, (一) -> (一), 1 -> 1., (1) -> (1)."""
+    """A numbering token as printed: 一 -> 一、, (一) -> （一）, 1 -> 1., (1) -> （1）."""
     t = token.strip()
     if re.fullmatch(r"[一二三四五六七八九十百零〇]+", t):
         return t + "、"
-    m = re.fullmatch(r"[((](.+)[))]", t)
+    m = re.fullmatch(r"[(（](.+)[)）]", t)
     if m:
-        return f"({m.group(1)})"
+        return f"（{m.group(1)}）"
     if t.isdigit():
         return t + "."
     return t
@@ -57,6 +66,21 @@ def numbering_label(token: str) -> str:
 def percent(part: int, whole: int) -> str:
     return f"{part / whole * 100:.1f}%" if whole else "0.0%"
 
+
+_CJK = r"\u2e80-\u9fff\uff00-\uffef“”‘’《》、。"
+_HALF = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+
+
+def fullwidth(text: str) -> str:
+    """Half-width , : ; ! ? ( ) next to Chinese text as full-width marks (GB/T 15834);
+    numbers (1,234  09:30) and ASCII-only brackets keep theirs."""
+    if not text:
+        return text or ""
+    out = re.sub(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])",
+                 lambda m: _HALF[m.group(1) or m.group(2)], text)
+    out = re.sub(rf"\(([^()]*[{_CJK}][^()]*)\)", r"（\1）", out)
+    out = re.sub(rf"(?<=[{_CJK}])\(([^()]*)\)", r"（\1）", out)
+    return out
 
 
 def _join(names, sep: str = "、") -> str:
@@ -82,22 +106,34 @@ def short_name(unit: str, directory=None) -> str:
     return next((a for a in found.aliases if a and _abbreviates(a, found.name)), found.name)
 
 
-# ---------------------------------------------------------------------------
-# Boilerplate removal
+def _names(units: list[str], shown: int = NAMES_SHOWN) -> str:
+    """「县A局、县B局」, or 「县A局、县B局等12个单位」 past ``shown`` names."""
+    if len(units) <= shown:
+        return _join(units)
+    return f"{_join(units[:shown])}等{len(units)}个单位"
 
-_SENTENCE = re.compile(r"[^。!?;!?;\n]*(?:[。!?;!?;]+\n?|\n|$)")
-_PUNCT = re.compile(r"[\s,。、;:!?“”‘’()《》,.;:!?()\"'·…—-]+")
+
+# ---------------------------------------------------------------------------
+# Sentences and boilerplate
+
+_SENTENCE = re.compile(r"[^。!?;！？；\n]*(?:[。!?;！？；]+\n?|\n|$)")
+_PUNCT = re.compile(r"[\s,。、;:!?“”‘’()《》，；：！？（）\"'·…—-]+")
 # Generic leading clauses ("我单位高度重视,") that say nothing; no digits allowed.
 _OPENER = re.compile(
-    r"^[^,。;,;\d]{0,14}?"
-    r"(高度重视|认真贯彻落实|认真贯彻|认真落实|积极响应|高度关注|切实加强组织领导|按照[^,。;,;\d]{0,30}要求)"
-    r"[^,。;,;\d]{0,16}[,。;,;]\s*"
+    r"^[^,。;，；\d]{0,14}?"
+    r"(高度重视|认真贯彻落实|认真贯彻|认真落实|积极响应|高度关注|切实加强组织领导|按照[^,。;，；\d]{0,30}要求)"
+    r"[^,。;，；\d]{0,16}[,。;，；]\s*"
 )
 _EMPTY_WORDS = {"", "无", "暂无", "没有", "无。", "暂无。", "/", "-", "—", "无问题", "暂无问题", "不涉及"}
 
 
 def _norm(text: str) -> str:
     return _PUNCT.sub("", text or "")
+
+
+def _shape(text: str) -> str:
+    """A sentence with its figures masked: units that differ only in numbers say the same thing."""
+    return re.sub(r"\d[\d,，.]*", "#", _norm(text))
 
 
 def sentences(text: str) -> list[str]:
@@ -107,7 +143,7 @@ def sentences(text: str) -> list[str]:
 
 
 def trim_opener(text: str) -> str:
-    """Drop generic leading clauses such as 「我单位高度重视,」; keep the text if nothing else is left."""
+    """Drop generic leading clauses such as 「我单位高度重视，」; keep the text if nothing else is left."""
     out = (text or "").strip()
     while True:
         m = _OPENER.match(out)
@@ -132,22 +168,28 @@ def _boilerplate(rows: list[MasterRow], min_tasks: int = 3) -> set[str]:
     return {k for k, tasks in seen.items() if len(tasks) >= min_tasks}
 
 
-def _clean_progress(text: str, boiler: set[str]) -> str:
-    """Trim openers and boilerplate sentences; the original if nothing would be left."""
-    kept = [s for s in sentences(trim_opener(text)) if _norm(s) not in boiler]
-    joined = "".join(kept).strip()
-    return joined or (text or "").strip()
+def clean_account(text: str, boiler: set[str] = frozenset()) -> str:
+    """A unit's account in its own words: generic openers, boilerplate and repeated sentences dropped."""
+    kept, seen = [], set()
+    for s in sentences(trim_opener(text)):
+        key = _norm(s)
+        if key in boiler or (key and key in seen):
+            continue
+        seen.add(key)
+        kept.append(s)
+    joined = "".join(kept).strip() or (text or "").strip()
+    # one paragraph: a line ending without punctuation gets a semicolon
+    lines = [ln.strip() for ln in joined.splitlines() if ln.strip()]
+    joined = "".join(ln if ln[-1] in "。；;，,：:！？!?" or i == len(lines) - 1 else ln + "；"
+                     for i, ln in enumerate(lines))
+    return fullwidth(joined)
 
 
 def merge_unit_texts(items: list[tuple[str, str]]) -> list[tuple[list[str], str]]:
-    """Join units' texts for one task: identical texts share one paragraph, and a
-    sentence already said by an earlier unit is not repeated.
-
-    ``items`` are ``(unit label, text)`` in report order (lead first); returns
-    ``([unit labels], text)`` paragraphs.
-    """
+    """Join units' texts: identical texts share one paragraph, and a sentence already said
+    by an earlier unit is not repeated.  ``items``: ``(unit label, text)``; returns ``([labels], text)``."""
     out: list[tuple[list[str], str]] = []
-    said: dict[str, int] = {}  # normalised sentence -> index into out
+    said: dict[str, int] = {}
     for label, text in items:
         key = _norm(text)
         same = next((i for i, (_, t) in enumerate(out) if _norm(t) == key), None)
@@ -170,154 +212,129 @@ def merge_unit_texts(items: list[tuple[str, str]]) -> list[tuple[list[str], str]
     return out
 
 
+def group_points(items: list[tuple[str, str]], limit: int = POINTS) -> list[dict]:
+    """存在问题 / 下步计划 grouped by similarity (rapidfuzz): ``[{text, units, n}]``, most units first.
+
+    ``items`` are ``(unit label, text)``; each text is split into sentences, and a
+    sentence joins the first group whose representative it resembles.
+    """
+    groups: list[dict] = []
+    for label, text in items:
+        for s in sentences(text):
+            key = _shape(s)
+            if len(key) < 4 or _is_empty(s):
+                continue
+            g = next((g for g in groups if fuzz.ratio(key, g["key"]) >= SIMILAR), None)
+            if g is None:
+                g = {"key": key, "text": fullwidth(s.strip()).rstrip("；;。，,"), "units": []}
+                groups.append(g)
+            if label not in g["units"]:
+                g["units"].append(label)
+    groups.sort(key=lambda g: -len(g["units"]))
+    return [{"text": g["text"], "units": _names(g["units"]), "n": len(g["units"])} for g in groups[:limit]]
+
+
 # ---------------------------------------------------------------------------
 # Statistics
 
 
-def _task_status(row: MasterRow | None) -> str:
-    return (row.status if row else "") or MISSING
+def compute_statistics(master: Master, directory=None) -> st.RoundStats:
+    """The round's statistics (:func:`zwgk_xl.merge.statistics.round_statistics`)."""
+    return st.round_statistics(master)
 
 
-def _row_units(row: MasterRow | None, node: Node) -> list[str]:
-    """Responsible units of a task: those in its reports, else the plan's."""
-    if row and row.reports:
-        return [r.unit for r in row.reports]
-    return list(node.lead_local) + [u for u in node.others_local if u not in node.lead_local]
-
-
-def compute_statistics(master: Master, directory=None) -> dict:
-    """Counts by task status and by unit; the single source for report and workbook.
-
-    Returns a dict with ``total``, ``by_status`` (status -> count, including
-    未填报), ``units`` (list of per-unit dicts with counts per status, task count
-    and 完成率 = 已完成 ÷ (任务数 − 不涉及)), ``submitted`` / ``not_submitted``
-    unit names, ``overdue``, ``unreported`` (task rows) and ``changes``
-    (round over round).
-    """
-    rows = {r.task.id: r for r in master.rows}
-    tasks = master.plan.tasks
-    by_status = Counter({s: 0 for s in STAT_COLUMNS})
-    for t in tasks:
-        by_status[_task_status(rows.get(t.id))] += 1
-
-    unit_counts: "OrderedDict[str, Counter]" = OrderedDict()
-    for us in master.units:
-        unit_counts.setdefault(us.unit, Counter())
-    for t in tasks:
-        row = rows.get(t.id)
-        for r in row.reports if row else []:
-            unit_counts.setdefault(r.unit, Counter())[r.status or MISSING] += 1
-    status_of = {us.unit: us for us in master.units}
-    units = []
-    for i, (unit, c) in enumerate(unit_counts.items(), 1):
-        n = sum(c.values())
-        us = status_of.get(unit)
-        if us is not None and us.task_count > n:  # tasks with no report row at all
-            c[MISSING] += us.task_count - n
-            n = us.task_count
-        entry = {
-            "no": i,
-            "unit": unit,
-            "short": short_name(unit, directory),
-            "tasks": n,
-            "submitted": bool(us.submitted) if us else any(c[s] for s in STATUSES),
-            "done_rate": percent(c["已完成"], n - c["不涉及"]),
-        }
-        entry.update({STATUS_KEYS[s]: c[s] for s in STAT_COLUMNS})
-        units.append(entry)
-
-    overdue, unreported = [], []
-    for t in tasks:
-        row = rows.get(t.id)
-        if row and row.overdue:
-            overdue.append(t)
-        if not row or not any(r.status or r.progress for r in row.reports):
-            unreported.append(t)
-    changes = []
-    if master.previous_round:
-        for t in tasks:
-            before = master.previous_status.get(t.id, "") or MISSING
-            now = _task_status(rows.get(t.id))
-            if before != now and now != MISSING:  # not reported this round is a gap, not a move
-                changes.append({"task": t, "before": before, "after": now})
-    return {
-        "total": len(tasks),
-        "by_status": dict(by_status),
-        "units": units,
-        "submitted": [u["unit"] for u in units if u["submitted"]],
-        "not_submitted": [u["unit"] for u in units if not u["submitted"]],
-        "overdue": overdue,
-        "unreported": unreported,
-        "changes": changes,
-    }
+def _unit_rows(stats: st.RoundStats, directory) -> list[dict]:
+    out = []
+    for i, u in enumerate(stats.units, 1):
+        d = {"no": i, "unit": u.unit, "short": short_name(u.unit, directory), "tasks": u.tasks,
+             "submitted": u.submitted, "done_rate": percent(u.counts[st.DONE], u.tasks - u.counts[NOT_APPLICABLE])}
+        d.update({CATEGORY_KEYS[c]: u.counts[c] for c in CATEGORIES})
+        out.append(d)
+    return out
 
 
 # ---------------------------------------------------------------------------
-# Context
-
-
-def _task_label(node: Node) -> str:
-    title = (node.title or node.text or "").strip().rstrip("。;;,,")
-    return f"{node.id} {title}".strip()
+# The body: per task, the leads' accounts and one paragraph for the others
 
 
 def _heading_text(node: Node) -> str:
     label = numbering_label(node.path[-1]) if node.path else ""
-    title = (node.title or node.text or "").strip().rstrip("。;;,,")
-    return label + title
+    title = (node.title or node.text or "").strip().rstrip("。;；,，")
+    return fullwidth(label + title)
 
 
 def _has_task(node: Node) -> bool:
     return any(n.is_task for n in node.walk())
 
 
-def _report_paragraphs(node: Node, row: MasterRow | None, boiler: set[str], directory,
-                       submitted: set[str]) -> list[dict]:
-    """The prose under one task: each unit's 落实情况, lead first; gaps named.
+def _others_block(row: MasterRow, stat: st.TaskStat, lead_shapes: set[str], directory) -> dict | None:
+    others = [r for r in row.reports if r.role != ROLE_LEAD]
+    if not others:
+        return None
+    cats = [stat.answers[r.unit] for r in others]
+    parts = [{"status": s, "count": cats.count(s)} for s in STATUSES if s in cats]
+    counted = [r for r in others if r.status in STATUSES and r.status != NOT_APPLICABLE and not _is_empty(r.progress)]
+    totals = [{"label": fullwidth(label), "value": st.format_number(v), "measure": m}
+              for label, v, m in st.add_quantities([r.progress for r in counted])]
+    # sentences only one unit wrote (figures masked) add something: name their units
+    shapes: dict[str, list[tuple[str, str]]] = {}
+    for r in counted:
+        for s in dict.fromkeys(sentences(trim_opener(r.progress))):
+            shapes.setdefault(_shape(s), []).append((r.unit, s))
+    notes: dict[str, list[str]] = {}
+    for key, said in shapes.items():
+        if len(said) != 1 or len(key) < 8 or any(key in ls for ls in lead_shapes):
+            continue
+        if sum(map(len, notes.values())) >= NOTES_PER_TASK:
+            break
+        unit, s = said[0]
+        text = fullwidth(s.strip())
+        if len(text) > NOTE_CHARS:
+            text = text[:NOTE_CHARS - 1] + "…"
+        notes.setdefault(short_name(unit, directory), []).append(text if text[-1] in "。！？…" else text + "。")
+    notes = [{"units": u, "text": "".join(ts)} for u, ts in notes.items()]
+    if len(counted) == 1 and notes:  # one unit: its own words say it, a total would repeat them
+        totals = []
+    roles = {r.role for r in others}
+    role = "配合单位" if roles == {"配合"} and stat.basis == "牵头单位" else (
+        "责任单位" if stat.basis != "牵头单位" else "其他责任单位")
+    return {"kind": "others", "role": role, "n": len(others),
+            "reported": sum(c in STATUSES for c in cats), "parts": parts,
+            "not_filled": cats.count(NOT_FILLED), "missing": cats.count(NOT_SUBMITTED),
+            "totals": totals, "notes": notes}
 
-    ``submitted`` names the units that returned a form this round: a blank row
-    from them is "not filled in", from the others "not reported".
-    """
-    reports: list[UnitReport] = list(row.reports) if row else []
-    reports.sort(key=lambda r: 0 if r.role == "牵头" else 1)
-    if not any(r.status or r.progress or r.unit in submitted for r in reports):
-        units = _join(short_name(u, directory) for u in _row_units(row, node))
-        who = f"责任单位{units}" if units else "该项任务尚未明确责任单位,"
-        return [{"kind": "gap", "text": f"【未报送】{who}本轮未报送落实情况。"}]
-    items, blocks, silent, empty = [], [], [], []
-    for r in reports:
-        label = short_name(r.unit, directory)
-        text = r.progress.strip()
-        if not r.status and not text and r.unit not in submitted:
-            silent.append(label)
-        elif r.status == "不涉及" and _is_empty(text):
-            items.append((label, "不涉及。"))
-        elif _is_empty(text):
-            empty.append(f"{label}(完成状态为“{r.status}”)" if r.status else f"{label}(完成状态亦未填写)")
-        else:
-            items.append((label, _clean_progress(text, boiler)))
-    for labels, text in merge_unit_texts(items):
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()] or [""]
-        blocks.append({"kind": "text", "text": f"{_join(labels)}:{lines[0]}"})
-        blocks.extend({"kind": "text", "text": ln} for ln in lines[1:])
-    if empty:
-        blocks.append({"kind": "gap", "text": f"【未填写落实情况】{_join(empty)}。"})
-    if silent:
-        blocks.append({"kind": "gap", "text": f"【未报送】{_join(silent)}本轮未报送该项落实情况。"})
+
+def _task_blocks(row: MasterRow, stat: st.TaskStat, boiler: set[str], directory) -> list[dict]:
+    blocks = []
+    lead_shapes: set[str] = set()
+    for r in row.reports:
+        if r.role != ROLE_LEAD:
+            continue
+        cat = stat.answers[r.unit]
+        text = "" if _is_empty(r.progress) or cat == NOT_APPLICABLE else clean_account(r.progress, boiler)
+        lead_shapes |= {_shape(s) for s in sentences(trim_opener(r.progress))}
+        blocks.append({"kind": "lead", "unit": short_name(r.unit, directory), "status": cat, "text": text,
+                       "missing": cat in (NOT_SUBMITTED, NOT_FILLED) and not text, "na": cat == NOT_APPLICABLE,
+                       "blank": cat in STATUSES and cat != NOT_APPLICABLE and not text})
+    others = _others_block(row, stat, lead_shapes, directory)
+    if others:
+        blocks.append(others)
     return blocks
 
 
-def _body(master: Master, boiler: set[str], directory) -> list[dict]:
+def _body(master: Master, stats: st.RoundStats, boiler: set[str], directory) -> list[dict]:
     rows = {r.task.id: r for r in master.rows}
-    submitted = {u.unit for u in master.units if u.submitted}
     blocks: list[dict] = []
 
     def visit(node: Node, depth: int) -> None:
         if not _has_task(node):
             return
-        blocks.append({"kind": f"h{min(depth, 4)}", "text": _heading_text(node), "id": node.id})
+        stat = stats.of(node.id) if node.is_task else None
+        blocks.append({"kind": f"h{min(depth, 4)}", "text": _heading_text(node), "id": node.id,
+                       "status": stat.status if stat else "",
+                       "share": stat.done_share if stat and stat.deciding > 1 and stat.status != st.DONE else ""})
         if node.is_task:
-            blocks.extend(_report_paragraphs(node, rows.get(node.id), boiler, directory, submitted))
+            blocks.extend(_task_blocks(rows.get(node.id) or MasterRow(task=node), stat, boiler, directory))
         for child in node.children:
             visit(child, depth + 1)
 
@@ -326,26 +343,27 @@ def _body(master: Master, boiler: set[str], directory) -> list[dict]:
     return blocks
 
 
+# ---------------------------------------------------------------------------
+# Context
+
 # Of the documents a list mentions, those in the chain of yearly task lists are cited.
 _CHAIN = re.compile(r"政务公开.*(要点|任务|分解)")
+NUMBER_PLACEHOLDER = "〔　　〕　号"
 
 
 def _cited(master: Master, cited) -> list[str]:
-    """Superior documents as 《title》(文号), highest first, without duplicates.
-
-    ``cited`` (from the caller or ``zwgk.toml``) comes first, then the plan's
-    cited documents that belong to the chain of 政务公开 task lists (a list
-    also mentions laws and other notices, which the report does not cite),
-    then the plan's own superior document.
-    """
+    """Superior documents as 《title》（文号）, highest first, without duplicates; a placeholder
+    〔 〕 where the plan's own superior document has no 文号."""
     plan = master.plan
-    out = list(cited or []) + [c for c in plan.cited or [] if _CHAIN.search(c)]
+    out = [fullwidth(c) for c in list(cited or []) + [c for c in plan.cited or [] if _CHAIN.search(c)]]
     if plan.title:
         title = plan.title.strip().strip("《》")
-        out.append(f"《{title}》" + (f"({plan.doc_number})" if plan.doc_number else ""))
+        out.append(f"《{title}》（{plan.doc_number or NUMBER_PLACEHOLDER}）")
     seen, result = set(), []
     for c in out:
-        key = _norm(c)
+        if c.endswith("》"):
+            c += f"（{NUMBER_PLACEHOLDER}）"
+        key = _norm(re.sub(r"（[^）]*）$", "", c))
         if key and key not in seen:
             seen.add(key)
             result.append(c)
@@ -361,158 +379,91 @@ def report_title(plan_title: str) -> str:
     return f"关于{core}落实情况的报告" if core else "政务公开工作任务落实情况报告"
 
 
-def _status_sentence(by_status: dict, total: int) -> str:
-    parts = [f"{s}{by_status[s]}项(占{percent(by_status[s], total)})" for s in STAT_COLUMNS if by_status[s]]
-    return ",".join(parts) if parts else "暂无填报数据"
-
-
-def _task_list(nodes, rows, directory, extra) -> list[str]:
-    out = []
-    for t in nodes:
-        units = _join(short_name(u, directory) for u in _row_units(rows.get(t.id), t))
-        out.append(f"{_task_label(t)}({extra(t)}{'责任单位:' + units if units else '未明确责任单位'})")
-    return out
-
-
-def _collected(master: Master, field: str, directory) -> list[str]:
-    """存在问题 / 下步计划 from the forms: one paragraph per distinct text, units joined."""
-    items: "OrderedDict[str, tuple[list[str], str]]" = OrderedDict()
-    for row in master.rows:
-        for r in row.reports:
-            text = (getattr(r, field) or "").strip()
-            if _is_empty(text):
-                continue
-            label = short_name(r.unit, directory)
-            key = _norm(text)
-            labels, _ = items.setdefault(key, ([], text))
-            if label not in labels:
-                labels.append(label)
-    return [f"{_join(labels)}:{text}" for labels, text in items.values()]
+def _task_ref(t: Node) -> dict:
+    return {"id": fullwidth(t.id), "title": fullwidth((t.title or t.text or "").strip().rstrip("。；;")),
+            "deadline": cn_date(t.deadline.date) if t.deadline.date else t.deadline.text}
 
 
 def build_report_context(master: Master, directory=None, cited=None, *, settings: Mapping | None = None,
-                         today: dt.date | None = None, stats: dict | None = None) -> dict:
-    """Plain data for the report template (see ``templates/README.md``).
+                         today: dt.date | None = None, stats: st.RoundStats | None = None) -> dict:
+    """Plain data for the report template (see ``templates/README.md``): numbers, names and the
+    units' own sentences; every connecting word is in the template.
 
     Args:
-        master: the merged round (``zwgk_xl.master.build_master``).
+        master: the merged round (:func:`zwgk_xl.merge.master.build_master`).
         directory: unit directory; gives units' short names (简称) when given.
-        cited: extra superior documents to cite, as 《title》(文号) strings.
-        settings: the ``[report]`` table of ``zwgk.toml``: ``title``,
-            ``organ`` (署名机关), ``recipient`` (主送机关), ``cited``.
-        today: the report date (default: today).
+        cited: extra superior documents to cite, as 《title》（文号） strings.
+        settings: the ``[report]`` table of ``zwgk.toml``: ``title``, ``organ`` (署名机关),
+            ``recipient`` (主送机关), ``cited``, ``plan_title`` / ``plan_number`` (本级分解表).
+        today: the report date (default: today); also the as-of date.
         stats: :func:`compute_statistics` of ``master``, when already computed.
-
-    Returns:
-        A dict of strings, lists and dicts only.
     """
     settings = dict(settings or {})
     today = today or dt.date.today()
     plan = master.plan
-    rows = {r.task.id: r for r in master.rows}
     if stats is None:
         stats = compute_statistics(master, directory)
-    total, by_status = stats["total"], stats["by_status"]
-    cited_docs = _cited(master, list(settings.get("cited") or []) + list(cited or []))
-    organ = str(settings.get("organ") or "").strip()
-    n_units = len(stats["units"])
-    n_sub = len(stats["submitted"])
+    total = stats.total
+    rows = {r.task.id: r for r in master.rows}
 
-    basis = f"根据{'、'.join(cited_docs)}的要求" if cited_docs else "根据上级政务公开工作部署"
-    opening = (
-        f"{basis},{organ or '我单位'}将{total}项工作任务分解落实到{n_units}个责任单位,"
-        f"组织开展{master.round}落实情况报送。"
-    )
-    if n_sub == 0:
-        opening += f"截至{cn_date(today)},各责任单位均未报送本轮落实情况。"
-    else:
-        opening += (
-            f"截至{cn_date(today)},{n_sub}个单位已报送"
-            + (f",{n_units - n_sub}个单位未报送" if n_units > n_sub else "")
-            + f";{total}项任务中{_status_sentence(by_status, total)}。"
-        )
-    opening += "现将有关情况报告如下:"
+    def units_of(t: Node, which=None) -> str:
+        row = rows.get(t.id)
+        names = [r.unit for r in row.reports if which is None or which(r)] if row else list(t.lead_local)
+        return _names([short_name(u, directory) for u in names])
 
+    status_rows = [{"status": c, "count": n, "percent": percent(n, total)} for c, n in stats.by_status.items()]
+    lead_missing = [dict(_task_ref(ts.task), units=units_of(ts.task, lambda r, ts=ts: r.role == ROLE_LEAD and
+                                                            ts.answers[r.unit] in (NOT_SUBMITTED, NOT_FILLED)))
+                    for ts in stats.tasks if any(ts.answers.get(r.unit) in (NOT_SUBMITTED, NOT_FILLED)
+                                                 for r in (rows[ts.task.id].reports if ts.task.id in rows else [])
+                                                 if r.role == ROLE_LEAD)]
+    overdue = [dict(_task_ref(ts.task), status=ts.status, units=units_of(ts.task, lambda r: r.role == ROLE_LEAD))
+               for ts in stats.overdue]
+    not_filled = []
+    for u in stats.units:
+        n = u.counts[NOT_FILLED]
+        if u.submitted and n:
+            not_filled.append({"unit": short_name(u.unit, directory), "count": n})
+    boiler = _boilerplate(master.rows)
+    problems = group_points([(short_name(r.unit, directory), r.problems) for row in master.rows for r in row.reports
+                             if not _is_empty(r.problems)])
+    next_steps = group_points([(short_name(r.unit, directory), r.next_steps) for row in master.rows
+                               for r in row.reports if not _is_empty(r.next_steps)])
     roots = plan.roots
     top_cn = [r for r in roots if r.path and re.fullmatch(r"[一二三四五六七八九十]+", r.path[0])]
     start = len([r for r in roots if _has_task(r)]) + 1 if top_cn else 1
-    names = ["落实情况统计", "逾期及未报送情况", "存在问题", "下步工作计划"]
-    headings = {k: f"{int_to_cn(start + i)}、{n}"
-                for i, (k, n) in enumerate(zip(["stats", "gaps", "problems", "next_steps"], names))}
-
-    stat_pars = [
-        f"本轮共{total}项任务:{_status_sentence(by_status, total)}。"
-        f"应报送单位{n_units}个,已报送{n_sub}个"
-        + (f",未报送{n_units - n_sub}个" if n_units > n_sub else "") + "。"
-    ]
-    if master.previous_round:
-        ch = stats["changes"]
-        newly_done = [c for c in ch if c["after"] == "已完成"]
-        if n_sub == 0:
-            stat_pars.append(f"本轮尚无单位报送,暂无法与上轮({master.previous_round})比较。")
-        elif ch:
-            stat_pars.append(
-                f"与上轮({master.previous_round})相比,{len(ch)}项任务完成状态发生变化"
-                + (f",其中新完成{len(newly_done)}项:" if newly_done else ":")
-            )
-            stat_pars.extend(f"{_task_label(c['task'])}:{c['before']}→{c['after']}。" for c in ch)
-        else:
-            stat_pars.append(f"与上轮({master.previous_round})相比,各项任务完成状态没有变化。")
-
-    gaps = []
-    if stats["overdue"]:
-        gaps.append(f"逾期未完成任务{len(stats['overdue'])}项:")
-        gaps += _task_list(stats["overdue"], rows, directory,
-                           lambda t: f"完成时限{cn_date(t.deadline.date) or t.deadline.text},"
-                           if (t.deadline.date or t.deadline.text) else "")
-    else:
-        gaps.append("无逾期未完成任务。")
-    if stats["unreported"]:
-        gaps.append(f"本轮无落实情况反馈的任务{len(stats['unreported'])}项:")
-        gaps += _task_list(stats["unreported"], rows, directory, lambda t: "")
-    else:
-        gaps.append("各项任务均有落实情况反馈。")
-    missing = [short_name(u, directory) for u in stats["not_submitted"]]
-    gaps.append(f"未报送单位{len(missing)}个:{_join(missing)}。" if missing else "各责任单位均已报送。")
-
-    problems = _collected(master, "problems", directory) or ["各单位本轮未报告存在的问题。"]
-    next_steps = _collected(master, "next_steps", directory) or ["各单位本轮未填报下步工作计划。"]
-
-    unit_rows = [dict(u) for u in stats["units"]]
+    keys = ["stats", "gaps", "problems", "next_steps"]
+    plan_title = str(settings.get("plan_title") or "").strip().strip("《》")
     return {
         "title": str(settings.get("title") or report_title(plan.title)),
-        "subtitle": f"({master.round})" if master.round else "",
+        "subtitle": f"（{master.round}）" if master.round else "",
         "recipient": str(settings.get("recipient") or "").strip(),
-        "organ": organ,
+        "organ": str(settings.get("organ") or "").strip(),
         "date": cn_date(today),
+        "as_of": cn_date(today),
         "round": master.round,
         "previous_round": master.previous_round or "",
-        "cited": cited_docs,
-        "opening": opening,
-        "body": _body(master, _boilerplate(master.rows), directory),
-        "headings": headings,
+        "cited": _cited(master, list(settings.get("cited") or []) + list(cited or [])),
+        "local_plan": {"title": plan_title, "number": str(settings.get("plan_number") or "").strip()},
+        "n": {"tasks": total, "units": len(stats.units), "submitted": len(stats.submitted),
+              "not_submitted": len(stats.not_submitted), "overdue": len(stats.overdue)},
+        "status_parts": [r for r in status_rows if r["count"]],
+        "body": _body(master, stats, boiler, directory),
+        "headings": {k: int_to_cn(start + i) + "、" for i, k in enumerate(keys)},
         "stats": {
             "total": total,
-            "paragraphs": stat_pars,
-            "table_title": "表1 任务完成状态统计",
-            "unit_table_title": "表2 分单位落实情况统计",
-            "note": "注:完成率=已完成÷(任务数−不涉及)。",
-            "by_status": [
-                {"status": s, "count": by_status[s], "percent": percent(by_status[s], total)}
-                for s in STAT_COLUMNS
-            ] + [{"status": "合计", "count": total, "percent": "100.0%" if total else "0.0%"}],
-            "units": unit_rows,
-            "submitted": stats["submitted"],
-            "not_submitted": stats["not_submitted"],
-            "changes": [
-                {"id": c["task"].id, "title": c["task"].title, "before": c["before"], "after": c["after"]}
-                for c in stats["changes"]
-            ],
+            "by_status": status_rows + [{"status": "合计", "count": total,
+                                         "percent": "100.0%" if total else "0.0%"}],
+            "units": _unit_rows(stats, directory),
+            "changes": [{"id": fullwidth(t.id), "title": fullwidth(t.title), "before": b, "after": a}
+                        for t, b, a in stats.changes],
+            "newly_done": sum(a == st.DONE for _, _, a in stats.changes),
+            "rule": st.RULE_TEXT,
         },
-        "overdue": [{"id": t.id, "title": t.title, "deadline": t.deadline.date or t.deadline.text}
-                    for t in stats["overdue"]],
-        "unreported": [{"id": t.id, "title": t.title} for t in stats["unreported"]],
-        "gaps": gaps,
+        "gaps": {"not_submitted": [short_name(u, directory) for u in stats.not_submitted],
+                 "lead_missing": lead_missing, "overdue": overdue, "not_filled": not_filled,
+                 "lead_na": [{"unit": short_name(f.unit, directory), "id": fullwidth(ts.task.id), "title": fullwidth(ts.task.title)}
+                             for ts in stats.tasks for f in st.lead_not_applicable_findings([ts])]},
         "problems": problems,
         "next_steps": next_steps,
     }
@@ -522,17 +473,14 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
 # Files
 
 
-def write_statistics(master: Master, path, directory=None, *, stats: dict | None = None) -> Path:
-    """Write the statistics workbook: status distribution and completion by unit, with native charts.
+def write_statistics(master: Master, path, directory=None, *, stats: st.RoundStats | None = None) -> Path:
+    """Write the statistics workbook (状态分布, 分单位, 任务明细) with native charts, ready to print.
 
     Args:
         master: the merged round.
         path: the .xlsx to write (atomically).
         directory: unit directory for short names.
         stats: :func:`compute_statistics` of ``master``, when already computed.
-
-    Returns:
-        The path written.
     """
     path = Path(path)
     if stats is None:
@@ -542,92 +490,129 @@ def write_statistics(master: Master, path, directory=None, *, stats: dict | None
     return path
 
 
-def _write_statistics_book(master: Master, stats: dict, directory, filename: str) -> None:
+def _print_setup(ws, title: str, *, landscape: bool = False, header_rows: int = 0) -> None:
+    ws.set_paper(9)  # A4
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    ws.set_header("&C" + title.replace("&", "&&"))
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    if header_rows:
+        ws.repeat_rows(0, header_rows - 1)
+
+
+def _write_statistics_book(master: Master, stats: st.RoundStats, directory, filename: str) -> None:
     import xlsxwriter
+    from xlsxwriter.utility import xl_col_to_name
 
     wb = xlsxwriter.Workbook(filename)
-    head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
+    title = f"{master.round}政务公开工作任务落实情况统计"
+    base = {"font_name": "宋体", "font_size": 10}
+    head = wb.add_format({**base, "bold": True, "border": 1, "align": "center", "valign": "vcenter",
                           "bg_color": "#DDEBF7", "text_wrap": True})
-    cell = wb.add_format({"border": 1})
-    pct = wb.add_format({"border": 1, "num_format": "0.0%"})
+    cell = wb.add_format({**base, "border": 1, "valign": "vcenter"})
+    wrap = wb.add_format({**base, "border": 1, "valign": "vcenter", "text_wrap": True})
+    pct = wb.add_format({**base, "border": 1, "num_format": "0.0%", "valign": "vcenter"})
+    note = wb.add_format({**base, "text_wrap": True, "valign": "top"})
 
     ws = wb.add_worksheet("状态分布")
     ws.write_row(0, 0, ["完成状态", "任务数", "占比"], head)
-    total = stats["total"]
-    for i, s in enumerate(STAT_COLUMNS, 1):
-        n = stats["by_status"][s]
-        ws.write(i, 0, s, cell)
-        ws.write_number(i, 1, n, cell)
-        ws.write_formula(i, 2, f"=IF(SUM($B$2:$B${len(STAT_COLUMNS) + 1})=0,0,B{i + 1}/SUM($B$2:$B${len(STAT_COLUMNS) + 1}))",
-                         pct, n / total if total else 0)
-    last = len(STAT_COLUMNS)
-    ws.write(last + 1, 0, "合计", head)
-    ws.write_formula(last + 1, 1, f"=SUM(B2:B{last + 1})", head, total)
+    n = len(STAT_COLUMNS)
+    total_ref = f"$B$2:$B${n + 1}"
+    for i, c in enumerate(STAT_COLUMNS, 1):
+        count = stats.by_status[c]
+        ws.write(i, 0, c, cell)
+        ws.write_number(i, 1, count, cell)
+        ws.write_formula(i, 2, f"=IF(SUM({total_ref})=0,0,B{i + 1}/SUM({total_ref}))", pct,
+                         count / stats.total if stats.total else 0)
+    ws.write(n + 1, 0, "合计", head)
+    ws.write_formula(n + 1, 1, f"=SUM({total_ref})", head, stats.total)
+    ws.merge_range(n + 3, 0, n + 7, 2, "完成状态判定：" + st.RULE_TEXT, note)
     ws.set_column(0, 0, 12)
     ws.set_column(1, 2, 10)
     pie = wb.add_chart({"type": "pie"})
-    pie.add_series({
-        "name": "任务完成状态分布",
-        "categories": ["状态分布", 1, 0, last, 0],
-        "values": ["状态分布", 1, 1, last, 1],
-        "data_labels": {"value": True, "percentage": True, "category": True, "separator": "\n"},
-    })
-    pie.set_title({"name": f"{master.round} 任务完成状态分布"})
-    ws.insert_chart("E2", pie, {"x_scale": 1.3, "y_scale": 1.3})
+    pie.add_series({"name": "任务完成状态分布", "categories": ["状态分布", 1, 0, n, 0],
+                    "values": ["状态分布", 1, 1, n, 1],
+                    "data_labels": {"value": True, "percentage": True, "category": True, "separator": "\n"}})
+    pie.set_title({"name": f"{master.round}任务完成状态分布"})
+    pie.set_size({"width": 440, "height": 320})
+    ws.insert_chart("E2", pie, {"object_position": 3})
+    _print_setup(ws, title, landscape=True)
 
     wu = wb.add_worksheet("分单位")
     headers = ["序号", "单位", "简称", "任务数"] + STAT_COLUMNS + ["完成率", "是否报送"]
+    first_cat = 4
+    col = {c: xl_col_to_name(first_cat + j) for j, c in enumerate(STAT_COLUMNS)}
+    done_col, na_col = col[st.DONE], col[NOT_APPLICABLE]
     wu.write_row(0, 0, headers, head)
-    units = stats["units"]
+    wu.set_row(0, 28)
+    units = _unit_rows(stats, directory)
     for i, u in enumerate(units, 1):
+        r = i + 1
         wu.write_number(i, 0, u["no"], cell)
-        wu.write(i, 1, u["unit"], cell)
-        wu.write(i, 2, u["short"], cell)
+        wu.write(i, 1, u["unit"], wrap)
+        wu.write(i, 2, u["short"], wrap)
         wu.write_number(i, 3, u["tasks"], cell)
-        for j, s in enumerate(STAT_COLUMNS):
-            wu.write_number(i, 4 + j, u[STATUS_KEYS[s]], cell)
+        for j, c in enumerate(STAT_COLUMNS):
+            wu.write_number(i, first_cat + j, u[CATEGORY_KEYS[c]], cell)
         denom = u["tasks"] - u["not_applicable"]
-        wu.write_formula(i, 4 + len(STAT_COLUMNS), f"=IF(D{i + 1}-H{i + 1}=0,0,E{i + 1}/(D{i + 1}-H{i + 1}))",
+        wu.write_formula(i, first_cat + n, f"=IF(D{r}-{na_col}{r}=0,0,{done_col}{r}/(D{r}-{na_col}{r}))",
                          pct, u["done"] / denom if denom else 0)
-        wu.write(i, 5 + len(STAT_COLUMNS), "是" if u["submitted"] else "否", cell)
-    wu.set_column(1, 1, 26)
-    wu.set_column(2, 2, 14)
-    wu.set_column(3, 4 + len(STAT_COLUMNS), 9)
-    wu.freeze_panes(1, 2)
+        wu.write(i, first_cat + n + 1, "是" if u["submitted"] else "否", cell)
+    wu.set_column(0, 0, 5)
+    wu.set_column(1, 1, 22)
+    wu.set_column(2, 2, 12)
+    wu.set_column(3, first_cat + n + 1, 7)
+    wu.freeze_panes(1, 3)
+    _print_setup(wu, title, landscape=True, header_rows=1)
     if units:
+        # the chart on a page of its own, below the table, tall enough for every unit's name
         bar = wb.add_chart({"type": "bar", "subtype": "stacked"})
-        for j, s in enumerate(STAT_COLUMNS):
-            bar.add_series({
-                "name": ["分单位", 0, 4 + j],
-                "categories": ["分单位", 1, 2, len(units), 2],
-                "values": ["分单位", 1, 4 + j, len(units), 4 + j],
-            })
+        for j, c in enumerate(STAT_COLUMNS):
+            bar.add_series({"name": ["分单位", 0, first_cat + j], "categories": ["分单位", 1, 2, len(units), 2],
+                            "values": ["分单位", 1, first_cat + j, len(units), first_cat + j]})
         bar.set_title({"name": "分单位任务完成情况"})
         bar.set_x_axis({"name": "任务数"})
-        bar.set_y_axis({"reverse": True})
+        bar.set_y_axis({"reverse": True, "num_font": {"size": 8}})
         bar.set_legend({"position": "bottom"})
-        wu.insert_chart(len(units) + 3, 1, bar, {"x_scale": 1.6, "y_scale": max(1.0, len(units) / 12)})
+        height = min(900, 120 + 16 * len(units))  # one printed page at most
+        bar.set_size({"width": 860, "height": height})
+        chart_row = len(units) + 2
+        wu.set_h_pagebreaks([chart_row])
+        wu.insert_chart(chart_row, 0, bar, {"object_position": 3})
 
     wt = wb.add_worksheet("任务明细")
-    wt.write_row(0, 0, ["任务编号", "工作任务", "完成时限", "完成状态", "是否逾期", "责任单位", "上轮状态"], head)
-    rows = {r.task.id: r for r in master.rows}
-    for i, t in enumerate(master.plan.tasks, 1):
-        row = rows.get(t.id)
+    heads = ["任务编号", "工作任务", "完成时限", "完成状态", "牵头单位已完成", "是否逾期", "牵头单位", "上轮状态"]
+    widths = [9, 40, 11, 9, 9, 7, 26, 9]
+    wt.write_row(0, 0, heads, head)
+    for i, ts in enumerate(stats.tasks, 1):
+        t = ts.task
         prev = master.previous_status.get(t.id, "") if master.previous_round else ""
-        wt.write_row(i, 0, [t.id, t.title, t.deadline.date or t.deadline.text, _task_status(row),
-                            "是" if row and row.overdue else "", _join(short_name(u, directory) for u in _row_units(row, t)),
-                            prev], cell)
-    wt.set_column(0, 0, 12)
-    wt.set_column(1, 1, 40)
-    wt.set_column(2, 6, 12)
-    wt.set_column(5, 5, 30)
+        leads = [short_name(u, directory) for u, r in _roles(master, t.id) if r == ROLE_LEAD]
+        values = [t.id, t.title, t.deadline.date or t.deadline.text, ts.status,
+                  f"{ts.deciding_done}/{ts.deciding}" if ts.deciding else "", "是" if ts.overdue else "",
+                  "、".join(leads), prev]
+        wt.write_row(i, 0, values, wrap)
+        wt.set_row(i, row_height([str(v) for v in values], widths))
+    for j, w in enumerate(widths):
+        wt.set_column(j, j, w)
     wt.freeze_panes(1, 0)
+    wt.autofilter(0, 0, max(1, len(stats.tasks)), len(heads) - 1)
+    _print_setup(wt, title, landscape=True, header_rows=1)
     wb.close()
+
+
+def _roles(master: Master, task_id: str) -> list[tuple[str, str]]:
+    row = next((r for r in master.rows if r.task.id == task_id), None)
+    return [(r.unit, r.role) for r in row.reports] if row else []
 
 
 def render_report(master: Master, out_path, template=None, directory=None, pdf: bool = False, *,
                   settings: Mapping | None = None, cited=None, today: dt.date | None = None,
-                  workspace: Path | None = None, stats: dict | None = None) -> list[Path]:
+                  workspace: Path | None = None, stats: st.RoundStats | None = None) -> list[Path]:
     """Render the report .docx from the template, plus ``<name>_统计.xlsx`` (and PDF).
 
     Args:
@@ -648,12 +633,12 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
 
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".docx":
-        raise ReportError(f"报告文件名应以 .docx 结尾:{out_path}")
+        raise ReportError(f"报告文件名应以 .docx 结尾：{out_path}")
     if pdf and soffice_path() is None:
-        raise ConverterMissing("未找到 LibreOffice(soffice),无法生成 PDF。请安装 LibreOffice,或去掉 --pdf 后在 Word 中另存为 PDF。")
+        raise ConverterMissing("未找到 LibreOffice（soffice），无法生成 PDF。请安装 LibreOffice，或去掉 --pdf 后在 Word 中另存为 PDF。")
     tpl_path = Path(template) if template else template_path(TEMPLATE_NAME, workspace)
     if not tpl_path.is_file():
-        raise ReportError(f"找不到报告模板 {tpl_path}。可用 --template 指定,或删除该路径使用内置模板。")
+        raise ReportError(f"找不到报告模板 {tpl_path}。可用 --template 指定，或删除该路径使用内置模板。")
     if stats is None:
         stats = compute_statistics(master, directory)
     context = build_report_context(master, directory, cited, settings=settings, today=today, stats=stats)
@@ -661,15 +646,15 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
         tpl = DocxTemplate(str(tpl_path))
         tpl.render(context, autoescape=True)
     except TemplateError as e:
-        line = f"(第{e.lineno}行)" if getattr(e, "lineno", None) else ""
+        line = f"（第{e.lineno}行）" if getattr(e, "lineno", None) else ""
         raise ReportError(
-            f"报告模板 {tpl_path.name} 中的标签有误{line}:{e}。请检查 {{{{ }}}} 与 {{% %}} 标签是否完整、成对,"
+            f"报告模板 {tpl_path.name} 中的标签有误{line}：{e}。请检查 {{{{ }}}} 与 {{% %}} 标签是否完整、成对，"
             "或改用内置模板。"
         ) from e
     except Exception as e:  # a .docx that is not a valid package
         if isinstance(e, ReportError):
             raise
-        raise ReportError(f"无法读取报告模板 {tpl_path}:{e}。请确认它是 Word .docx 文件。") from e
+        raise ReportError(f"无法读取报告模板 {tpl_path}：{e}。请确认它是 Word .docx 文件。") from e
     with atomic_path(out_path, ReportError) as tmp:
         tpl.save(str(tmp))
     written = [out_path, write_statistics(master, out_path.with_name(out_path.stem + "_统计.xlsx"), directory,
@@ -684,8 +669,10 @@ def render_report(master: Master, out_path, template=None, directory=None, pdf: 
 
 
 @dataclass
-class ReportResult:
-    """What ``zwgk-xl report`` produced."""
+class ReportResult(Result):
+    """What ``zwgk-xl report`` produced: the files, the counts and the findings (leads answering 不涉及)."""
+
+    command: ClassVar[str] = "report"
 
     workspace: str
     round: str
@@ -694,9 +681,22 @@ class ReportResult:
     by_status: dict = field(default_factory=dict)
     units: int = 0
     units_submitted: int = 0
+    as_of: str = ""
+    findings: list[Finding] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def summary(self) -> str:
+        names = "、".join(Path(p).name for p in self.outputs[:1]) or "（无）"
+        done = self.by_status.get(st.DONE, 0)
+        parts = "，".join(f"{c} {n} 项" for c, n in self.by_status.items() if n and c != st.DONE)
+        line = (f"已生成报告：{names}；任务 {self.tasks} 项，已完成 {done} 项" + (f"，{parts}" if parts else "")
+                + f"；单位 {self.units} 个，已报送 {self.units_submitted} 个")
+        extra = self.findings_line()
+        return line + (f"；{extra}" if extra else "") + "。"
+
+    def data(self) -> dict:
+        return {"workspace": self.workspace, "round": self.round, "outputs": list(self.outputs),
+                "tasks": self.tasks, "by_status": dict(self.by_status), "units": self.units,
+                "units_submitted": self.units_submitted, "as_of": self.as_of}
 
 
 def _round_from_name(path: Path) -> str | None:
@@ -715,7 +715,7 @@ def _load_directory(workspace: Path, config: dict):
 
 
 def report_workspace(source=None, output=None, *, round: str | None = None, template=None, pdf: bool = False,
-                     today: dt.date | None = None) -> ReportResult:
+                     today: dt.date | None = None, as_of: dt.date | None = None) -> ReportResult:
     """The ``report`` command: read the round from the 台账 and render the report.
 
     Args:
@@ -729,6 +729,7 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
             else the bundled one).
         pdf: also write a PDF through LibreOffice.
         today: the report date.
+        as_of: the as-of date for overdue tasks (default: ``today``).
     """
     from zwgk_xl.ledger.store import LEDGER_NAME, Ledger, find_workspace, read_config
     from zwgk_xl.merge.master import build_master
@@ -744,30 +745,32 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
     ws = find_workspace(start=start)
     if not (ws / LEDGER_NAME).is_file():
         raise WorkspaceError(
-            f"在 {ws} 及其上级文件夹中找不到台账({LEDGER_NAME})。报告依据台账生成:"
-            "请先用 zwgk-xl merge 汇总回收的填报表,或给出台账文件夹的路径。"
+            f"在 {ws} 及其上级文件夹中找不到台账（{LEDGER_NAME}）。报告依据台账生成："
+            "请先用 zwgk-xl merge 汇总回收的填报表，或给出台账文件夹的路径。"
         )
     config = read_config(ws)
     directory = _load_directory(ws, config)
+    today = today or dt.date.today()
+    as_of = as_of or today
     with Ledger.open(ws) as ledger:
         rounds = ledger.rounds()
         if not rounds:
             raise WorkspaceError(f"台账 {ws / LEDGER_NAME} 中还没有任何轮次。请先用 zwgk-xl split/merge 开始一轮报送。")
         round = (round or "").strip() or rounds[-1]
         if round not in rounds:
-            raise WorkspaceError(f"台账中没有轮次“{round}”。已有轮次:{'、'.join(rounds)}。请用 --round 指定其中之一。")
+            raise WorkspaceError(f"台账中没有轮次“{round}”。已有轮次：{'、'.join(rounds)}。请用 --round 指定其中之一。")
         plan = ledger.plan_for_round(round)
         if plan is None:
             found = ledger.latest_plan()
             if found is None:
                 raise WorkspaceError(f"台账中没有{round}的分解表。请先用 zwgk-xl merge --plan 分解表.xlsx 汇总一次。")
             plan = found[1]
-        master = build_master(ledger, plan, round, directory=directory, today=today)
+        master = build_master(ledger, plan, round, directory=directory, today=as_of)
     target = Path(output) if output else ws / f"落实情况报告_{round}.docx"
     settings = config.get("report") if isinstance(config.get("report"), dict) else {}
-    stats = compute_statistics(master, directory)
+    stats = st.round_statistics(master, as_of)
     paths = render_report(master, target, template, directory, pdf, settings=settings, today=today, workspace=ws,
                           stats=stats)
-    return ReportResult(workspace=str(ws), round=round, outputs=[str(p) for p in paths], tasks=stats["total"],
-                        by_status=stats["by_status"], units=len(stats["units"]),
-                        units_submitted=len(stats["submitted"]))
+    return ReportResult(workspace=str(ws), round=round, outputs=[str(p) for p in paths], tasks=stats.total,
+                        by_status=dict(stats.by_status), units=len(stats.units),
+                        units_submitted=len(stats.submitted), as_of=as_of.isoformat(), findings=list(stats.findings))

@@ -245,13 +245,71 @@ def _loop_paragraphs(doc, items: str, style: str = "Normal") -> None:
     _tag(doc, "{%p endfor %}")
 
 
+# The report's wording: every sentence below is template text a clerk can edit in Word.
+_HEADING = "{{ b.text }}{% if b.status %}（{{ b.status }}{% if b.share %}，{{ b.share }}{% endif %}）{% endif %}"
+_LEAD = ("{{ b.unit }}（牵头）{% if b.missing %}本轮未报送该项落实情况。{% elif b.na %}填报为“不涉及”，已请其核实。"
+         "{% elif b.blank %}填报为“{{ b.status }}”，未填写落实情况。{% else %}：{{ b.text }}{% endif %}")
+_OTHERS = ("{{ b.role }}{{ b.n }}个，已报送{{ b.reported }}个"
+           "{% if b.parts %}（{% for s in b.parts %}{{ s.status }}{{ s.count }}个{% if not loop.last %}、{% endif %}"
+           "{% endfor %}）{% endif %}"
+           "{% if b.not_filled %}，已报送未填写{{ b.not_filled }}个{% endif %}"
+           "{% if b.missing %}，未报送{{ b.missing }}个{% endif %}"
+           "{% if b.totals %}；共{% for q in b.totals %}{{ q.label }}{{ q.value }}{{ q.measure }}"
+           "{% if not loop.last %}、{% endif %}{% endfor %}{% endif %}。"
+           "{% if b.notes %}其中，{% for x in b.notes %}{{ x.units }}：{{ x.text }}{% endfor %}{% endif %}")
+_OPENING = ("根据{% for c in cited %}{{ c }}{% if not loop.last %}、{% endif %}{% else %}上级政务公开工作部署{% endfor %}"
+            "的要求，{{ organ or \"我单位\" }}"
+            "{% if local_plan.title %}印发《{{ local_plan.title }}》{% if local_plan.number %}（{{ local_plan.number }}）"
+            "{% endif %}，{% endif %}"
+            "将{{ n.tasks }}项工作任务分解落实到{{ n.units }}个责任单位，组织开展{{ round }}落实情况报送。"
+            "截至{{ as_of }}，{% if n.submitted %}{{ n.submitted }}个单位已报送"
+            "{% if n.not_submitted %}，{{ n.not_submitted }}个单位未报送{% endif %}；{{ n.tasks }}项任务中，"
+            "{% for s in status_parts %}{{ s.status }}{{ s.count }}项{% if not loop.last %}、{% endif %}{% endfor %}。"
+            "{% else %}各责任单位均未报送本轮落实情况。{% endif %}现将有关情况报告如下：")
+_STATS = ("本轮共{{ n.tasks }}项任务，{% for s in status_parts %}{{ s.status }}{{ s.count }}项（占{{ s.percent }}）"
+          "{% if not loop.last %}、{% endif %}{% else %}暂无填报数据{% endfor %}。"
+          "应报送单位{{ n.units }}个，已报送{{ n.submitted }}个{% if n.not_submitted %}，"
+          "未报送{{ n.not_submitted }}个{% endif %}。任务完成状态的判定：{{ stats.rule }}")
+_CHANGES = ("{% if not n.submitted %}本轮尚无单位报送，暂无法与上轮（{{ previous_round }}）比较。"
+            "{% else %}与上轮（{{ previous_round }}）相比，"
+            "{% if stats.changes %}{{ stats.changes|length }}项任务完成状态发生变化"
+            "{% if stats.newly_done %}，其中新完成{{ stats.newly_done }}项{% endif %}："
+            "{% for c in stats.changes %}{{ c.id }}{{ c.title }}，{{ c.before }}→{{ c.after }}"
+            "{% if not loop.last %}；{% endif %}{% endfor %}。{% else %}各项任务完成状态没有变化。{% endif %}{% endif %}")
+_GAP_UNITS = "未报送单位{{ gaps.not_submitted|length }}个：{{ gaps.not_submitted|join(\"、\") }}。"
+_GAP_LEADS = ("牵头单位未报送落实情况的任务{{ gaps.lead_missing|length }}项："
+              "{% for t in gaps.lead_missing %}{{ t.id }}{{ t.title }}（{{ t.units }}）{% if not loop.last %}；"
+              "{% endif %}{% endfor %}。")
+_GAP_OVERDUE = ("截至{{ as_of }}，{% if gaps.overdue %}已过完成时限仍未完成的任务{{ gaps.overdue|length }}项："
+                "{% for t in gaps.overdue %}{{ t.id }}{{ t.title }}（{% if t.deadline %}完成时限{{ t.deadline }}，{% endif %}{{ t.status }}"
+                "{% if t.units %}，牵头单位{{ t.units }}{% endif %}）{% if not loop.last %}；{% endif %}{% endfor %}。"
+                "{% else %}无逾期未完成任务。{% endif %}")
+_GAP_BLANK = ("已报送但有任务未填写完成状态的单位{{ gaps.not_filled|length }}个："
+              "{% for u in gaps.not_filled %}{{ u.unit }}（{{ u.count }}项）{% if not loop.last %}、{% endif %}"
+              "{% endfor %}。")
+_GAP_NA = ("牵头单位填报“不涉及”{{ gaps.lead_na|length }}处，已列入汇总表问题清单待核实："
+           "{% for x in gaps.lead_na %}{{ x.unit }}（{{ x.id }}{{ x.title }}）{% if not loop.last %}、{% endif %}"
+           "{% endfor %}。")
+_POINT = "{{ loop.index }}. {{ p.text }}（{{ p.units }}）。"
+
+
+def _if_para(doc, cond: str, text: str, style: str = "Normal") -> None:
+    _tag(doc, "{%p if " + cond + " %}")
+    _para(doc, text, style)
+    _tag(doc, "{%p endif %}")
+
+
 def _body_blocks(doc) -> None:
-    """The list's structure: one paragraph per block, its style chosen by kind."""
+    """The list's structure: one paragraph per block, its style and wording chosen by kind."""
     _tag(doc, "{%p for b in body %}")
-    kinds = [("h1", STYLE_H1), ("h2", STYLE_H2), ("h3", STYLE_H3), ("h4", STYLE_H4), ("gap", STYLE_GAP)]
+    kinds = [("h1", STYLE_H1), ("h2", STYLE_H2), ("h3", STYLE_H3), ("h4", STYLE_H4)]
     for i, (kind, style) in enumerate(kinds):
         _tag(doc, ("{%p if" if i == 0 else "{%p elif") + f' b.kind == "{kind}" %}}')
-        _para(doc, "{{ b.text }}", style)
+        _para(doc, _HEADING, style)
+    _tag(doc, '{%p elif b.kind == "lead" %}')
+    _para(doc, _LEAD, "Normal")
+    _tag(doc, '{%p elif b.kind == "others" %}')
+    _para(doc, _OTHERS, "Normal")
     _tag(doc, "{%p else %}")
     _para(doc, "{{ b.text }}", "Normal")
     _tag(doc, "{%p endif %}")
@@ -287,26 +345,45 @@ def _table(doc, headers: list[tuple[str, float]], loop: str, cells: list[str]) -
 
 
 def _statistics(doc) -> None:
-    _para(doc, "{{ headings.stats }}", STYLE_H1)
-    _loop_paragraphs(doc, "stats.paragraphs")
-    _para(doc, "{{ stats.table_title }}", STYLE_CAPTION)
+    _para(doc, "{{ headings.stats }}落实情况统计", STYLE_H1)
+    _para(doc, _STATS, "Normal")
+    _if_para(doc, "previous_round", _CHANGES)
+    _para(doc, "表1　任务完成状态统计", STYLE_CAPTION)
     _table(
         doc,
         [("完成状态", 40), ("任务数", 30), ("占比", 30)],
         "stats.by_status",
         ["r.status", "r.count", "r.percent"],
     )
-    _para(doc, "{{ stats.unit_table_title }}", STYLE_CAPTION)
-    widths = [("序号", 8), ("单位", 28), ("任务数", 14), ("已完成", 14), ("推进中", 14), ("未启动", 14),
-              ("不涉及", 14), ("长期推进", 18), ("未填报", 14), ("完成率", 18)]
+    _para(doc, "表2　分单位落实情况统计", STYLE_CAPTION)
+    widths = [("序号", 11), ("单位", 27), ("任务数", 12), ("已完成", 12), ("推进中", 12), ("未启动", 12),
+              ("不涉及", 12), ("长期推进", 12), ("未填报", 12), ("未报送", 12), ("完成率", 16)]
     _table(
         doc,
         widths,
         "stats.units",
         ["r.no", "r.short", "r.tasks", "r.done", "r.progressing", "r.not_started",
-         "r.not_applicable", "r.ongoing", "r.missing", "r.done_rate"],
+         "r.not_applicable", "r.ongoing", "r.not_filled", "r.not_submitted", "r.done_rate"],
     )
-    _para(doc, "{{ stats.note }}", STYLE_TABLE)
+    _para(doc, "注：完成率＝已完成÷（任务数－不涉及）。", STYLE_TABLE)
+
+
+def _gaps(doc) -> None:
+    _para(doc, "{{ headings.gaps }}逾期及未报送情况", STYLE_H1)
+    _if_para(doc, "gaps.not_submitted", _GAP_UNITS)
+    _if_para(doc, "gaps.lead_missing", _GAP_LEADS)
+    _para(doc, _GAP_OVERDUE, "Normal")
+    _if_para(doc, "gaps.not_filled", _GAP_BLANK)
+    _if_para(doc, "gaps.lead_na", _GAP_NA)
+
+
+def _points(doc, heading: str, items: str, none: str) -> None:
+    _para(doc, heading, STYLE_H1)
+    _tag(doc, "{%p for p in " + items + " %}")
+    _para(doc, _POINT, "Normal")
+    _tag(doc, "{%p else %}")
+    _para(doc, none, "Normal")
+    _tag(doc, "{%p endfor %}")
 
 
 def build_default_template(path) -> Path:
@@ -326,7 +403,7 @@ def build_default_template(path) -> Path:
     core = doc.core_properties
     core.title = "落实情况报告模板"
     core.author = "zwgk-xl"
-    core.comments = "由 zwgk_xl.report_template.build_default_template 生成;可在 Word 中编辑版式与固定文字。"
+    core.comments = "由 zwgk_xl.report.template.build_default_template 生成；可在 Word 中编辑版式与文字。"
 
     _para(doc, "{{ title }}", STYLE_TITLE)
     _tag(doc, "{%p if subtitle %}")
@@ -334,18 +411,15 @@ def build_default_template(path) -> Path:
     _tag(doc, "{%p endif %}")
     _para(doc, "", "Normal").paragraph_format.first_line_indent = Pt(0)
     _tag(doc, "{%p if recipient %}")
-    p = _para(doc, "{{ recipient }}:", "Normal")
+    p = _para(doc, "{{ recipient }}：", "Normal")
     p.paragraph_format.first_line_indent = Pt(0)
     _tag(doc, "{%p endif %}")
-    _para(doc, "{{ opening }}", "Normal")
+    _para(doc, _OPENING, "Normal")
     _body_blocks(doc)
     _statistics(doc)
-    _para(doc, "{{ headings.gaps }}", STYLE_H1)
-    _loop_paragraphs(doc, "gaps")
-    _para(doc, "{{ headings.problems }}", STYLE_H1)
-    _loop_paragraphs(doc, "problems")
-    _para(doc, "{{ headings.next_steps }}", STYLE_H1)
-    _loop_paragraphs(doc, "next_steps")
+    _gaps(doc)
+    _points(doc, "{{ headings.problems }}存在问题", "problems", "各单位本轮未报告存在的问题。")
+    _points(doc, "{{ headings.next_steps }}下步工作计划", "next_steps", "各单位本轮未填报下步工作计划。")
     _para(doc, "", "Normal")
     _tag(doc, "{%p if organ %}")
     _para(doc, "{{ organ }}", STYLE_SIGN)
