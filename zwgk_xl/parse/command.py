@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core import paths
+from zwgk_xl.core.errors import InputError
 from zwgk_xl.core.model import Document, Finding
 from zwgk_xl.core.results import Result
 from zwgk_xl.parse import parse_file
@@ -54,7 +55,12 @@ def run_parse(input_path, *, output=None, year: int | None = None) -> ParseResul
     src = paths.input_file(input_path, "上级文件")
     if output is not None:
         paths.output_file(output, "任务表", inputs=[src])
-    doc = parse_file(src, year=year)
+    try:
+        doc = parse_file(src, year=year)
+    except InputError as e:
+        if src.name in str(e):
+            raise
+        raise type(e)(f"{src.name}：{e}") from e
     if output is not None:
         write_task_table(doc, output)
     return ParseResult(input=str(src), document=doc, output=str(output or ""),
