@@ -238,3 +238,46 @@ def ledger_tables(ws: Path) -> dict:
         return {name: sorted(led.conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr)
                 for (name,) in led.conn.execute(
                     "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('runs', 'meta')")}
+
+
+# ---------------------------------------------------------------------------
+# Hostile returns: the same form re-saved, renamed, edited or broken
+
+
+def edit_part(src: Path, dst: Path, part: str, edit) -> Path:
+    """``src`` with zip member ``part`` replaced by ``edit(bytes)`` (None: the member left out)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                data = edit(data)
+                if data is None:
+                    continue
+            zout.writestr(item.filename, data)
+    return dst
+
+
+def task_sheet_part(path: Path) -> str:
+    """The zip member holding the 填报表 sheet of an openpyxl-saved workbook."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        wb = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(r'<sheet[^>]*name="%s"[^>]*r:id="([^"]+)"' % fs.TASK_SHEET, wb).group(1)
+    target = re.search(r'<Relationship[^>]*Id="%s"[^>]*Target="([^"]+)"' % rid, rels) or \
+        re.search(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="%s"' % rid, rels)
+    t = target.group(1)
+    return t.lstrip("/") if t.startswith("/") else "xl/" + t
+
+
+def add_cell_xml(src: Path, dst: Path, ref: str, text: str = "远处的内容") -> Path:
+    """``src`` with one inline-string cell at ``ref`` (any row, e.g. XFD1048576 or A99999999) in its task sheet."""
+    import re
+
+    row = re.match(r"[A-Z]+(\d+)", ref).group(1)
+    cell = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c></row>'.encode()
+    return edit_part(src, dst, task_sheet_part(src), lambda x: x.replace(b"</sheetData>", cell + b"</sheetData>"))

@@ -49,8 +49,9 @@ def test_newer_schema_and_garbage_file_are_refused(tmp_path):
     other = tmp_path / "x"
     other.mkdir()
     (other / LEDGER_NAME).write_bytes(b"not a database at all" * 100)
-    with pytest.raises(WorkspaceError, match="无法打开"):
+    with pytest.raises(WorkspaceError, match="不是 zwgk-xl 的台账"):
         Ledger.open(other)
+    assert (other / LEDGER_NAME).read_bytes() == b"not a database at all" * 100  # never replaced
 
 
 def test_archive_by_hash_once(tmp_path):

@@ -12,7 +12,8 @@ from python_calamine import CalamineWorkbook
 from _merge_helpers import (CMD, INJECTION, ROUND, build_messy, copy_values, fill, issue_forms, ledger_tables,
                             sample_plan)
 from zwgk_xl.ledger.store import Ledger
-from zwgk_xl.merge.command import merge_folder, normalize_status, run_merge
+from zwgk_xl.merge.checking import normalize_status
+from zwgk_xl.merge.command import merge_folder, run_merge
 
 TODAY = dt.date(2021, 7, 10)
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
@@ -160,7 +161,7 @@ def test_copied_form_identified_by_file_name_and_missing_units(tmp_path):
         result = merge_folder(box, led)
     assert [(f.type, f.unit) for f in result.findings] == [
         ("unit-from-filename", "县卫生健康局"), ("missing-submission", "县财政局"), ("missing-submission", "县教育局")]
-    assert result.findings[0].message == "表中没有填报表元数据(可能被复制到了新文件),按文件名识别为「县卫生健康局」。"
+    assert result.findings[0].message == "表中没有填报表元数据（可能被复制到了新文件），按文件名识别为「县卫生健康局」。"
     assert result.files[0].identified_by == "filename"
     assert result.units_missing == ["县财政局", "县教育局"]
 
@@ -194,7 +195,7 @@ def test_wrong_round_old_template_unknown_unit(tmp_path):
         ("missing-submission", "warning", "县财政局", ""),
         ("missing-submission", "warning", "县卫生健康局", ""),
     ]
-    assert result.findings[0].message == "这是「2021年第一季度」的填报表,本次汇总的轮次是「2021年第二季度」。"
+    assert result.findings[0].message == "这是「2021年第一季度」的填报表，本次汇总的轮次是「2021年第二季度」。"
     assert [f.outcome for f in result.files] == ["rejected", "accepted", "rejected"]
 
 
@@ -214,7 +215,7 @@ def test_clean_merge_exits_zero(tmp_path):
 
 def test_clean_tables_taken_whole_equal_row_by_row(tmp_path, monkeypatch):
     """A clean form's values taken for all rows at once are exactly those checked row by row."""
-    from zwgk_xl.merge import command as merge
+    from zwgk_xl.merge import checking as merge
 
     ws, forms = issue_forms(tmp_path)
     rows = {"一.(1)": {"status": "已完成", "progress": " 已公开 ", "done_date": dt.datetime(2021, 6, 1),
@@ -226,12 +227,12 @@ def test_clean_tables_taken_whole_equal_row_by_row(tmp_path, monkeypatch):
         box.mkdir()
         fill(forms["县教育局"], box / "县教育局.xlsx", rows=rows, fields={"filler": "某某"})
     taken = []
-    real = merge._Checker._clean_table
-    monkeypatch.setattr(merge._Checker, "_clean_table", lambda self: taken.append(real(self)) or taken[-1])
+    real = merge.Checker._clean_table
+    monkeypatch.setattr(merge.Checker, "_clean_table", lambda self: taken.append(real(self)) or taken[-1])
     whole = run_merge(tmp_path / "whole", workspace=ws, today=TODAY, workers=1)
     with Ledger.open(ws) as led:
         first = led.submission_values(led.current_submissions(ROUND)["县教育局"].id)
-    monkeypatch.setattr(merge._Checker, "_clean_table", lambda self: None)
+    monkeypatch.setattr(merge.Checker, "_clean_table", lambda self: None)
     by_row = run_merge(tmp_path / "rows", workspace=ws, today=TODAY, workers=1)
     with Ledger.open(ws) as led:
         second = led.submission_values(led.current_submissions(ROUND)["县教育局"].id)
@@ -297,12 +298,12 @@ def test_unit_from_mail_record_when_metadata_and_file_name_say_nothing(tmp_path)
                        "附件2.xlsx": ("accepted", "县卫生健康局", "content")}
     mail = [f for f in result.findings if f.type == "unit-from-mail"]
     assert [(f.file, f.unit, f.severity) for f in mail] == [("附件1.xlsx", "县卫生健康局", "warning")]
-    assert mail[0].message == "表中没有填报表元数据,文件名也不含单位名称,按收取邮件时记录的来信单位识别为「县卫生健康局」。"
+    assert mail[0].message == "表中没有填报表元数据，文件名也不含单位名称，按收取邮件时记录的来信单位识别为「县卫生健康局」。"
 
 
 def test_groups_expand_without_units_when_split_stored_the_plan(tmp_path):
     """split keeps the expanded assignment in the ledger; merge needs no --units to know 县直各部门's members."""
-    from zwgk_xl.forms.writer import split_plan
+    from zwgk_xl.forms import run_split
     from zwgk_xl.decompose.plan import write_plan
     from zwgk_xl.core.units import load_directory, sample_directory_path
 
@@ -316,7 +317,8 @@ def test_groups_expand_without_units_when_split_stored_the_plan(tmp_path):
     write_plan(plan, tmp_path / "分解表.xlsx", directory=directory)
     ws = tmp_path / "台账"
     ws.mkdir()
-    split = split_plan(tmp_path / "分解表.xlsx", units, ROUND, "2021-07-05", tmp_path / "下发", workspace=ws)
+    split = run_split(tmp_path / "分解表.xlsx", units=units, round=ROUND, due="2021-07-05", output=tmp_path / "下发",
+                      workspace=ws)
     forms = {f.unit: f.path for f in split.forms}
     members = directory.expand("县直各部门")
     assert set(forms) == set(members) and "县直各部门" not in forms

@@ -35,8 +35,8 @@ def returns(tmp_path, forms, extra: bool = True):
     return box
 
 
-class Boom(Exception):
-    pass
+class Boom(BaseException):
+    """An interruption (like Ctrl+C or a killed process), not an error of one file."""
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -46,7 +46,7 @@ def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch
 
     ``workers=2``: the files are read by a worker process and this one (in-process for the reference).
     """
-    import zwgk_xl.merge.command as merge_mod
+    import zwgk_xl.merge.workers as merge_mod
 
     ws, forms = issue_forms(tmp_path / "a")
     box = returns(tmp_path, forms)
@@ -99,11 +99,11 @@ def test_cli_json_equals_library_result(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json"])
     assert res.exit_code == 1 == lib["exit_code"]
     assert json.loads(res.stdout) == lib
-    monkeypatch.setattr("zwgk_xl.merge.command.PARALLEL_MIN_FILES", 1)  # a worker process reads some of the 4 files
+    monkeypatch.setattr("zwgk_xl.merge.workers.PARALLEL_MIN_FILES", 1)  # a worker process reads some of the 4 files
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json", "--workers", "2"])
     assert json.loads(res.stdout) == lib
     assert CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "--workers", "0"]).exit_code == 2
-    assert lib["summary"] == {"files": 4, "accepted": 4, "rejected": 0, "skipped": 0, "errors": 0, "warnings": 3,
+    assert lib["totals"] == {"files": 4, "accepted": 4, "rejected": 0, "skipped": 0, "errors": 0, "warnings": 3,
                               "notes": 0, "units_submitted": 3, "units_missing": 0}
     assert [f["type"] for f in lib["findings"]] == ["invalid-status", "required-empty", "duplicate-submission"]
 
@@ -152,7 +152,7 @@ def test_progress_callback_and_human_output(tmp_path):
                     (4, 4, "9_县教育局_更正.xlsx")]
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(tmp_path / "m.xlsx")])
     assert res.exit_code == 1
-    assert "[警告] 县财政局 0_县财政局.xlsx F7:任务 一.(3) 的「完成状态」填写为「差不多了」" in res.output
+    assert "[警告] 县财政局 0_县财政局.xlsx 填报表 F7：任务 一.(3) 的「完成状态」填写为「差不多了」" in res.output
     assert "县教育局报送了多份" in res.output
 
 
@@ -169,12 +169,12 @@ def test_cli_creates_ledger_from_plan_file_then_reuses_the_plan(tmp_path, monkey
     monkeypatch.chdir(office)
     res = CliRunner().invoke(main, ["merge", str(box), "--plan", str(plan_path)])
     assert res.exit_code == 0, res.output
-    assert f"未找到台账,已在 {office} 新建台账" in res.output
+    assert f"未找到台账，已在 {office} 新建台账" in res.output
     with Ledger.open(office) as led:
         assert [t.id for t in led.plan_for_round(ROUND).tasks] == ["一.(1)", "一.(2)", "一.(3)", "一.(4)"]
         assert len(led.submissions(ROUND)) == 3
     res = CliRunner().invoke(main, ["merge", str(box)])
-    assert res.exit_code == 0 and f"分解表:台账中{ROUND}的分解表" in res.output and "新建台账" not in res.output
+    assert res.exit_code == 0 and f"分解表：台账中{ROUND}的分解表" in res.output and "新建台账" not in res.output
 
 
 def test_same_answers_sent_twice_is_only_a_note(tmp_path):

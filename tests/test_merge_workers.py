@@ -11,7 +11,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from _merge_helpers import build_messy, ledger_tables
-from zwgk_xl.merge import command as merge
+from zwgk_xl.merge import workers as merge
 from zwgk_xl.core.errors import UsageError
 from zwgk_xl.merge.command import default_workers, run_merge
 
@@ -36,7 +36,7 @@ def merged(box, ws, name: str, workers: int):
     calls = []
     result = run_merge(box / "回收", workspace=target, output=target / "汇总表.xlsx", today=TODAY, workers=workers,
                        progress=lambda done, total, file: calls.append((done, total, file)))
-    as_dict = dict(result.to_dict(), workspace="", output="")
+    as_dict = dict(result.to_dict(), workspace="", output="", backup="", summary="")
     summary = CalamineWorkbook.from_path(str(target / "汇总表.xlsx")).get_sheet_by_name("汇总").to_python()
     return result, as_dict, ledger_tables(target), calls, summary
 
@@ -51,7 +51,7 @@ def eager(monkeypatch):
     monkeypatch.setattr(merge, "PARALLEL_MIN_FILES_SPAWN", 1)
     monkeypatch.setattr(merge, "CHUNK", 1)
     delivered = []
-    drain, examine = merge._Merger._drain, merge._Merger._examine_draining
+    drain, examine = merge.ReadScheduler._drain, merge.ReadScheduler._examine_draining
 
     def counting(conns, results, wait=False):
         before = sum(map(len, results.values()))
@@ -62,8 +62,8 @@ def eager(monkeypatch):
         time.sleep(0.15)
         return examine(self, path, conns, results)
 
-    monkeypatch.setattr(merge._Merger, "_drain", staticmethod(counting))
-    monkeypatch.setattr(merge._Merger, "_examine_draining", slowly)
+    monkeypatch.setattr(merge.ReadScheduler, "_drain", staticmethod(counting))
+    monkeypatch.setattr(merge.ReadScheduler, "_examine_draining", slowly)
     yield delivered
 
 
@@ -110,7 +110,7 @@ def test_failing_workers_leave_nothing_unread(messy, eager, monkeypatch, how):
     if how == "worker dies":
         monkeypatch.setattr(merge, "_worker", _failing_worker)
     elif how == "no processes":
-        monkeypatch.setattr(merge, "_Chunks", _no_start)
+        monkeypatch.setattr(merge, "Chunks", _no_start)
     else:
         monkeypatch.setattr(merge, "MP_START", "no-such-method")
     got = merged(box, ws, how.replace(" ", "_"), 2)

@@ -16,6 +16,7 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import tomllib
@@ -29,9 +30,14 @@ from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.core.model import Assignment, Deadline, Document, Finding, Node, Source, UnitReport
 
 LEDGER_NAME = "台账.sqlite"
+BACKUP_NAME = LEDGER_NAME + ".bak"  # the copy kept before each merge
 CONFIG_NAME = "zwgk.toml"
 ARCHIVE_DIR = "归档"
 SCHEMA_VERSION = 1
+SQLITE_MAGIC = b"SQLite format 3\0"
+REQUIRED_TABLES = frozenset({"schema_version", "meta", "rounds", "files", "plans", "receipts", "submissions",
+                             "submission_values", "file_findings", "runs"})
+ARCHIVE_NAME_BYTES = 120  # an archived file's name at most (hash and name), in UTF-8 bytes
 
 # Values kept per task row of a submission (UnitReport fields a form fills in).
 VALUE_KEYS = ["status", "progress", "done_date", "problems", "next_steps", "evidence"]
@@ -187,33 +193,88 @@ class Ledger:
 
     @classmethod
     def open(cls, workspace: Path) -> "Ledger":
-        """Open (creating if absent) ``台账.sqlite`` in ``workspace``."""
+        """Open (creating if absent) ``台账.sqlite`` in ``workspace``.
+
+        An empty (0-byte) or foreign file is refused, never replaced; a read-only one is named so.
+        """
         workspace = Path(workspace)
         path = workspace / LEDGER_NAME
         created = not path.exists()
+        if not created:
+            _refuse_unusable(path)
         try:
             workspace.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), isolation_level=None)
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and not REQUIRED_TABLES <= tables:
+                conn.close()
+                raise WorkspaceError(
+                    f"「{path}」不是 zwgk-xl 的台账（其中没有台账应有的表：{'、'.join(sorted(REQUIRED_TABLES - tables))}），"
+                    f"未作改动。请检查该文件，或把它移走后在此新建台账。")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA journal_mode=WAL")  # commits without fsync; safe against corruption
             conn.execute("PRAGMA synchronous=NORMAL")
             found = conn.execute("SELECT version FROM schema_version WHERE component='ledger'").fetchone() \
-                if conn.execute("SELECT 1 FROM sqlite_master WHERE name='schema_version'").fetchone() else None
+                if "schema_version" in tables else None
+        except sqlite3.OperationalError as e:
+            raise WorkspaceError(_unwritable(path, e)) from e
         except sqlite3.DatabaseError as e:
-            raise WorkspaceError(f"台账文件 {path} 无法打开:{e}。它可能已损坏或不是台账文件;请从备份恢复。") from e
+            raise WorkspaceError(f"台账文件 {path} 无法打开：{e}。它可能已损坏或不是台账文件；"
+                                 f"请从备份（{BACKUP_NAME}）恢复。") from e
         except OSError as e:
-            raise WorkspaceError(f"无法在 {workspace} 建立台账:{e}。请用 -C 指定一个可写的文件夹。") from e
+            raise WorkspaceError(f"无法在 {workspace} 建立台账：{e}。请用 -C 指定一个可写的文件夹。") from e
         if found and found[0] > SCHEMA_VERSION:
             conn.close()
             raise WorkspaceError(
-                f"台账 {path} 由更新版本的 zwgk-xl 建立(结构版本 {found[0]}),请升级 zwgk-xl 后再用。")
-        with _transaction(conn):
-            for stmt in _SCHEMA.strip().split(";"):
-                if stmt.strip():
-                    conn.execute(stmt)
-            conn.execute("INSERT OR IGNORE INTO schema_version VALUES ('ledger', ?)", (SCHEMA_VERSION,))
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (str(uuid.uuid4()),))
+                f"台账 {path} 由更新版本的 zwgk-xl 建立（结构版本 {found[0]}），请升级 zwgk-xl 后再用。")
+        try:
+            with _transaction(conn):
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+                conn.execute("INSERT OR IGNORE INTO schema_version VALUES ('ledger', ?)", (SCHEMA_VERSION,))
+                conn.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)", (str(uuid.uuid4()),))
+        except sqlite3.OperationalError as e:
+            conn.close()
+            raise WorkspaceError(_unwritable(path, e)) from e
         return cls(workspace, conn, created)
+
+    def check(self) -> None:
+        """Before writing: the file is intact (SQLite ``quick_check``), holds the ledger's tables and its id.
+
+        Raises:
+            WorkspaceError: it is damaged (restore :data:`BACKUP_NAME`) or not a ledger.
+        """
+        try:
+            result = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as e:
+            result, tables = [str(e)], set()
+        if result != ["ok"]:
+            raise WorkspaceError(f"台账文件 {self.path} 已损坏（{'；'.join(result[:3])}），本次未写入任何内容。"
+                                 f"请关闭其他程序后重试；仍不行时请从备份 {BACKUP_NAME} 恢复（把它复制为 {LEDGER_NAME}）。")
+        if not REQUIRED_TABLES <= tables or not self.ledger_id:
+            raise WorkspaceError(f"台账文件 {self.path} 不完整（缺少台账的表或编号），本次未写入任何内容。"
+                                 f"请从备份 {BACKUP_NAME} 恢复。")
+
+    def backup(self) -> Path | None:
+        """Keep a copy of the ledger as it is now in ``台账.sqlite.bak`` (replacing the previous copy, which
+        is kept as ``台账.sqlite.bak.1``); None when the ledger is still empty."""
+        if not self.conn.execute("SELECT 1 FROM rounds LIMIT 1").fetchone():
+            return None
+        target = self.workspace / BACKUP_NAME
+        try:
+            if target.is_file():
+                os.replace(target, target.with_name(BACKUP_NAME + ".1"))
+            with atomic_path(target, WorkspaceError, suffix=".bak") as tmp:
+                dest = sqlite3.connect(str(tmp))
+                try:
+                    self.conn.backup(dest)
+                finally:
+                    dest.close()
+        except OSError as e:
+            raise WorkspaceError(f"无法在 {self.workspace} 保存台账备份：{e.strerror or e}。请检查磁盘空间和文件夹权限。") from e
+        return target
 
     @property
     def path(self) -> Path:
@@ -238,17 +299,20 @@ class Ledger:
 
     # -- files ---------------------------------------------------------------
 
-    def archive_file(self, path: Path, sha256: str | None = None, data: bytes | None = None) -> tuple[str, Path]:
+    def archive_file(self, path: Path, sha256: str | None = None, data: bytes | None = None,
+                     name: str | None = None) -> tuple[str, Path]:
         """Copy ``path`` into ``<台账>/归档/`` under its content hash (once); return (sha256, archived path).
 
-        ``data`` (the file's bytes, when already read) saves reading it again.
+        ``data`` (the file's bytes, when already read) saves reading it again; ``name``: the file's name as
+        readable text (default ``path.name``).  The archived name is :func:`archive_name`.
         """
+        name = name or _text_name(Path(path).name)
         path = Path(path)
         sha = sha256 or (hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path))
         row = self.conn.execute("SELECT archived_path FROM files WHERE sha256=?", (sha,)).fetchone()
         if row and (self.workspace / row[0]).is_file():
             return sha, self.workspace / row[0]
-        rel = Path(ARCHIVE_DIR) / f"{sha[:12]}-{path.name}"
+        rel = Path(ARCHIVE_DIR) / archive_name(sha, name)
         target = self.workspace / rel
         if not target.is_file():
             with atomic_path(target, WorkspaceError) as tmp:
@@ -259,7 +323,7 @@ class Ledger:
         with self.transaction():
             self.conn.execute(
                 "INSERT OR REPLACE INTO files VALUES (?,?,?,?)",
-                (sha, path.stat().st_size, rel.as_posix(), path.name))
+                (sha, len(data) if data is not None else path.stat().st_size, rel.as_posix(), name))
         return sha, target
 
     def mail_units(self) -> dict[str, str]:
@@ -445,6 +509,56 @@ class Ledger:
         with self.transaction():
             self.conn.execute("UPDATE runs SET finished_at=?, files=?, findings=? WHERE id=?",
                               (_now(), files, findings, run_id))
+
+
+def _text_name(name: str) -> str:
+    """A file name as storable text (undecodable bytes, kept by Python as surrogates, replaced)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def archive_name(sha256: str, name: str, limit: int = ARCHIVE_NAME_BYTES) -> str:
+    """``<hash>-<name>``: the hash first, the name made safe for any file system (no separators or
+    reserved characters) and shortened so the whole stays within ``limit`` UTF-8 bytes, suffix kept."""
+    name = _text_name(name)
+    name = "".join("_" if c in '<>:"/\\|?*' or ord(c) < 32 else c for c in name).strip(" .") or "file"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix.encode()) > 10:
+        stem, suffix = name, ""
+    suffix = f".{suffix}" if suffix else ""
+    room = limit - len(sha256[:12]) - 1 - len(suffix.encode())
+    while len(stem.encode("utf-8")) > room:
+        stem = stem[:-1]
+    return f"{sha256[:12]}-{stem}{suffix}"
+
+
+def _refuse_unusable(path: Path) -> None:
+    """Refuse a ledger file that is empty, not SQLite, or read-only (before SQLite touches it)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError as e:
+        raise WorkspaceError(f"台账文件 {path} 无法读取：{e.strerror or e}。请检查文件权限。") from e
+    if not head:
+        raise WorkspaceError(f"台账文件 {path} 是空的（0 字节），可能在同步或磁盘已满时被截断。为免丢失历史记录，"
+                             f"未新建台账；请从备份 {BACKUP_NAME} 恢复（把它复制为 {LEDGER_NAME}），"
+                             f"或确认无用后删除该空文件。")
+    if head != SQLITE_MAGIC:
+        raise WorkspaceError(f"「{path}」不是 zwgk-xl 的台账（不是 SQLite 数据库文件），未作改动。"
+                             f"请检查该文件，或从备份 {BACKUP_NAME} 恢复。")
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        what = "台账文件" if not os.access(path, os.W_OK) else "台账所在的文件夹"
+        raise WorkspaceError(f"{what}是只读的（{path}），无法写入。请取消只读属性（文件属性中去掉“只读”）"
+                             f"或把台账复制到可写的位置后重试。")
+
+
+def _unwritable(path: Path, e: Exception) -> str:
+    text = str(e)
+    if "readonly" in text or "read-only" in text or "read only" in text:
+        return (f"台账文件是只读的（{path}），无法写入。请取消只读属性（文件属性中去掉“只读”）"
+                f"或把台账复制到可写的位置后重试。")
+    if "locked" in text or "busy" in text:
+        return f"台账 {path} 正被另一个程序或另一次汇总使用，请稍后重试。"
+    return f"台账文件 {path} 无法打开或写入：{text}。请检查磁盘空间和文件权限；如文件已损坏，请从备份 {BACKUP_NAME} 恢复。"
 
 
 _row_of_full = itemgetter(*VALUE_ROW)

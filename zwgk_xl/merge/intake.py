@@ -10,6 +10,7 @@ finding kind, so a bad file never stops the others.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -19,9 +20,11 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from zwgk_xl.core.values import EXCEL_EPOCH, cell_text, cell_texts, parse_date  # noqa: F401 (re-exported)
-from zwgk_xl.merge.xlsxfast import Broken, FastBook, Unsupported, ZipEntry, column_letter, zip_entries  # noqa: F401 (re-exported)
+from zwgk_xl.merge.xlsxfast import (Broken, FastBook, Unsupported, ZipEntry, column_letter, read_member,  # noqa: F401
+                                    zip_entries)
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".et", ".ett", ".xltx", ".xltm", ".xlt", ".ots"}
+TEXT_SUFFIXES = {".csv", ".tsv", ""}  # read when their content is a table (sniffed)
 LOCK_PREFIX = "~$"
 OWN_TEMP_PREFIX = ".~zwgk_"  # atomic-write temp files of this tool
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,9 +42,12 @@ class Limits:
     """Safety limits for received files."""
 
     max_file_bytes: int = 50 * 2**20  # larger files are not read
-    max_unpacked_bytes: int = 400 * 2**20  # total declared uncompressed size of a zip container
-    max_ratio: float = 100.0  # declared uncompressed / compressed size of one member …
-    ratio_min_bytes: int = 2 * 2**20  # … checked for members larger than this
+    max_unpacked_bytes: int = 64 * 2**20  # total declared uncompressed size of a zip container
+    max_ratio: float = 100.0  # declared uncompressed / compressed size of one member (and of the whole) …
+    ratio_min_bytes: int = 2 * 2**20  # … checked for members (and wholes) larger than this
+    max_parts: int = 2000  # members of a zip container
+    max_rows: int = 2000  # rows a form can have (merge raises it for units with many tasks) …
+    max_cols: int = 64  # … and columns: cells beyond are reported, never read
 
 
 class Rejected(Exception):
@@ -58,6 +64,8 @@ class Sheet:
     name: str
     rows: list[list]  # cell values from A1 (python-calamine types)
     formula_cells: set[str] = field(default_factory=set)  # "G6": formula without a cached value
+    error_cells: dict[str, str] = field(default_factory=dict)  # "G6" -> "#DIV/0!" (fast reader only)
+    outside: tuple[int, str] = (0, "")  # cells beyond the limits, left out: (count, first ref)
 
 
 @dataclass
@@ -71,6 +79,7 @@ class ReadBook:
     _data: bytes = b""
     _fast: FastBook | None = None
     _wb: CalamineWorkbook | None = None
+    _limits: "Limits | None" = None
 
     @property
     def reader(self) -> str:
@@ -80,20 +89,26 @@ class ReadBook:
     def sheet(self, name: str, dense: int = 0) -> Sheet:
         """Cell values of sheet ``name`` (read once).  ``dense``: the width of most rows (a hint for speed)."""
         if name not in self.sheets:
+            limits = self._limits or Limits()
             if self._fast is not None:
                 try:
-                    got = self._fast.sheet(name, dense)
-                    self.sheets[name] = Sheet(name, got.rows, got.formula_cells)
+                    got = self._fast.sheet(name, dense, limits.max_rows, limits.max_cols)
+                    self.sheets[name] = Sheet(name, got.rows, got.formula_cells, got.error_cells, got.outside)
                     return self.sheets[name]
                 except Unsupported:  # something the fast reader does not handle: calamine from here on
                     self._fast = None
-                    self._wb = _calamine(self._data)
+                    self._wb = _calamine(self._data, limits)
                 except Broken as b:
                     raise Rejected(b.kind, b.message) from None
             try:
-                rows = self._wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                sheet = self._wb.get_sheet_by_name(name)
+                if sheet.total_height > limits.max_rows or sheet.total_width > limits.max_cols:
+                    raise Rejected("cells-out-of-range", _too_big(name, sheet.total_height, sheet.total_width, limits))
+                rows = sheet.to_python(skip_empty_area=False)
+            except Rejected:
+                raise
             except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
-                raise Rejected("unreadable", f"工作表「{name}」无法读取({type(e).__name__}: {e}),文件可能已损坏。") from e
+                raise Rejected("unreadable", f"工作表「{name}」无法读取（{type(e).__name__}：{e}），文件可能已损坏。") from e
             formulas = self._formulas(name) if self.kind == "xlsx" else set()
             self.sheets[name] = Sheet(name, rows, formulas)
         return self.sheets[name]
@@ -130,20 +145,21 @@ def precheck(path: Path, limits: Limits, size: int | None = None) -> str | None:
     """Cheap checks on the name and size (``size``: when already known): the finding kind of a file to skip or refuse, else None."""
     if path.name.startswith(LOCK_PREFIX):
         return "lock-file"
-    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
+    if path.suffix.lower() not in SPREADSHEET_SUFFIXES | TEXT_SUFFIXES:
         return "not-spreadsheet"
     if (path.stat().st_size if size is None else size) > limits.max_file_bytes:
         return "too-large"
     return None
 
 
-def open_book(data: bytes, limits: Limits, fast: bool = True) -> ReadBook:
+def open_book(data: bytes, limits: Limits, fast: bool = True, name: str = "") -> ReadBook:
     """Check ``data`` (a file's bytes) and open it; raises :class:`Rejected`.
 
-    Well-formed .xlsx/.xlsm packages are read by :mod:`zwgk_xl.xlsxfast`
+    Well-formed .xlsx/.xlsm packages are read by :mod:`zwgk_xl.merge.xlsxfast`
     (``fast=False`` forces python-calamine); everything else, and anything the
-    fast reader does not fully understand, by python-calamine.  Both give the
-    same rows.
+    fast reader does not fully understand, by python-calamine, after the sheets'
+    extent is checked.  Text (a .csv, or a file without extension, ``name``) is read
+    as a table when it is one.  Nothing is inflated before the zip checks.
     """
     macros = False
     if data.startswith(ZIP_MAGIC):
@@ -151,34 +167,109 @@ def open_book(data: bytes, limits: Limits, fast: bool = True) -> ReadBook:
         names = {e.filename for e in entries}
         listing = "\n" + "\n".join(names) + "\n"
         macros = "vbaproject.bin\n" in listing.lower() or "\nBasic/" in listing
+        if "xl/workbook.xml" not in names and "content.xml" not in names:
+            raise Rejected("not-a-form", "文件是压缩包或 Word 等文档，不是 Excel/WPS 表格，未汇总。")
         kind = "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
         if fast and kind == "xlsx" and isinstance(entries[0], ZipEntry):
             try:
                 book = FastBook(data, entries)
-                return ReadBook(kind=kind, sheet_names=book.sheet_names, macros=macros, _data=data, _fast=book)
+                return ReadBook(kind=kind, sheet_names=book.sheet_names, macros=macros, _data=data, _fast=book,
+                                _limits=limits)
             except Unsupported:
                 pass
             except Broken as b:
                 raise Rejected(b.kind, b.message) from None
+        if kind == "xlsx":
+            _check_extent(data, entries, limits)
     elif data.startswith(OLE_MAGIC):
         if _ENCRYPTED in data:
-            raise Rejected("password-protected", "文件设有打开密码(加密文件),无法读取。")
+            raise Rejected("password-protected", "文件设有打开密码（加密文件），无法读取。")
         macros = _VBA_STORAGE in data
         kind = "xls"
+    elif Path(name).suffix.lower() in TEXT_SUFFIXES:
+        return text_book(data, limits, Path(name).stem or "Sheet1")
     else:
-        raise Rejected("unreadable", "不是有效的 Excel/WPS/ODS 表格文件(文件头无法识别),可能已损坏或扩展名有误。")
-    wb = _calamine(data)
-    return ReadBook(kind=kind, sheet_names=list(wb.sheet_names), macros=macros, _data=data, _wb=wb)
+        raise Rejected("unreadable", "不是有效的 Excel/WPS/ODS 表格文件（文件头无法识别），可能已损坏或扩展名有误。")
+    wb = _calamine(data, limits)
+    return ReadBook(kind=kind, sheet_names=list(wb.sheet_names), macros=macros, _data=data, _wb=wb, _limits=limits)
 
 
-def _calamine(data: bytes) -> CalamineWorkbook:
+def text_book(data: bytes, limits: Limits, name: str) -> ReadBook:
+    """A .csv/.tsv reply (UTF-8 or GB18030, comma, tab or semicolon separated) as a one-sheet book."""
+    if b"\0" in data[:4096]:
+        raise Rejected("unreadable", "不是有效的表格文件（既不是 Excel/WPS 表格，也不是 CSV 文本），无法读取。")
+    for codec in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(codec)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Rejected("unreadable", "文本文件的编码无法识别（不是 UTF-8 或 GBK），无法读取。")
+    first = text[:4096].split("\n", 1)[0]
+    delimiter = max(",\t;，", key=first.count)
+    rows, outside = [], 0
+    for i, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)):
+        if i >= limits.max_rows or len(row) > limits.max_cols:
+            outside += 1
+            row = row[: limits.max_cols]
+            if i >= limits.max_rows:
+                continue
+        rows.append(row)
+    width = max(map(len, rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    sheet = Sheet(name, rows, outside=(outside, "") if outside else (0, ""))
+    return ReadBook(kind="csv", sheet_names=[name], sheets={name: sheet}, _data=data, _limits=limits)
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=\"(?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+)\"")
+_ANY_REF = re.compile(rb"<(?:\w+:)?(?:c|row)\b[^>]*?\br=\"([A-Z]*)([0-9]+)\"")
+
+
+def _check_extent(data: bytes, entries: list, limits: Limits) -> None:
+    """Refuse a package python-calamine would have to allocate a huge sheet for (its dimension or a cell
+    beyond the limits): calamine allocates the whole rectangle, and aborts on rows past Excel's."""
+    for entry in entries:
+        if not entry.filename.startswith("xl/worksheets/") or not entry.filename.endswith(".xml"):
+            continue
+        try:
+            if isinstance(entry, ZipEntry):
+                xml = read_member(data, entry)
+            else:
+                with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                    xml = zf.read(entry.filename)
+        except (Broken, Unsupported, zipfile.BadZipFile, OSError, ValueError, RuntimeError) as e:
+            raise Rejected("unreadable", f"压缩包内 {entry.filename} 无法读取（{e}），文件已损坏。") from None
+        rows = cols = 0
+        for m in (*_DIMENSION.finditer(xml), *_ANY_REF.finditer(xml)):
+            letters, digits = m.group(1), m.group(2)
+            rows = max(rows, int(digits))
+            if letters:
+                cols = max(cols, _column_number(letters.decode()))
+        if rows > limits.max_rows or cols > limits.max_cols:
+            raise Rejected("cells-out-of-range", _too_big(entry.filename, rows, cols, limits))
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _too_big(where: str, rows: int, cols: int, limits: Limits) -> str:
+    return (f"工作表 {where} 的范围达 {rows:,} 行 × {cols:,} 列，超过填报表可能的大小"
+            f"（{limits.max_rows:,} 行 × {limits.max_cols} 列），为免占满内存未读取；请对方删去表外内容后重发。")
+
+
+def _calamine(data: bytes, limits: "Limits | None" = None) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
         text = f"{type(e).__name__}: {e}"
         if "password" in text.lower() or "encrypt" in text.lower():
-            raise Rejected("password-protected", "文件设有密码,无法读取。") from e
-        raise Rejected("unreadable", f"无法读取({text}),文件可能已损坏。") from e
+            raise Rejected("password-protected", "文件设有密码，无法读取。") from e
+        raise Rejected("unreadable", f"无法读取（{text}），文件可能已损坏。") from e
 
 
 def _zip_entries(data: bytes, limits: Limits) -> list:
@@ -192,7 +283,13 @@ def _zip_entries(data: bytes, limits: Limits) -> list:
         except (zipfile.BadZipFile, OSError, ValueError) as e:
             raise Rejected("unreadable", f"文件已损坏(压缩包结构无效:{e}),无法读取。") from e
     if not infos:
-        raise Rejected("unreadable", "文件已损坏(压缩包是空的),无法读取。")
+        raise Rejected("unreadable", "文件已损坏（压缩包是空的），无法读取。")
+    if len(infos) > limits.max_parts:
+        raise Rejected("zip-bomb", f"压缩包内有 {len(infos):,} 个部件（上限 {limits.max_parts:,} 个），疑似恶意文件，未解压。")
+    declared = sum(i.file_size for i in infos)
+    if declared > limits.ratio_min_bytes and declared / max(len(data), 1) > limits.max_ratio:
+        raise Rejected("zip-bomb", f"压缩包声明解压后共 {declared:,} 字节，为文件大小的 {declared / max(len(data), 1):,.0f} 倍"
+                                   f"（上限 {limits.max_ratio:,.0f} 倍），疑似“压缩炸弹”，未解压。")
     total = 0
     for info in infos:
         total += info.file_size

@@ -324,6 +324,7 @@ def style_kinds(xml: str) -> list[int]:
 
 
 _EPOCH = _dt.datetime(1899, 12, 30)
+_LAST_SERIAL = 2_958_466  # 10000-01-01, the first serial no date can hold
 _EPOCH_DATE = _EPOCH.date()
 
 
@@ -331,6 +332,8 @@ def excel_date(value: float, kind: int):
     """A date-formatted number as python-calamine returns it (1900 date system)."""
     if kind == DURATION:
         return _dt.timedelta(milliseconds=round(value * 86_400_000))
+    if value >= _LAST_SERIAL:  # past 9999-12-31 (a number typed into a date cell): the number itself
+        return value
     if value < 0 or 1 <= value < 61:
         raise Unsupported("date before 1900-03-01")
     if value < 1:
@@ -449,21 +452,28 @@ def _typed(v: str, t: str, style: int | None, kinds) -> object:
 
 
 class SheetData:
-    """Rows of one sheet (python-calamine's values) and formula cells without a cached value."""
+    """Rows of one sheet (python-calamine's values), formula cells without a cached value, cells holding an
+    error value (ref -> "#DIV/0!" …), and the cells left out beyond the size limit (count, first ref)."""
 
-    __slots__ = ("rows", "formula_cells")
+    __slots__ = ("rows", "formula_cells", "error_cells", "outside")
 
-    def __init__(self, rows: list[list], formula_cells: set[str]):
+    def __init__(self, rows: list[list], formula_cells: set[str], error_cells: dict[str, str] | None = None,
+                 outside: tuple[int, str] = (0, "")):
         self.rows, self.formula_cells = rows, formula_cells
+        self.error_cells, self.outside = error_cells or {}, outside
+
+
+MAX_ROWS, MAX_COLS = 1_048_576, 16_384  # Excel's own limits (the default bound)
 
 
 def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None = None,
-               dense: int = 0) -> SheetData:
+               dense: int = 0, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> SheetData:
     """Cells of a worksheet's XML.  ``kinds()`` returns the date kinds of the cell styles (read on demand).
 
     ``keyed`` is :func:`keyed_strings` of ``strings`` when the caller keeps it (several sheets of one book).
     ``dense``: the width of the rows most cells are expected in; such a row holding exactly that many
     plain shared strings (columns A, B, … in order) is matched whole, saving the work per cell.
+    Cells beyond ``max_rows`` × ``max_cols`` are left out (counted in ``outside``), never allocated.
     """
     i = xml.find("<sheetData")
     if i < 0 or "<worksheet" not in xml[:i]:
@@ -477,6 +487,7 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
     if keyed is None:
         keyed = keyed_strings(strings)
     formulas: set[str] = set()
+    errors: dict[str, str] = {}
     full: dict[int, list] = {}  # row index -> its values, for rows matched whole
     if dense:
         # (row, indexes of the whole row…, ref, index, rest); styled cells (s="…") are the norm after a re-save
@@ -488,8 +499,18 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
         cells = [m[dense + 1:] for m in found if not m[0]] if len(whole) < len(found) else []
     else:
         cells = _CELL.findall(body)
-    refs, vals = _cells(cells, strings, keyed, kinds, formulas) if cells else ((), ())
+    refs, vals = _cells(cells, strings, keyed, kinds, formulas, errors) if cells else ((), ())
     pos = list(map(_POS.__getitem__, refs))
+    outside = (0, "")
+    if (full and max(full) >= max_rows) or (pos and (max(map(_ROW_OF, pos)) >= max_rows
+                                                     or max(map(_COL_OF, pos)) >= max_cols)):
+        far = sorted([(r, 0) for r in full if r >= max_rows]
+                     + [(r, c) for r, c in pos if r >= max_rows or c >= max_cols])
+        outside = (len(far), f"{column_letter(far[0][1])}{far[0][0] + 1}")
+        full = {r: row for r, row in full.items() if r < max_rows}
+        keep = [r < max_rows and c < max_cols for r, c in pos]
+        pos, vals = list(compress(pos, keep)), list(compress(vals, keep))
+        refs = ()
     height = max(max(full, default=-1), max(map(_ROW_OF, pos), default=-1)) + 1
     width = max(dense if full else 0, max(map(_COL_OF, pos), default=-1) + 1)
     if full and pos and not full.keys().isdisjoint(map(_ROW_OF, pos)):
@@ -502,7 +523,7 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
             row.extend([""] * (width - dense))
     for (r, c), x in zip(pos, vals):
         rows[r][c] = x
-    return SheetData(rows, formulas)
+    return SheetData(rows, formulas, errors, outside)
 
 
 def _shared(indexes, keyed: dict[str, str], strings: list[str]) -> list[str]:
@@ -516,7 +537,7 @@ def _shared(indexes, keyed: dict[str, str], strings: list[str]) -> list[str]:
             raise Unsupported("shared string index") from e
 
 
-def _cells(cells: list[tuple], strings, keyed, kinds, formulas: set[str]) -> tuple[tuple, list]:
+def _cells(cells: list[tuple], strings, keyed, kinds, formulas: set[str], errors: dict[str, str]) -> tuple[tuple, list]:
     """(references, values) of the cells matched one by one (``_CELL``'s groups), empty cells left out."""
     refs, indexes, rests = zip(*cells)
     if "" in refs:  # a <c …> the pattern did not take apart
@@ -525,7 +546,7 @@ def _cells(cells: list[tuple], strings, keyed, kinds, formulas: set[str]) -> tup
         return refs, _shared(indexes, keyed, strings)
     specs = {a: _cell_attrs(a) for a in {m.group(1) for m in map(_REST.fullmatch, set(rests)) if m}}
     try:
-        vals = [strings[int(x)] if x else _other(ref, rest, specs, strings, kinds, formulas)
+        vals = [strings[int(x)] if x else _other(ref, rest, specs, strings, kinds, formulas, errors)
                 for ref, x, rest in cells]
     except (IndexError, ValueError) as e:
         raise Unsupported("shared string index") from e
@@ -563,8 +584,9 @@ def column_letter(index: int) -> str:
     return s
 
 
-def _other(ref: str, rest: str, specs: dict, strings: list[str], kinds, formulas: set[str]):
-    """The value of any cell but a plain shared string (or _EMPTY), noting a formula without a cached value."""
+def _other(ref: str, rest: str, specs: dict, strings: list[str], kinds, formulas: set[str], errors: dict[str, str]):
+    """The value of any cell but a plain shared string (or _EMPTY), noting a formula without a cached value
+    and an error value (``errors``)."""
     m = _REST.fullmatch(rest)
     if m is None or "<c" in rest:
         raise Unsupported("cell markup")
@@ -584,6 +606,8 @@ def _other(ref: str, rest: str, specs: dict, strings: list[str], kinds, formulas
         if not v:
             return _EMPTY
         return strings[int(v)]
+    if t == "e" and v:
+        errors[ref] = _xml_text(v)
     return _typed(v, t, style, kinds)
 
 
@@ -689,11 +713,11 @@ class FastBook:
             self._kinds = _once(self, (entry,), lambda xml: style_kinds(xml) if xml else []) if entry else []
         return self._kinds
 
-    def sheet(self, name: str, dense: int = 0) -> SheetData:
-        """Cells of sheet ``name`` (``dense``: see :func:`read_sheet`)."""
+    def sheet(self, name: str, dense: int = 0, max_rows: int = MAX_ROWS, max_cols: int = MAX_COLS) -> SheetData:
+        """Cells of sheet ``name`` (``dense``, ``max_rows``, ``max_cols``: see :func:`read_sheet`)."""
         xml = self.text(self.paths[name])
         if xml is None:
             raise Unsupported("missing sheet part")
         if self._keyed is None:
             self._keyed = keyed_strings(self.strings)
-        return read_sheet(xml, self.strings, self.style_kinds, self._keyed, dense)
+        return read_sheet(xml, self.strings, self.style_kinds, self._keyed, dense, max_rows, max_cols)

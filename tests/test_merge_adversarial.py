@@ -1,0 +1,502 @@
+"""merge never loses a round: replies as they really arrive (re-saved, pasted, renamed, edited, broken, hostile).
+
+Each case replaces (or joins) one unit's good reply in a folder of good replies.  Every case asserts that
+the merge finishes and writes the master, that every other unit's answers are in the ledger, that the
+mutated file's unit gets its answers or a finding naming it (in 问题清单 too), and that running the merge
+again leaves the ledger as one run left it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from _merge_helpers import (ROUND, add_cell_xml, add_vba, copy_values, crafted_encrypted, edit_part, fill,
+                            issue_forms, ledger_tables, sample_plan, task, task_sheet_part, zip_bomb)
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.ledger.store import Ledger
+from zwgk_xl.merge.command import merge_folder, run_merge
+
+OFFICE = "县人民政府办公室"
+UNITS = ["县财政局", "县教育局", "县卫生健康局", OFFICE]
+OLD_ROUND = "2021年第一季度"
+DATE_CELL = "done_date"
+
+
+def plan():
+    doc = sample_plan()
+    doc.roots[0].children.append(task(5, [OFFICE], [], "2021-09-30", "政务公开工作统筹"))
+    return doc
+
+
+def answers(unit: str) -> dict[str, dict]:
+    """The good answers of ``unit``: one per task it was issued."""
+    tasks = {"县财政局": ["一.(1)", "一.(3)"], "县教育局": ["一.(1)", "一.(2)", "一.(3)"],
+             "县卫生健康局": ["一.(4)"], OFFICE: ["一.(5)"]}[unit]
+    return {t: {"status": "已完成", "progress": f"{unit}{t}已按要求公开，共{len(t) * 7}条。"} for t in tasks}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """Issued forms, the ledger before any merge, and every unit's good reply."""
+    root = tmp_path_factory.mktemp("adv")
+    ws, forms = issue_forms(root, plan=plan())
+    good = root / "good"
+    good.mkdir()
+    replies = {u: fill(forms[u], good / f"{u}回复.xlsx", rows=answers(u), fields={"filler": "经办人"}) for u in UNITS}
+    return root, ws, forms, replies
+
+
+def stored(ws: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    """unit -> task -> (status, 落实情况) of the submissions in force."""
+    with Ledger.open(ws) as led:
+        reps = led.latest_reports(ROUND)
+    out: dict[str, dict] = {}
+    for (tid, unit), rep in reps.items():
+        out.setdefault(unit, {})[tid] = (rep.status, rep.progress)
+    return out
+
+
+def fresh(base, tmp_path: Path, name: str = "台账") -> tuple[Path, Path, dict]:
+    """A copy of the unmerged ledger and an empty 回收 folder: (workspace, folder, good replies)."""
+    ws = tmp_path / name
+    shutil.copytree(base[1], ws)
+    box = tmp_path / "回收"
+    box.mkdir(exist_ok=True)
+    return ws, box, base[3]
+
+
+def problem_list(path: Path) -> str:
+    wb = CalamineWorkbook.from_path(str(path))
+    name = next(n for n in wb.sheet_names if "问题" in n)
+    return "\n".join("\t".join(map(str, r)) for r in wb.get_sheet_by_name(name).to_python())
+
+
+# ---------------------------------------------------------------------------
+# The cases: (victim, build(box, victim, base) -> None, expect)
+# expect: "data" (its answers stored), or a finding kind naming the victim (its answers need not be stored),
+# or ("data", kind): answers stored and that finding made.
+
+def _box_files(box: Path, replies: dict, skip: str | None) -> None:
+    for u, p in replies.items():
+        if u != skip:
+            shutil.copy(p, box / p.name)
+
+
+def xl_edit(edit, name: str | None = None, fields=None):
+    """The victim's issued form filled with its answers, then ``edit(wb, ws, first_row)`` in openpyxl."""
+    def build(box, victim, b):
+        _, _, forms, _ = b
+        fill(forms[victim], box / (name or f"{victim}回复.xlsx"), rows=answers(victim),
+             fields=fields or {"filler": "经办人"}, edit=edit)
+    return build
+
+
+def col(key: str) -> int:
+    return fs.COLUMN_INDEX[key] + 1
+
+
+def set_date(value, fmt="yyyy-mm-dd"):
+    def edit(wb, ws, first):
+        c = ws.cell(first, col(DATE_CELL))
+        c.value = value
+        c.number_format = fmt
+    return edit
+
+
+def rename_header(key: str, label: str):
+    def edit(wb, ws, first):
+        ws.cell(first - 1, col(key)).value = label
+    return edit
+
+
+def xml_edit(part_of, edit, name=None):
+    """The victim's good reply with one zip member edited (``part_of(path)`` names it)."""
+    def build(box, victim, b):
+        src = b[3][victim]
+        edit_part(src, box / (name or src.name), part_of(src), edit)
+    return build
+
+
+def sheet_xml(path):
+    return task_sheet_part(path)
+
+
+def renamed(name_of):
+    def build(box, victim, b):
+        shutil.copy(b[3][victim], box / name_of(victim))
+    return build
+
+
+def pasted(name_of, edit=None, unit_line=True):
+    """The victim's filled table pasted into a new workbook (no metadata), saved as ``name_of(victim)``."""
+    def build(box, victim, b):
+        def strip(wb, ws, first):
+            if not unit_line:
+                for r in range(1, first - 1):
+                    for c in range(1, 12):
+                        ws.cell(r, c).value = None
+            if edit:
+                edit(wb, ws, first)
+        copy_values(b[3][victim], box / name_of(victim), strip)
+    return build
+
+
+def csv_reply(encoding="utf-8-sig", suffix=".csv", delimiter=","):
+    def build(box, victim, b):
+        import csv
+        import io
+
+        rows = [[c.value if c.value is not None else "" for c in r]
+                for r in openpyxl.load_workbook(b[3][victim])[fs.TASK_SHEET].iter_rows()]
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=delimiter).writerows(rows)
+        (box / f"{victim}回复{suffix}").write_bytes(buf.getvalue().encode(encoding))
+    return build
+
+
+def raw_bytes(data_of, name="{u}回复.xlsx"):
+    def build(box, victim, b):
+        (box / name.format(u=victim)).write_bytes(data_of(b[3][victim]))
+    return build
+
+
+def with_stale(box, victim, b):
+    """A previous round's form of the victim, sorting first, beside its current reply."""
+    _box_files(box, {victim: b[3][victim]}, None)
+
+    def old(wb, ws, first):
+        meta = wb[fs.META_SHEET]
+        for row in meta.iter_rows():
+            if row[0].value == "round":
+                row[1].value = OLD_ROUND
+    fill(b[3][victim], box / "0_上季度.xlsx", edit=old)
+
+
+def with_bomb_first(box, victim, b):
+    _box_files(box, {victim: b[3][victim]}, None)
+    zip_bomb(b[3][victim], box / "0_附件.xlsx")
+
+
+def bomb_named(box, victim, b):
+    zip_bomb(b[3][victim], box / f"{victim}回复.xlsx")
+
+
+def gbk_name(box, victim, b):
+    raw = os.fsencode(str(box)) + b"/" + f"{victim}回复（终稿）.xlsx".encode("gbk")
+    with open(raw, "wb") as fh:
+        fh.write(b[3][victim].read_bytes())
+
+
+def long_name(box, victim, b):
+    name = (f"关于报送{ROUND}政务公开工作要点落实情况的通知的回复函{victim}" * 3)[:76] + ".xlsx"
+    shutil.copy(b[3][victim], box / name)
+
+
+def two_forms(box, victim, b):
+    """The victim's workbook also holds another unit's form on a second sheet."""
+    other = next(u for u in UNITS if u != victim)
+    src = openpyxl.load_workbook(b[3][other])[fs.TASK_SHEET]
+
+    def edit(wb, ws, first):
+        extra = wb.create_sheet("另一份")
+        for row in src.iter_rows():
+            for c in row:
+                if c.value is not None:
+                    extra.cell(c.row, c.column).value = c.value
+    fill(b[3][victim], box / f"{victim}回复.xlsx", edit=edit)
+
+
+def office_paste(box, victim, b):
+    """县财政局's reply pasted into a new workbook named after the notice (which names the office)."""
+    copy_values(b[3][victim], box / f"关于报送落实情况的通知({OFFICE})-{victim}回复.xlsx")
+
+
+def foreign_form(box, victim, b):
+    """Another unit's form (its metadata) saved under the victim's name."""
+    other = "县卫生健康局" if victim != "县卫生健康局" else "县财政局"
+    fill(b[2][other], box / f"{victim}.xlsx", rows=answers(other), fields={"filler": "另一位经办人"})
+
+
+def older_and_newer(box, victim, b):
+    old = fill(b[2][victim], box / f"{victim}初稿.xlsx", rows={t: {"status": "推进中", "progress": "初稿"}
+                                                              for t in answers(victim)})
+    t = dt.datetime(2021, 7, 1).timestamp()
+    os.utime(old, (t, t))
+    shutil.copy(b[3][victim], box / f"{victim}回复.xlsx")
+
+
+def copy_in_subfolder(box, victim, b):
+    shutil.copy(b[3][victim], box / f"{victim}回复.xlsx")
+    (box / "再次发送").mkdir()
+    shutil.copy(b[3][victim], box / "再次发送" / f"{victim}.xlsx")
+
+
+def lock_only(box, victim, b):
+    (box / f"~${victim}回复.xlsx").write_bytes(b"\0lock")
+
+
+def macros(box, victim, b):
+    add_vba(b[3][victim], box / f"{victim}回复.xlsm")
+
+
+def encrypted(box, victim, b):
+    crafted_encrypted(box / f"{victim}回复.xlsx")
+
+
+def docx_reply(box, victim, b):
+    with zipfile.ZipFile(box / f"{victim}情况说明.docx", "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+
+
+def no_extension(box, victim, b):
+    shutil.copy(b[3][victim], box / f"{victim}回复")
+
+
+def error_value(box, victim, b):
+    src = b[3][victim]
+
+    def edit(xml):
+        import re
+
+        return re.sub(rb'<c r="I6"[^>]*?(/>|>.*?</c>)', b'<c r="I6" t="e"><f>1/0</f><v>#DIV/0!</v></c>', xml, count=1,
+                      flags=re.S)
+    edit_part(src, box / src.name, task_sheet_part(src), edit)
+
+
+def styled_empty_rows(xml):
+    rows = b"".join(b'<row r="%d"><c r="A%d" s="0"/></row>' % (i, i) for i in range(200, 20200))
+    return xml.replace(b"</sheetData>", rows + b"</sheetData>")
+
+
+def huge_dimension(xml):
+    import re
+
+    return re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml)
+
+
+def move_table(wb, ws, first):
+    ws.insert_rows(1, 3)
+    ws.insert_cols(1, 2)
+
+
+def reorder(wb, ws, first):
+    a = [c.value for c in ws[first]]
+    b = [c.value for c in ws[first + 1]]
+    for j, (x, y) in enumerate(zip(a, b), start=1):
+        ws.cell(first, j).value, ws.cell(first + 1, j).value = y, x
+
+
+CASES = {
+    # values typed into cells
+    "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
+    "date cell holds 2958466": ("县财政局", xl_edit(set_date(2958466)), ("data", "invalid-date")),
+    "date cell holds 1e300": ("县财政局", xl_edit(set_date(1e300)), ("data", "invalid-date")),
+    "date cell holds -5": ("县财政局", xl_edit(set_date(-5)), "data"),
+    "date cell holds 0.5 (a time)": ("县财政局", xl_edit(set_date(0.5, "hh:mm")), "data"),
+    "date as text 2021年13月45日": ("县教育局", xl_edit(set_date("2021年13月45日", "@")), ("data", "invalid-date")),
+    "date with a time": ("县教育局", xl_edit(set_date(dt.datetime(2021, 6, 30, 14, 30), "yyyy-mm-dd hh:mm")), "data"),
+    "fill date is a number": ("县财政局", xl_edit(None, fields={"filler": "张", "fill_date": 99999999}),
+                              ("data", "invalid-date")),
+    "status not in the list": ("县教育局", xl_edit(lambda wb, ws, f: setattr(ws.cell(f, col("status")), "value", "差不多")),
+                               ("data", "invalid-status")),
+    "status a number": ("县教育局", xl_edit(lambda wb, ws, f: setattr(ws.cell(f, col("status")), "value", 1)),
+                        ("data", "invalid-status")),
+    "status empty": ("县教育局", xl_edit(lambda wb, ws, f: setattr(ws.cell(f, col("status")), "value", None)),
+                     ("data", "required-empty")),
+    "progress 40,000 characters": ("县卫生健康局",
+                                   xl_edit(lambda wb, ws, f: setattr(ws.cell(f, col("progress")), "value", "长" * 40000)),
+                                   "data"),
+    "progress a boolean": ("县卫生健康局", xl_edit(lambda wb, ws, f: setattr(ws.cell(f, col("progress")), "value", True)),
+                           "data"),
+    "progress a live formula": ("县卫生健康局",
+                                xl_edit(lambda wb, ws, f: setattr(ws.cell(f, col("progress")), "value", "=A1&B1")),
+                                ("data", "formula-no-value")),
+    "formula error value": ("县财政局", error_value, ("data", "formula-error")),
+    # headers retyped
+    "header 工作落实情况": ("县教育局", xl_edit(rename_header("progress", "工作落实情况")), "data"),
+    "header 落实情况说明": ("县教育局", xl_edit(rename_header("progress", "落实情况说明")), "data"),
+    "header 完成情况": ("县教育局", xl_edit(rename_header("progress", "完成情况")), "data"),
+    "header with Alt+Enter": ("县教育局", xl_edit(rename_header("status", "完成\n状态")), "data"),
+    "header full-width spaced": ("县教育局", xl_edit(rename_header("progress", " 落　实 情 况 ")), "data"),
+    "header with a note": ("县教育局", xl_edit(rename_header("progress", "落实情况（必填）")), "data"),
+    "header id retyped": ("县教育局", xl_edit(rename_header("id", "编 号")), "data"),
+    "header 落实情况 unknown": ("县教育局", xl_edit(rename_header("progress", "备注")), "column-missing"),
+    "header 完成状态 gone": ("县教育局", xl_edit(rename_header("status", None)), "column-missing"),
+    "optional column gone": ("县教育局", xl_edit(rename_header("evidence", "附件")), ("data", "column-missing")),
+    # layout edited
+    "table moved down and right": ("县财政局", xl_edit(move_table), "data"),
+    "rows reordered": ("县教育局", xl_edit(reorder), ("data", "rows-reordered")),
+    "row deleted": ("县教育局", xl_edit(lambda wb, ws, f: ws.delete_rows(f + 1)), ("data", "row-deleted")),
+    "another unit's task added": ("县卫生健康局", xl_edit(lambda wb, ws, f: setattr(ws.cell(f + 1, 1), "value", "一.(5)")),
+                                  ("data", "row-inserted")),
+    "sheet renamed": ("县财政局", xl_edit(lambda wb, ws, f: setattr(ws, "title", "Sheet1")), "data"),
+    "empty sheet added first": ("县财政局", xl_edit(lambda wb, ws, f: wb.create_sheet("说明", 0)), "data"),
+    "two forms in one workbook": ("县财政局", two_forms, ("data", "second-form")),
+    # sizes
+    "cell at XFD1048576": ("县财政局", lambda box, v, b: add_cell_xml(b[3][v], box / f"{v}回复.xlsx", "XFD1048576"),
+                           ("data", "cells-out-of-range")),
+    "cell at row 99,999,999": ("县财政局", lambda box, v, b: add_cell_xml(b[3][v], box / f"{v}回复.xlsx", "A99999999"),
+                               ("data", "cells-out-of-range")),
+    "cell at column ZZ": ("县财政局", lambda box, v, b: add_cell_xml(b[3][v], box / f"{v}回复.xlsx", "ZZ7"),
+                          ("data", "cells-out-of-range")),
+    "dimension A1:XFD1048576": ("县财政局", xml_edit(sheet_xml, huge_dimension), "data"),
+    "20,000 styled empty rows": ("县财政局", xml_edit(sheet_xml, styled_empty_rows), "data"),
+    "zip bomb named after the unit": ("县财政局", bomb_named, "zip-bomb"),
+    "zip bomb sorting first": ("县财政局", with_bomb_first, "data"),
+    # identity and round
+    "stale previous-round form sorting first": ("县教育局", with_stale, ("data", "wrong-round")),
+    "pasted copy named after the notice and the office": ("县财政局", office_paste, ("data", "unit-from-filename")),
+    "pasted copy, unit only in the file name": ("县财政局", pasted(lambda u: f"{u}.xlsx", unit_line=False),
+                                                ("data", "unit-from-filename")),
+    "pasted copy without a name": ("县卫生健康局", pasted(lambda u: "回复.xlsx"), ("data", "unit-from-content")),
+    "pasted copy named by the office only": ("县财政局", pasted(lambda u: f"通知({OFFICE}).xlsx"), "data"),
+    "another unit's form under this unit's name": ("县教育局", foreign_form, "unit-conflict"),
+    "pasted copy under another unit's name": ("县教育局", pasted(lambda u: "县卫生健康局回复(更正).xlsx"), "unit-conflict"),
+    "file name names two units": ("县财政局", renamed(lambda u: f"{u}、县教育局联合报送.xlsx"), "data"),
+    "file name names the office": ("县财政局", renamed(lambda u: f"关于报送落实情况的通知({OFFICE}).xlsx"), "data"),
+    "older and newer reply": ("县教育局", older_and_newer, ("data", "duplicate-submission")),
+    "a byte-identical copy in a subfolder": ("县教育局", copy_in_subfolder, ("data", "duplicate-file")),
+    # names
+    "file name in GBK bytes": ("县财政局", gbk_name, "data"),
+    "80-character file name": ("县财政局", long_name, "data"),
+    # formats
+    "csv reply": ("县卫生健康局", csv_reply(), ("data", "unit-from-filename")),
+    "csv reply in GBK": ("县卫生健康局", csv_reply("gb18030"), ("data", "unit-from-filename")),
+    "tab-separated reply": ("县卫生健康局", csv_reply(suffix=".tsv", delimiter="\t"), "data"),
+    "reply without extension": ("县财政局", no_extension, "data"),
+    "macros": ("县财政局", macros, ("data", "macros-present")),
+    "Word document instead": ("县财政局", docx_reply, "reply-not-spreadsheet"),
+    # broken
+    "truncated": ("县财政局", raw_bytes(lambda p: p.read_bytes()[: len(p.read_bytes()) // 2]), "unreadable"),
+    "random bytes": ("县财政局", raw_bytes(lambda p: os.urandom(3000)), "unreadable"),
+    "empty file": ("县财政局", raw_bytes(lambda p: b""), "unreadable"),
+    "password": ("县财政局", encrypted, "password-protected"),
+    "shared strings missing": ("县财政局", xml_edit(lambda p: "xl/sharedStrings.xml", lambda x: None), "any"),
+    "styles missing": ("县财政局", xml_edit(lambda p: "xl/styles.xml", lambda x: None), "any"),
+    "sheet XML garbage": ("县财政局", xml_edit(sheet_xml, lambda x: x[: len(x) // 2]), "any"),
+    "workbook rels missing": ("县财政局", xml_edit(lambda p: "xl/_rels/workbook.xml.rels", lambda x: None), "any"),
+    "only a lock file": ("县卫生健康局", lock_only, "missing-submission"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_one_bad_reply_never_loses_the_round(base, tmp_path, name):
+    victim, build, expect = CASES[name]
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, victim)
+    build(box, victim, base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert Path(result.output).is_file()
+    got = stored(ws)
+    for u in UNITS:
+        if u != victim:
+            assert got.get(u) == {t: (a["status"], a["progress"]) for t, a in answers(u).items()}, u
+    wants_data = expect == "data" or (isinstance(expect, tuple) and expect[0] == "data")
+    kind = expect[1] if isinstance(expect, tuple) else None if expect in ("data", "any") else expect
+    naming = [f for f in result.findings if f.severity != "info" and (victim in f.unit or victim in f.message)]
+    if wants_data:
+        assert victim in got, [f.to_dict() for f in result.findings]
+        assert all(p for _, p in got[victim].values()) or kind in ("required-empty", "formula-no-value", "row-deleted")
+    elif expect == "any":
+        assert victim in got or naming
+    if kind:
+        assert any(f.type == kind and (victim in f.unit or victim in f.message) for f in result.findings), \
+            [(f.type, f.unit, f.message) for f in result.findings]
+    if victim not in got:
+        assert naming
+        listed = problem_list(Path(result.output))
+        assert victim in listed
+    assert all(f.type != "unexpected-error" for f in result.findings), [f.message for f in result.findings]
+    once = ledger_tables(ws)
+    with Ledger.open(ws) as led:
+        merge_folder(box, led, workers=1)
+    assert ledger_tables(ws) == once  # a re-run changes nothing
+
+
+def test_stale_form_never_changes_the_round(base, tmp_path):
+    """Without --round, the ledger's round is used; an older round's form sorting first is one finding."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    with_stale(box, "县教育局", base)
+    with Ledger.open(ws) as led:
+        result = merge_folder(box, led, workers=1)
+        assert result.round == ROUND and led.rounds() == [ROUND]
+        assert {s.round for s in led.submissions(ROUND)} == {ROUND} and len(led.current_submissions(ROUND)) == 4
+    assert [f.type for f in result.findings if f.file == "0_上季度.xlsx"] == ["wrong-round"]
+
+
+def test_pasted_copy_never_displaces_the_office_reply(base, tmp_path):
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    office_paste(box, "县财政局", base)
+    with Ledger.open(ws) as led:
+        result = merge_folder(box, led, workers=1)
+        current = led.current_submissions(ROUND)
+    assert current[OFFICE].file_name == f"{OFFICE}回复.xlsx"
+    assert current["县财政局"].identified_by == "filename"
+    assert not [f for f in result.findings if f.type == "duplicate-submission"]
+
+
+def test_conflict_names_both_candidates_and_the_evidence(base, tmp_path):
+    ws, box, replies = fresh(base, tmp_path)
+    foreign_form(box, "县教育局", base)
+    with Ledger.open(ws) as led:
+        result = merge_folder(box, led, workers=1)
+    f = next(f for f in result.findings if f.type == "unit-conflict")
+    assert "「县卫生健康局」" in f.message and "「县教育局」" in f.message and "填报表元数据" in f.message
+    assert f.file == "县教育局.xlsx" and f.severity == "error"
+
+
+def test_gbk_name_is_archived_and_shown_readably(base, tmp_path):
+    ws, box, replies = fresh(base, tmp_path)
+    gbk_name(box, "县财政局", base)
+    long_name(box, "县教育局", base)
+    with Ledger.open(ws) as led:
+        result = merge_folder(box, led, workers=1)
+        names = {s.file_name for s in led.submissions(ROUND)}
+    assert "县财政局回复（终稿）.xlsx" in names
+    archived = list((ws / "归档").iterdir())
+    assert all(len(p.name.encode()) <= 120 for p in archived) and len(archived) >= 2
+    assert {f.outcome for f in result.files} == {"accepted"}
+
+
+def test_an_unforeseen_error_in_one_file_is_its_finding(base, tmp_path, monkeypatch):
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    import zwgk_xl.merge.checking as checking
+
+    real = checking.Checker.check_table
+
+    def boom(self):
+        if self.unit == "县教育局":
+            raise ZeroDivisionError("bug")
+        return real(self)
+
+    monkeypatch.setattr(checking.Checker, "check_table", boom)
+    result = run_merge(box, workspace=ws, output=tmp_path / "m.xlsx", workers=1)
+    f = next(f for f in result.findings if f.type == "unexpected-error")
+    assert "ZeroDivisionError" in f.message and f.unit == "县教育局" and f.file == "县教育局回复.xlsx"
+    assert set(stored(ws)) == set(UNITS) - {"县教育局"}
+    import zwgk_xl.ledger.store as store
+
+    real_store = store.Ledger.store_submission
+
+    def failing(self, sub):
+        if sub.unit == "县财政局":
+            raise OSError("disk full")
+        return real_store(self, sub)
+
+    monkeypatch.setattr(checking.Checker, "check_table", real)
+    monkeypatch.setattr(store.Ledger, "store_submission", failing)
+    ws2 = fresh(base, tmp_path, "台账2")[0]
+    result = run_merge(box, workspace=ws2, output=tmp_path / "m2.xlsx", workers=1)
+    assert any(f.type == "unexpected-error" and f.unit == "县财政局" and "OSError" in f.message for f in result.findings)
+    assert set(stored(ws2)) == set(UNITS) - {"县财政局"}

@@ -1,0 +1,165 @@
+"""One returned file, examined: safety checks, reading, identifying and checking, all without the ledger.
+
+Whatever happens to one file ends as findings of that file (an unforeseen
+error as an ``unexpected-error`` finding naming the exception's class); it
+never stops the others.  This runs in worker processes too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from zwgk_xl.core import findings as fk
+from zwgk_xl.core.model import Finding
+from zwgk_xl.ledger.store import Submission, sha256_file
+from zwgk_xl.merge.checking import Checker, read_form
+from zwgk_xl.merge.context import Context
+from zwgk_xl.merge.identify import identify, units_in_name
+from zwgk_xl.merge.intake import TEXT_SUFFIXES, Limits, Rejected, open_book, precheck
+from zwgk_xl.merge.results import FileOutcome
+
+
+@dataclass
+class Examined:
+    """One file as read and validated (in this process or a worker): what storing it needs, all picklable."""
+
+    out: FileOutcome
+    findings: list[Finding]
+    name_unit: str = ""  # the unit its file name names (what a duplicate is reported under)
+    submission: Submission | None = None
+    data: bytes | None = None  # the file's bytes, for the archive (None: not read, or too big to pass back)
+    archive: bool = True  # False for files over the size limit (never archived)
+    skipped: bool = False  # lock files and non-spreadsheets: nothing goes to the ledger
+
+
+def readable_name(text: str) -> str:
+    """A file name as text that can be stored and shown: bytes that were not UTF-8 (a Windows zip unpacked
+    on Linux gives GBK bytes, which Python keeps as surrogates) decoded as GB18030, else replaced."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+    for codec in ("gb18030", "big5"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
+class Reader:
+    """Reads and validates returned files against one merge's context; touches no ledger (runs in workers too)."""
+
+    def __init__(self, folder: Path, ctx: Context, limits: Limits, mail_units: dict[str, str]):
+        self.folder, self.ctx, self.limits = folder, ctx, limits
+        self.mail_units = mail_units  # sha256 -> unit of the mail it came with (mail fetch)
+        self.prefix = len(str(folder)) + 1
+
+    def finding(self, kind: str, message: str, out: FileOutcome) -> Finding:
+        return fk.finding(kind, message, unit=out.unit, file=out.file)
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the merged folder, with forward slashes, as readable text."""
+        text = str(path)
+        if text.startswith(str(self.folder)) and text[self.prefix - 1:self.prefix] in ("/", "\\"):
+            text = text[self.prefix:].replace("\\", "/")
+        else:
+            text = path.relative_to(self.folder).as_posix()
+        return readable_name(text)
+
+    def examine(self, path: Path, known=None, keep_data: bool = True) -> Examined:
+        """Read and validate one file.  ``known(sha256)`` true: a duplicate, not read further.
+
+        ``keep_data``: the file's bytes come back in ``data`` (else storing reads them again).
+        Never raises: an unforeseen error is an ``unexpected-error`` finding of the file.
+        """
+        out = FileOutcome(file=self.relative(path), round=self.ctx.round)
+        ex = Examined(out, [])
+        try:
+            return self._examine(path, out, ex, known, keep_data)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as e:  # noqa: BLE001 - one file's failure is its finding, never a stopped round
+            ex.submission = None
+            ex.skipped = False
+            out.outcome = "rejected"
+            if not out.sha256:
+                try:
+                    out.sha256 = sha256_file(path)
+                except OSError:
+                    out.sha256 = hashlib.sha256(os.fsencode(str(path))).hexdigest()
+                    ex.archive = False
+            ex.findings.append(self.finding("unexpected-error", f"处理该文件时发生意外问题（{type(e).__name__}：{e}），"
+                                                                f"未汇总。", out))
+            return ex
+
+    def _examine(self, path: Path, out: FileOutcome, ex: Examined, known, keep_data: bool) -> Examined:
+        st = path.stat()
+        out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
+        stem = readable_name(path.stem)
+        kind = precheck(path, self.limits, st.st_size)
+        if kind in ("lock-file", "not-spreadsheet"):
+            found = units_in_name(self.ctx, stem) if kind == "not-spreadsheet" else []
+            if not found:
+                what = "Excel/WPS 的临时锁定文件" if kind == "lock-file" else f"不是表格文件（{path.suffix or '无扩展名'}）"
+                ex.findings.append(self.finding(kind, f"{what}，已跳过。", out))
+                ex.skipped = True
+                return ex
+            out.unit = ex.name_unit = found[0]
+            out.sha256 = sha256_file(path) if st.st_size <= self.limits.max_file_bytes else ""
+            ex.archive = bool(out.sha256)
+            if not out.sha256:
+                out.sha256 = hashlib.sha256(out.file.encode("utf-8")).hexdigest()
+            ex.findings.append(self.finding("reply-not-spreadsheet", f"{found[0]}发来的文件不是填报表格"
+                                            f"（{path.suffix or '无扩展名'}），未汇总。", out))
+            out.outcome = "rejected"
+            return ex
+        found = units_in_name(self.ctx, stem)
+        out.unit = ex.name_unit = found[0] if found else ""
+        if kind == "too-large":
+            out.sha256 = sha256_file(path)
+            ex.archive = False
+            ex.findings.append(self.finding("too-large", f"文件大小 {st.st_size:,} 字节，超过上限 "
+                                                         f"{self.limits.max_file_bytes:,} 字节，未读取。", out))
+        else:
+            data = path.read_bytes()
+            out.sha256 = hashlib.sha256(data).hexdigest()
+            if keep_data:
+                ex.data = data
+            if known is None or not known(out.sha256):
+                try:
+                    ex.submission = self._read(path, stem, data, out, ex.findings)
+                except Rejected as r:
+                    sniffed = path.suffix.lower() in TEXT_SUFFIXES
+                    if sniffed and not out.unit and r.kind in ("not-a-form", "unreadable"):
+                        ex.findings = [self.finding("not-spreadsheet", f"不是填报表格（{path.suffix or '无扩展名'}），已跳过。",
+                                                    out)]
+                        ex.skipped = True
+                        return ex
+                    ex.findings.append(self.finding(r.kind, r.message, out))
+        out.outcome = "accepted" if ex.submission else "rejected"
+        return ex
+
+    def _read(self, path: Path, stem: str, data: bytes, out: FileOutcome, findings: list[Finding]) -> Submission:
+        book = open_book(data, self.limits, name=path.name)
+        try:
+            if book.macros:
+                findings.append(self.finding("macros-present", "文件含宏（VBA/Basic 代码），宏未被执行。", out))
+            form = read_form(book, path, self.limits)
+        finally:
+            book.close()
+        findings.extend(identify(self.ctx, form, stem, self.mail_units.get(out.sha256, ""), out))
+        for f in findings:
+            f.unit = f.unit or out.unit
+        checker = Checker(self.ctx, form, out.file, out.unit)
+        checker.read_fields()
+        out.rows = checker.check_table()
+        findings.extend(checker.findings)
+        return Submission(round=self.ctx.round, unit=out.unit, sha256=out.sha256, file_name=out.file,
+                          received_at=out.received_at, identified_by=out.identified_by, values=checker.values,
+                          **checker.fields)

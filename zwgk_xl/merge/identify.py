@@ -1,0 +1,179 @@
+"""Which unit a returned file belongs to, from every piece of evidence, and whether it is of this round.
+
+The evidence: the form's metadata, the unit names in the file name, the unit
+``mail fetch`` recorded as its sender, the 填报单位 written above the table,
+and the task ids in the table.  When they disagree the file is held (a
+``unit-conflict`` finding naming the candidates and the evidence); a file is
+never put under a unit the evidence does not support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zwgk_xl.core import findings as fk
+from zwgk_xl.core.model import Finding
+from zwgk_xl.core.values import cell_text
+from zwgk_xl.forms import spec as fs
+from zwgk_xl.merge.checking import Form
+from zwgk_xl.merge.context import Context, norm_id
+from zwgk_xl.merge.intake import Rejected
+from zwgk_xl.merge.results import FileOutcome
+
+WAYS = {"metadata": "填报表元数据", "filename": "文件名", "mail": "来信单位", "header": "表头的填报单位",
+        "tasks": "表中的任务编号"}
+
+
+def units_in_name(ctx: Context, text: str) -> list[str]:
+    """Units whose whole name (or alias) occurs in ``text``, in order of position; a name inside a longer
+    matched name does not count, and the issuing office comes last."""
+    spans: list[tuple[int, int, str]] = []
+    for name, unit in ctx.names:  # longest first
+        start = text.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not any(s <= start and end <= e for s, e, _ in spans):
+                spans.append((start, end, unit))
+            start = text.find(name, start + 1)
+    found: list[str] = []
+    for _, _, unit in sorted(spans):
+        if unit not in found:
+            found.append(unit)
+    return sorted(found, key=lambda u: u in ctx.issuers)
+
+
+@dataclass
+class Evidence:
+    """Candidate units of one file, by kind of evidence (see :data:`WAYS`)."""
+
+    metadata: str = ""
+    filename: list[str] = field(default_factory=list)
+    mail: str = ""
+    header: str = ""
+    tasks: str = ""  # the one unit whose issued tasks hold every task id of the table, when only one does
+    foreign: bool = False  # the table holds task ids never issued to the unit chosen (set by :func:`identify`)
+
+    def describe(self) -> str:
+        parts = []
+        if self.metadata:
+            parts.append(f"{WAYS['metadata']}为「{self.metadata}」")
+        if self.filename:
+            parts.append(f"{WAYS['filename']}含「{'、'.join(self.filename)}」")
+        for way in ("mail", "header", "tasks"):
+            if getattr(self, way):
+                parts.append(f"{WAYS[way]}{'符合' if way == 'tasks' else '为'}「{getattr(self, way)}」")
+        return "；".join(parts)
+
+
+def _header_unit(ctx: Context, form: Form) -> str:
+    """The unit of the 填报单位 line above the table, else the unit in the form's title, else ""."""
+    rows = form.rows[: form.header]
+    for row in rows:
+        texts = [cell_text(v) for v in row]
+        for j, text in enumerate(texts):
+            if text.rstrip("：:") == "填报单位":
+                value = next((t for t in texts[j + 1:] if t), "")
+                found = units_in_name(ctx, value)
+                return found[0] if found else ""
+    for row in rows:
+        for text in map(cell_text, row):
+            if "填报表" in text or "落实情况" in text:
+                found = units_in_name(ctx, text)
+                if found:
+                    return found[0]
+    return ""
+
+
+def table_ids(form: Form) -> set[str]:
+    j = form.cols.get("id")
+    if j is None:
+        return set()
+    return {norm_id(r[j]) for r in form.rows[form.header + 1:] if j < len(r) and cell_text(r[j])}
+
+
+def _tasks_unit(ctx: Context, ids: set[str]) -> str:
+    """The unit whose tasks fit ``ids`` best (Jaccard ≥ 0.5, a clear first), else ""."""
+    if not ids:
+        return ""
+    scores = sorted(((len(ids & set(ctx.expected(u).tasks)) / len(ids | set(ctx.expected(u).tasks)), u)
+                     for u in ctx.assigned), reverse=True)
+    if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0]):
+        return scores[0][1]
+    return ""
+
+
+def _foreign(ctx: Context, unit: str, ids: set[str]) -> bool:
+    """Whether the table holds tasks issued to another unit but never to ``unit`` (a row deleted is not that)."""
+    mine = ctx.expected(unit).tasks.keys()
+    extra = ids - mine
+    return bool(extra) and any(extra <= ctx.expected(u).tasks.keys() for u in ctx.assigned if u != unit)
+
+
+def evidence(ctx: Context, form: Form, stem: str, mail_unit: str) -> Evidence:
+    ev = Evidence(filename=units_in_name(ctx, stem), mail=ctx.canonical(mail_unit or "") or "",
+                  header=_header_unit(ctx, form))
+    ev.tasks = _tasks_unit(ctx, table_ids(form))
+    return ev
+
+
+def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutcome) -> list[Finding]:
+    """Set ``out.unit`` and ``out.identified_by`` from the evidence; findings to add.
+
+    Raises:
+        Rejected: unknown-unit, wrong-round or unit-conflict (the file is held).
+    """
+    meta, findings = form.meta, []
+
+    def note(kind: str, message: str) -> None:
+        findings.append(fk.finding(kind, message, unit=out.unit, file=out.file))
+
+    ev = evidence(ctx, form, stem, mail_unit)
+    ids = table_ids(form)
+    if meta and meta.get("unit"):
+        out.identified_by, out.meta_source = "metadata", meta.get("meta_source", "")
+        named = meta["unit"]
+        unit = ctx.canonical(named)
+        if unit is None:
+            out.unit = named
+            raise Rejected("unknown-unit", f"表中记录的填报单位「{named}」不在本轮（{ctx.round}）分解表的责任单位中。")
+        out.unit = ev.metadata = unit
+        if meta.get("round") and meta["round"] != ctx.round:
+            raise Rejected("wrong-round", f"这是「{meta['round']}」的填报表，本次汇总的轮次是「{ctx.round}」。")
+        named_files = [u for u in ev.filename if u not in ctx.issuers]  # notices name the office: not evidence
+        against = [u for u in ([*named_files[:1]] if unit not in named_files else []) + [ev.mail, ev.header]
+                   if u and u != unit]
+        if against or (ids and not ids & ctx.expected(unit).tasks.keys() and _foreign(ctx, unit, ids)):
+            _conflict(ctx, out, ev, [unit, *against])
+        if meta.get("ledger_id") and ctx.ledger_id and meta["ledger_id"] != ctx.ledger_id:
+            note("other-ledger", "该表不是由本台账下发的（台账编号不同）。")
+        if meta.get("template_version") != fs.TEMPLATE_VERSION:
+            note("old-template", f"模板版本为「{meta.get('template_version') or '未知'}」，当前为「{fs.TEMPLATE_VERSION}」。")
+        return findings
+    # no metadata: the file name, the sender, the 填报单位 line and the task ids
+    strong = [u for u in (ev.mail, ev.header) if u]
+    named = [u for u in ev.filename if u not in ctx.issuers] or ([] if strong or ev.tasks else ev.filename)
+    if len(named) > 1:  # several units in the name: the other evidence picks one of them
+        picked = [u for u in named if u in strong or u == ev.tasks]
+        named = picked[:1] if len(set(picked)) == 1 else named
+    candidates = list(dict.fromkeys(named + strong))
+    if not candidates and ev.tasks:
+        candidates = [ev.tasks]
+    if not candidates:
+        raise Rejected("unknown-unit", "表中没有填报表元数据，文件名和表格内容中也找不到本轮的责任单位名称。")
+    unit = candidates[0]
+    out.unit = unit
+    if len(candidates) > 1 or _foreign(ctx, unit, ids):
+        _conflict(ctx, out, ev, candidates if len(candidates) > 1 else [unit, ev.tasks])
+    way = "filename" if unit in named else "mail" if unit == ev.mail else "content"
+    out.identified_by = way
+    how = {"filename": "表中没有填报表元数据（可能被复制到了新文件），按文件名",
+           "mail": "表中没有填报表元数据，文件名也不含单位名称，按收取邮件时记录的来信单位",
+           "content": "表中没有填报表元数据，文件名也不含单位名称，按表格内容"}[way]
+    note(f"unit-from-{way}", f"{how}识别为「{unit}」。")
+    return findings
+
+
+def _conflict(ctx: Context, out: FileOutcome, ev: Evidence, candidates: list[str]) -> None:
+    names = "、".join(f"「{u}」" for u in dict.fromkeys(u for u in candidates if u))
+    raise Rejected("unit-conflict", f"无法确定该文件属于哪个单位：{names}。依据：{ev.describe()}。"
+                                    f"为免误计入其他单位，本文件暂不汇总。")
