@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Words that make a parenthesis a responsibility clause.
 _CLAUSE_HINT = re.compile(
@@ -39,6 +40,8 @@ _UNMASK = str.maketrans({v: k for k, v in _MASK.items()})
 
 def _mask_brackets(text: str) -> str:
     """Hide separators inside brackets (各县(市、区)政府) and a space before one (省编办 (省审改办))."""
+    if not re.search(r"[(\[〔【]", text):
+        return text
     out, depth = [], 0
     for i, ch in enumerate(text):
         if ch in _BRACKETS:
@@ -143,9 +146,14 @@ _UNIT_VERB = re.compile(r"(?:做好|负责|办理|牵头|配合|落实|协助|�
 
 def split_units(text: str) -> list[str]:
     """Split a list of unit names: 、 , ; 和 及, keeping compound names whole."""
+    return list(_split_units(text))
+
+
+@lru_cache(maxsize=8192)
+def _split_units(text: str) -> tuple[str, ...]:
     text = _mask_brackets(text.strip())
     if not text:
-        return []
+        return ()
     tokens = re.split(r"([、,;/]|\s+|以及)", text)
     parts: list[str] = []
     seps: list[str] = []
@@ -169,7 +177,7 @@ def split_units(text: str) -> list[str]:
             piece = clean_unit(piece.translate(_UNMASK))
             if piece and piece not in out and len(piece) >= 2:
                 out.append(piece)
-    return out
+    return tuple(out)
 
 
 _LABELLED = re.compile(
@@ -184,6 +192,17 @@ _ROLE_HINT = re.compile(r"牵头|配合|会同|负责|落实|办理|协办|参�
 
 def parse_responsibility(clause: str) -> tuple[list[str], list[str]]:
     """Lead and other units of a clause's inner text (bracketed, labelled line or table cell)."""
+    lead, others = _responsibility(clause)
+    return list(lead), list(others)
+
+
+@lru_cache(maxsize=8192)
+def _responsibility(clause: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    lead, others = _parse_responsibility(clause)
+    return tuple(lead), tuple(others)
+
+
+def _parse_responsibility(clause: str) -> tuple[list[str], list[str]]:
     s = FIRST_LEADS.sub("", _TIME_LABELLED.sub("", clause.strip())).strip().strip("。")
     lead: list[str] = []
     others: list[str] = []

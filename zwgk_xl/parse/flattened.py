@@ -198,3 +198,80 @@ def _assign_units(tasks: list[Node], seg_units: list[list[str]]) -> None:
         if not (t.lead or t.others) and not t.review:
             t.review = True
             t.warnings.append("无法从转换后的文本中确定本项的责任单位,请人工核对")
+
+
+# ---------------------------------------------------------------------------
+# Tables run together with no separators at all (a document-sharing site's text layer):
+# "工作任务具体要求牵头落实单位一、加强预期引导1密切跟踪……解读。市发展改革委2按月公开……"
+
+_LABEL_WORDS = ("序号|工作任务|重点任务|主要任务|具体要求|任务要求|具体措施|工作措施|牵头落实单位|牵头单位|责任单位|"
+                "配合单位|落实单位|责任部门|牵头部门|完成时限|时限要求|备注")
+_GLUED_HEADER = re.compile(rf"(?:{_LABEL_WORDS}){{3,}}")
+_PAGE_MARK = re.compile(r"^\d{1,3}、")
+_RUN_NUM = re.compile(r"(?<![\d.])(\d{1,2})(?![\d.%年月日号个项万亿元次家名所条期批类])")
+_RUN_CN = re.compile(r"([一二三四五六七八九十]{1,3})、")
+_UNIT_TAIL = re.compile(r"[。;]([^。;]{2,40})$")
+
+
+def run_on_header(text: str) -> re.Match | None:
+    """The header of a table whose cells were glued together (three or more labels in a row)."""
+    return _GLUED_HEADER.search(text[:3000])
+
+
+def parse_run_on(text: str, source: str, year: int | None, warnings: list[Finding]) -> Document | None:
+    """Read a glued table: sections 一、 and items numbered in sequence, each ending in its unit cell."""
+    lines = [l.strip() for l in text.split("\n") if l.strip()]
+    if sum(len(l) for l in lines) < 200 or max(len(l) for l in lines) < 300:
+        return None
+    # page markers (1、 2、 …) begin the lines of a layer cut into pages
+    joined = "".join(_PAGE_MARK.sub("", l) if len(l) > 200 else l for l in lines)
+    head = run_on_header(joined)
+    if head is None:
+        return None
+    lead_col = "牵头" in head.group(0)
+    body = joined[head.end():]
+    marks: list[tuple[str, int, int, int]] = []  # (kind, number, start, end)
+    for m in _RUN_CN.finditer(body):
+        marks.append(("cn", cn_to_int(m.group(1)), m.start(), m.end()))
+    for m in _RUN_NUM.finditer(body):
+        marks.append(("num", int(m.group(1)), m.start(), m.end()))
+    marks.sort(key=lambda x: x[2])
+    accepted: list[tuple[str, int, int, int]] = []
+    next_cn, next_num = 1, 1
+    for kind, n, a, b in marks:
+        if kind == "cn" and n == next_cn and (not accepted or _UNIT_TAIL.search(body[accepted[-1][3]:a])):
+            accepted.append((kind, n, a, b))
+            next_cn, next_num = n + 1, 1
+        elif kind == "num" and accepted and n == next_num:
+            prev = body[accepted[-1][3]:a]
+            if accepted[-1][0] == "cn" or _UNIT_TAIL.search(prev):
+                accepted.append((kind, n, a, b))
+                next_num = n + 1
+    roots: list[Node] = []
+    top: Node | None = None
+    for i, (kind, n, a, b) in enumerate(accepted):
+        end = accepted[i + 1][2] if i + 1 < len(accepted) else len(body)
+        seg = body[b:end]
+        if kind == "cn":
+            top = Node(id=make_token("cn", n), path=[make_token("cn", n)], source=Source(file=source))
+            top.title = top.text = seg.strip()
+            roots.append(top)
+            continue
+        if top is None:
+            continue
+        tail = _UNIT_TAIL.search(seg)
+        if tail is None:
+            continue  # cut short: no unit cell
+        lead, others = split_unit_cell(tail.group(1))
+        if lead_col:
+            lead, others = lead + others, []
+        text_part = seg[: tail.start() + 1].strip()
+        tok = make_token("num", n)
+        node = Node(id=f"{top.id}.{tok}", path=[top.path[0], tok], text=text_part, title=title_of(text_part),
+                    lead=lead, others=others, source=Source(file=source), is_task=True)
+        top.children.append(node)
+    if not any(r.children for r in roots):
+        return None
+    warnings.append(fk.finding("parse-flattened", "原文为表格各格连在一起的文本（无分隔符），已按编号顺序和句末的单位名称恢复任务，请核对"))
+    return Document(roots=roots, warnings=[f.message for f in warnings], findings=warnings, source_file=source,
+                    year=year)

@@ -141,7 +141,7 @@ def _layout(rows: list[list[str]], h: int) -> _Layout:
     if DEADLINE not in roles.values():  # no 完成时限 column: a 备注 (or unlabelled) column of time limits
         for c in range(width):
             if roles.get(c) in (NOTE, None) and c != lay.text_col and c not in lay.categories:
-                vals = [r[c] for r in data if c < len(r) and r[c]]
+                vals = [r[c] for r in data if c < len(r) and r[c] and len(set(r)) > 1]
                 if vals and sum(map(is_deadline_phrase, vals)) * 2 > len(vals):
                     roles[c] = DEADLINE
                     break

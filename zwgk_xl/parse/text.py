@@ -18,9 +18,9 @@ from rapidfuzz.distance import Indel
 from zwgk_xl.core.errors import NoStructure
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import (LABELLED_LINE, clause_brackets, clause_segments, has_clause, split_clause,
+from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, clause_brackets, clause_segments, has_clause, split_clause,
                                    split_labelled, title_of)
-from zwgk_xl.parse.flattened import looks_flattened, parse_flattened
+from zwgk_xl.parse.flattened import looks_flattened, parse_flattened, parse_run_on, run_on_header
 from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_text
 from zwgk_xl.parse.numbering import KINDS, Marker, cn_to_int, make_token, match_marker
@@ -36,6 +36,8 @@ _TITLE_HINT = re.compile(r"要点|清单|分解|方案|意见|通知|办法|报�
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[【(]\s*(\d{4})\s*[〕\]】)]\s*\d{1,4}\s*号")
 _CITED = re.compile(r"《([^》]{4,100})》\s*(?:\(\s*([^()]{0,16}?[〔\[]\s*\d{4}\s*[〕\]]\s*\d+\s*号)\s*\))?")
 _YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
+# Items closed by labelled responsibility inline ("。 责任单位:X 2.…"): prose that lost its breaks, not a table.
+_LABELLED_INLINE = re.compile(r"。\s*(?:责任单位|牵头单位|责任部门|牵头部门)\s*[::][^。]{2,80}?\s\d{1,2}[.、]")
 _NOISY_CN = re.compile(r"^([一二三四五六七八九十]{1,3})([^\s、.,。:;()“”《》]{1,6})、(.{2,50})$")
 
 
@@ -392,7 +394,12 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     if year:
         meta.year = year
 
-    if looks_flattened(lines):
+    if run_on_header(norm):
+        doc = parse_run_on(norm, source=source, year=meta.year, warnings=warnings)
+        if doc is not None:
+            doc.title, doc.issuer, doc.doc_number, doc.cited = meta.title, meta.issuer, meta.doc_number, meta.cited
+            return doc
+    if looks_flattened(lines) and not _LABELLED_INLINE.search(norm):
         doc = parse_flattened(norm, source=source, year=meta.year, warnings=warnings)
         doc.title, doc.issuer, doc.doc_number, doc.cited = meta.title, meta.issuer, meta.doc_number, meta.cited
         doc.year = meta.year
@@ -413,6 +420,12 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
         )
     _assign_ids(roots, "", warnings, {})
     finish_nodes(roots, meta.year)
+    if FIRST_LEADS.search(norm):  # the document's own rule: the first unit of every list leads
+        for r in roots:
+            for n in r.walk():
+                if not n.lead and n.others:
+                    n.lead = [n.others.pop(0)]
+        warnings.append(fk.finding("parse-note", "原文规定“首位单位为牵头单位”，各项所列第一个单位已记为牵头单位"))
     doc = Document(title=meta.title, issuer=meta.issuer, doc_number=meta.doc_number, year=meta.year,
                    roots=roots, warnings=[f.message for f in warnings], findings=warnings,
                    source_file=source, cited=meta.cited)
