@@ -90,7 +90,7 @@ def test_empty_row_is_reported_and_row_without_name_is_an_error(tmp_path):
     p = _write(tmp_path / "d.xlsx", [HEAD, ["县司法局"], [], ["县财政局"]])
     d = load_directory(p)
     assert d.names == ["县司法局", "县财政局"]
-    assert d.warnings == ["部门名录「d.xlsx」工作表「部门名录」第3行是空行,已跳过。"]
+    assert d.warnings == ["部门名录「d.xlsx」工作表「部门名录」第3行是空行，已跳过。"]
     p = _write(tmp_path / "e.xlsx", [HEAD, ["县司法局"], ["", "简称", "部门", "张三"]])
     with pytest.raises(DirectoryError, match=r"「e.xlsx」工作表「部门名录」第3行没有填写单位名称"):
         load_directory(p)
@@ -119,3 +119,11 @@ def test_unknown_sample_and_unsupported_format(tmp_path):
     p.write_text("x", encoding="utf-8")
     with pytest.raises(DirectoryError, match="另存为 .xlsx"):
         load_directory(p)
+
+
+def test_keyword_columns_extend_and_exclude():
+    d = load_directory(sample_directory_path("county"))
+    assert d.get("县供销合作社联合社").function_keywords == ["电子商务进农村", "农村综合改革"]
+    assert all(u.excluded_keywords == [] for u in d.units)  # written only by decompose --learn
+    ws = openpyxl.load_workbook(sample_directory_path("county"))["部门名录"]
+    assert [c.value for c in ws[1]][-2:] == ["职能关键词", "排除关键词"]

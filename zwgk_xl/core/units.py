@@ -7,7 +7,12 @@ A directory workbook holds:
 * optional sheet ``分组``: group name, member category and/or explicit
   members, and the superior phrases (省直有关部门 …) that mean the group;
 * optional sheet ``映射``: superior unit → local unit(s), an alias table the
-  office extends whenever a mapping had to be corrected.
+  office extends whenever a mapping had to be corrected (``decompose --learn``
+  writes it from an edited 分解表).
+
+Two optional unit columns steer 有关部门: 职能关键词 extends the shipped table of
+functional keywords (``decompose/topics.py``); 排除关键词 lists keywords that must
+no longer propose the unit.
 
 Without a ``分组`` sheet, groups are derived from the 类别 column
 (部门 → 县直各部门, 乡镇街道 → 各乡镇(街道), 科室 → 各科室 …).
@@ -174,7 +179,7 @@ def sample_directory_path(kind: str = "county") -> Path:
     """Path of a bundled sample directory: ``"county"`` (a Yunnan county) or ``"bureau"`` (科室)."""
     files = {"county": "部门名录_示例县.xlsx", "bureau": "部门名录_文旅局科室.xlsx"}
     if kind not in files:
-        raise InputError(f"没有名为「{kind}」的示例名录,可选:county(示例县)、bureau(文旅局科室)。")
+        raise InputError(f"没有名为「{kind}」的示例名录，可选：county（示例县）、bureau（文旅局科室）。")
     return Path(str(resources.files("zwgk_xl").joinpath("data", files[kind])))
 
 
@@ -192,14 +197,14 @@ def load_directory(path, level: str = "县") -> Directory:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"找不到部门名录文件:{path}。请检查路径。")
+        raise InputError(f"找不到部门名录文件：{path}。请检查路径。")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         sheets = {UNITS_SHEET: _read_csv(path)}
     elif suffix in (".xlsx", ".xlsm"):
         sheets = _read_workbook(path)
     else:
-        raise DirectoryError(f"部门名录「{path.name}」的格式不受支持,请另存为 .xlsx 或 .csv。")
+        raise DirectoryError(f"部门名录「{path.name}」的格式不受支持，请另存为 .xlsx 或 .csv。")
     d = Directory(path=str(path))
     unit_sheet = _find_unit_sheet(sheets, path)
     d.units = _parse_units(sheets[unit_sheet], path.name, unit_sheet, d.warnings)
@@ -220,7 +225,7 @@ def _read_workbook(path: Path) -> dict[str, list[tuple]]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any parse failure is a bad file
-        raise DirectoryError(f"无法打开部门名录「{path.name}」({type(e).__name__}),请确认它是完好的 Excel 文件。") from e
+        raise DirectoryError(f"无法打开部门名录「{path.name}」（{type(e).__name__}），请确认它是完好的 Excel 文件。") from e
     try:
         return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     finally:
@@ -236,7 +241,7 @@ def _read_csv(path: Path) -> list[tuple]:
         except UnicodeDecodeError:
             continue
     else:
-        raise DirectoryError(f"部门名录「{path.name}」的文字编码无法识别,请另存为 UTF-8 编码的 CSV。")
+        raise DirectoryError(f"部门名录「{path.name}」的文字编码无法识别，请另存为 UTF-8 编码的 CSV。")
     return [tuple(r) for r in csv.reader(text.splitlines())]
 
 
@@ -263,7 +268,7 @@ def _find_unit_sheet(sheets: dict, path: Path) -> str:
     where = f"工作表「{UNITS_SHEET}」" if UNITS_SHEET in sheets else "任何工作表"
     raise DirectoryError(
         f"部门名录「{path.name}」的{where}中找不到“单位名称”列。"
-        "请在表头(前10行内)加一列“单位名称”,每行填一个单位。"
+        "请在表头（前10行内）加一列“单位名称”，每行填一个单位。"
     )
 
 
@@ -276,10 +281,10 @@ def _parse_units(rows: list[tuple], fname: str, sheet: str, warnings: list[str])
     for i, row in enumerate(rows[hdr_i + 1 :], start=hdr_i + 2):
         vals = {k: _clean(row[c]) if c < len(row) else "" for k, c in cols.items()}
         if not any(_clean(c) for c in row):
-            warnings.append(f"{where}第{i}行是空行,已跳过。")
+            warnings.append(f"{where}第{i}行是空行，已跳过。")
             continue
         if not vals.get("name"):
-            raise DirectoryError(f"{where}第{i}行没有填写单位名称。请补上单位名称,或删除该行。")
+            raise DirectoryError(f"{where}第{i}行没有填写单位名称。请补上单位名称，或删除该行。")
         unit = Unit(
             name=vals["name"],
             aliases=split_names(vals.get("aliases", "")),
@@ -297,7 +302,7 @@ def _parse_units(rows: list[tuple], fname: str, sheet: str, warnings: list[str])
                 prev_row, prev_name = seen[k]
                 raise DirectoryError(
                     f"{where}第{i}行的{label}「{key}」与第{prev_row}行的「{prev_name}」重复。"
-                    "每个名称和别名只能属于一个单位,请删除或改名其中一行。"
+                    "每个名称和别名只能属于一个单位，请删除或改名其中一行。"
                 )
             if k in seen and label == "单位名称":
                 raise DirectoryError(
@@ -325,14 +330,14 @@ def _parse_groups(d: Directory, rows: list[tuple], fname: str) -> None:
                 raise DirectoryError(f"{where}第{i}行没有填写分组名称。")
             continue
         if d.get(name):
-            raise DirectoryError(f"{where}第{i}行的分组名称「{name}」与某个单位同名,请换一个分组名称。")
+            raise DirectoryError(f"{where}第{i}行的分组名称「{name}」与某个单位同名，请换一个分组名称。")
         members: list[str] = []
         for cat in split_names(vals.get("成员类别", "")):
             members += [u.name for u in d.units if u.category == cat and u.name not in members]
         for m in split_names(vals.get("成员", "")):
             unit = d.get(m)
             if unit is None:
-                raise DirectoryError(f"{where}第{i}行的成员「{m}」不在部门名录中。请先在部门名录中添加该单位,或改正名称。")
+                raise DirectoryError(f"{where}第{i}行的成员「{m}」不在部门名录中。请先在部门名录中添加该单位，或改正名称。")
             if unit.name not in members:
                 members.append(unit.name)
         if not members:
@@ -378,5 +383,5 @@ def _parse_mappings(d: Directory, rows: list[tuple], fname: str, sheet: str) -> 
             elif unit:
                 names.append(unit.name)
             else:
-                raise DirectoryError(f"{where}第{i}行的本级单位「{n}」不在部门名录中,也不是分组。请改正名称。")
+                raise DirectoryError(f"{where}第{i}行的本级单位「{n}」不在部门名录中，也不是分组。请改正名称。")
         d.mappings[_key(sup)] = names

@@ -20,7 +20,12 @@ from zwgk_xl.core.atomic import atomic_path
 
 HERE = Path(__file__).resolve().parent
 
-UNIT_HEADERS = ["单位名称", "简称/别名", "类别", "联系人", "电话", "邮箱", "对口上级单位"]
+UNIT_HEADERS = ["单位名称", "简称/别名", "类别", "联系人", "电话", "邮箱", "对口上级单位", "职能关键词", "排除关键词"]
+
+# Local functional keywords beyond the shipped table (zwgk_xl/decompose/topics.py), by unit.
+FUNCTION_KEYWORDS = {
+    "县供销合作社联合社": "电子商务进农村、农村综合改革",
+}
 
 # name, aliases, category, superior keywords (units this one takes over)
 COUNTY_UNITS = [
@@ -84,7 +89,7 @@ COUNTY_GROUPS = [
 ]
 
 COUNTY_MAPPINGS = [
-    ("省委网信办", "县人民政府办公室", "县委网信办不在名录中,由县政府办对接"),
+    ("省委网信办", "县人民政府办公室", "县委网信办不在名录中，由县政府办对接"),
     ("省通信管理局", "县工业商务和信息化局", "本县无通信管理机构"),
     ]
 
@@ -128,12 +133,16 @@ SAMPLES = {
 }
 
 README_ROWS = [
-    ("部门名录", "每行一个单位。“单位名称”必填且不能重复;“简称/别名”可填多个,用顿号分隔;"
-     "“类别”用于分组(部门、乡镇街道、科室、下属单位);“对口上级单位”填写由本单位承接的上级单位关键词"
-     "(例如本县没有地方金融监管局,则在县财政局一行填“地方金融监管局”)。"),
-    ("分组", "上级文件中的泛称(如“省直有关部门”“各州、市人民政府”)在分解表中先写成分组名称,下发时展开为成员。"
-     "“成员类别”按类别取成员,“成员”可逐个列出;“对应上级表述”用分号分隔。"),
-    ("映射", "自动匹配不正确时,在此登记“上级单位 → 本级单位”,下次分解时优先使用。本级单位可填多个(顿号分隔)或填分组名称。"),
+    ("部门名录", "每行一个单位。“单位名称”必填且不能重复；“简称/别名”可填多个，用顿号分隔；"
+     "“类别”用于分组（部门、乡镇街道、科室、下属单位）；“对口上级单位”填写由本单位承接的上级单位关键词"
+     "（例如本县没有地方金融监管局，则在县财政局一行填“地方金融监管局”）。"
+     "“职能关键词”补充程序自带的职能关键词表（上级文件写“有关部门”时，按任务内容涉及的职能选出相关单位）；"
+     "“排除关键词”由 decompose --learn 根据分解表中的删改写入，这些关键词不再使本单位被列为有关部门。"),
+    ("分组", "上级文件中的泛称（如“省直有关部门”“各州、市人民政府”）在分解表中先写成分组名称，下发时展开为成员。"
+     "“成员类别”按类别取成员，“成员”可逐个列出；“对应上级表述”用分号分隔。"
+     "“有关部门”“相关部门”类表述不会整组下发：分解时按职能关键词从该分组中选出相关单位，一个都匹配不上时才保留分组。"),
+    ("映射", "自动匹配不正确时，在此登记“上级单位 → 本级单位”，下次分解时优先使用。本级单位可填多个（顿号分隔）或填分组名称。"
+     "在分解表中修改后运行 zwgk-xl decompose --learn 分解表.xlsx，程序会自动登记（先备份本名录）。"),
 ]
 
 
@@ -150,8 +159,9 @@ def build_one(path: Path, area: str, units, groups, mappings, title: str) -> Pat
         ws.write_row(0, 0, UNIT_HEADERS, head)
         for i, (name, aliases, cat, kw) in enumerate(units):
             contact, phone, email = _contact(i, area)
-            ws.write_row(i + 1, 0, [name, aliases, cat, contact, phone, email, kw], cell)
-        for col, width in enumerate([28, 24, 10, 8, 14, 26, 40]):
+            ws.write_row(i + 1, 0, [name, aliases, cat, contact, phone, email, kw, FUNCTION_KEYWORDS.get(name, ""), ""],
+                         cell)
+        for col, width in enumerate([28, 24, 10, 8, 14, 26, 40, 30, 20]):
             ws.set_column(col, col, width)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, len(units), len(UNIT_HEADERS) - 1)

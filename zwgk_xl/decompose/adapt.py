@@ -49,8 +49,8 @@ def superior_level(doc: Document) -> str:
     """The level of the superior document: 省 / 州 / 市 / 县, or "" when it cannot be told."""
     counts: dict[str, int] = {}
     for t in doc.tasks:
-        for name in t.lead + t.others:
-            m = re.match(r"^(?:各)?([省州市县区])(?:直|级|政府|委|人民政府)?", name)
+        for name in t.lead + t.others:  # 各州、市人民政府 names the level below: not counted
+            m = re.match(r"^([省州市县区])(?:直|级|政府|委|人民政府)?", name)
             if m and not re.match(r"^市(?:场|民)", name):
                 lvl = {"区": "县"}.get(m.group(1), m.group(1))
                 counts[lvl] = counts.get(lvl, 0) + 1
