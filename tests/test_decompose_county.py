@@ -120,6 +120,10 @@ def test_roles_responsible_and_cooperating(doc, county):
     assert (got.lead_local, got.responsible_local, got.others_local) == (
         ["县财政局"], ["县审计局"], ["县审计局", "县统计局"])
     assert [a.note[:4] for a in got.assignment_notes] == ["[牵头]", "[责任]", "[配合]"]
+    from zwgk_xl.decompose.assign import assign_tasks
+
+    roles = {u: [r for _, r in pairs] for u, pairs in assign_tasks(d, county).items()}
+    assert roles == {"县财政局": ["牵头"], "县审计局": ["责任"], "县统计局": ["配合"]}
 
 
 def test_the_plan_is_the_countys_document(doc, county, tmp_path):
@@ -205,7 +209,12 @@ def test_forms_after_split_hold_only_justified_tasks(doc, county, tmp_path):
     from zwgk_xl.forms.writer import write_forms
 
     infos = write_forms(doc, county, "2020年第四季度", "2020-12-31", tmp_path / "forms")
-    after = {i.unit: [r["id"] for r in table(task_sheet_rows(i.path))] for i in infos}
+    forms = {i.unit: table(task_sheet_rows(i.path)) for i in infos}
+    after = {unit: [r["id"] for r in rows] for unit, rows in forms.items()}
+    # each form tells the unit its role: 责任 for 按照职责分工负责, 牵头 for the leads
+    assert {r["id"]: r["role"] for r in forms["县民政局"]}["一.(五)"] == "责任"
+    assert {r["id"]: r["role"] for r in forms["县人民政府办公室"]}["四.(四)"] == "牵头"
+    assert {r["role"] for rows in forms.values() for r in rows} == {"牵头", "责任"}
     for unit, ids in after.items():
         for tid in ids:
             t = doc.find(tid)

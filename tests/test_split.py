@@ -30,7 +30,9 @@ def assert_every_task_in_its_units_forms(plan: Document, directory, infos) -> No
     """Each unit with a task has exactly one form; each task is in its lead's and cooperators' forms."""
     expected: dict[str, dict[str, str]] = {}
     for t in plan.tasks:
-        for role, names in (("牵头", t.lead_local), ("配合", t.others_local)):
+        responsible = [u for u in t.others_local if u in t.responsible_local]
+        for role, names in (("牵头", t.lead_local), ("责任", responsible),
+                            ("配合", [u for u in t.others_local if u not in responsible])):
             for name in names:
                 for unit in directory.expand(name) or [name]:
                     expected.setdefault(unit, {}).setdefault(t.id, role)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from zwgk_xl.core.errors import FormError
-from zwgk_xl.core.model import ROLE_COOPERATE, ROLE_LEAD, Document, Node
+from zwgk_xl.core.model import ROLE_COOPERATE, ROLE_LEAD, ROLE_RESPONSIBLE, Document, Node
 
 _GENERIC = re.compile(r"^各|有关|各部门|各单位|各乡镇")  # addressees that name a group, not a unit
 
@@ -42,7 +42,10 @@ def unknown_units(units, directory) -> list[str]:
 
 
 def assign_tasks(plan: Document, directory) -> dict[str, list[tuple[Node, str]]]:
-    """Map unit -> [(task, role)] in plan order; a unit both leading and cooperating leads."""
+    """Map unit -> [(task, role)] in plan order: 牵头, 责任 (``responsible_local``) or 配合.
+
+    A unit named in several roles of one task keeps the strongest (牵头, then 责任).
+    """
     by_unit: dict[str, dict[str, tuple[Node, str]]] = {}
     seen: set[str] = set()
     for task in plan.tasks:
@@ -50,7 +53,9 @@ def assign_tasks(plan: Document, directory) -> dict[str, list[tuple[Node, str]]]
             what = f"任务编号「{task.id}」重复" if task.id else f"任务「{task.title[:20]}」没有编号"
             raise FormError(f"分解表中{what},填报表无法与汇总对应。请改正分解表的任务编号后重新下发。")
         seen.add(task.id)
-        for role, names in ((ROLE_LEAD, task.lead_local), (ROLE_COOPERATE, task.others_local)):
+        responsible = [u for u in task.others_local if u in task.responsible_local]
+        cooperating = [u for u in task.others_local if u not in responsible]
+        for role, names in ((ROLE_LEAD, task.lead_local), (ROLE_RESPONSIBLE, responsible), (ROLE_COOPERATE, cooperating)):
             for name in names:
                 for unit in _resolve(directory, name):
                     mine = by_unit.setdefault(unit, {})

@@ -11,7 +11,9 @@ import hashlib
 import json
 from operator import methodcaller
 
-from zwgk_xl.core.model import ROLE_COOPERATE, ROLE_LEAD, STATUSES  # noqa: F401 (re-exported)
+from zwgk_xl.core.model import ROLE_COOPERATE, ROLE_LEAD, ROLE_RESPONSIBLE, STATUSES  # noqa: F401 (re-exported)
+
+ROLES = (ROLE_LEAD, ROLE_RESPONSIBLE, ROLE_COOPERATE)  # what 本单位角色 may say, strongest first
 
 TEMPLATE_VERSION = "zwgk-form-1"
 
