@@ -58,3 +58,7 @@ class UsageError(ZwgkError):
     """Arguments that do not fit together."""
 
     exit_code = 2
+
+
+class NotATaskList(NoStructure):
+    """The document is something else (news, an interpretation, a report): it holds no task list."""

@@ -16,6 +16,7 @@ from zwgk_xl.parse.cells import cell_rows
 from zwgk_xl.parse.table import parse_table
 from zwgk_xl.parse.text import extract_metadata, parse_text
 from zwgk_xl.parse.normalize import normalize_cell, normalize_text
+from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.scraped import scraped_rows
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
@@ -118,6 +119,7 @@ def parse_path(path, year: int | None = None) -> Document:
         if rows:
             doc = parse_table(rows, source=name, year=year)
             if doc is not None:
+                refuse_non_list(doc, norm.split("\n"), name)
                 return _fill_metadata(doc, text.split("\n"), year)
         return parse_text(text, source=name, year=year)
     raise UnsupportedFormat(f"不支持的文件类型「{suffix or name}」。可读取:{_SUPPORTED}。")

@@ -20,6 +20,7 @@ from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, clause_brackets, clause_segments, has_clause, split_clause,
                                    split_labelled, title_of)
+from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.flattened import looks_flattened, parse_flattened, parse_run_on, run_on_header
 from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_text
@@ -414,6 +415,7 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     paras = _drop_repeat_runs(paras, warnings)
     roots = build_outline(paras, source, warnings)
     if not roots:
+        refuse_non_list(None, lines, source)
         raise NoStructure(
             f"{source or '输入文本'}:没有找到带编号的任务(如“一、”“(一)”“1.”),"
             "请确认文件是任务清单/工作要点,或将其另存为 Word/Excel 后重试"
@@ -429,6 +431,7 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     doc = Document(title=meta.title, issuer=meta.issuer, doc_number=meta.doc_number, year=meta.year,
                    roots=roots, warnings=[f.message for f in warnings], findings=warnings,
                    source_file=source, cited=meta.cited)
+    refuse_non_list(doc, lines, source)
     if not doc.tasks:
         raise NoStructure(f"{source or '输入文本'}:找到了编号,但没有可识别的任务条目,请检查文件内容")
     return doc
