@@ -62,6 +62,9 @@ def _setup(kind: str, ws: Path) -> None:
         (ws / "名录.txt").write_text("这不是名录", encoding="utf-8")
     elif kind == "forms":
         (ws / "下发").mkdir()
+    elif kind == "forms-no-email":
+        (ws / "下发").mkdir()
+        (ws / "无邮箱名录.csv").write_text("单位名称,联系人\n县财政局,张三\n县民政局,李四\n", encoding="utf-8")
     elif kind == "forms-file":
         (ws / "下发").mkdir()
         (ws / "out").write_text("x", encoding="utf-8")
@@ -130,6 +133,8 @@ CASES = [
     ("send-no-units", "forms", ["mail", "send", "{ws}/下发", "-C", "{ws}"], ["部门名录"]),
     ("send-dry-run-file", "forms-file", ["mail", "send", "{ws}/下发", "--units", "{units}", "--dry-run", "{ws}/out",
                                     "-C", "{ws}"], ["--dry-run"]),
+    ("send-no-email-column", "forms-no-email", ["mail", "send", "{ws}/下发", "--units", "{ws}/无邮箱名录.csv",
+                                                "-C", "{ws}"], ["无邮箱名录.csv", "邮箱"]),
     ("send-round-empty", "forms", ["mail", "send", "{ws}/下发", "--units", "{units}", "--round", "", "-C", "{ws}"],
      ["轮次"]),
     ("remind-due", "", ["mail", "remind", "--due", "明天", "-C", "{ws}"], ["--due", "明天"]),

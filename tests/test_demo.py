@@ -8,16 +8,9 @@ import docx
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
-import pytest
 
 from zwgk_xl.cli import main
 from zwgk_xl.core.office import soffice_path
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo") / "示例台账"
-    return folder, CliRunner().invoke(main, ["demo", str(folder)])
 
 
 def test_demo_runs_every_stage(demo):

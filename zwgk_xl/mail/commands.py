@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zwgk_xl.core import paths
-from zwgk_xl.core.errors import UsageError
+from zwgk_xl.core.errors import MailError, UsageError
 from zwgk_xl.core.values import user_date
 from zwgk_xl.forms.command import check_round
 from zwgk_xl.ledger.settings import load_settings
@@ -19,6 +19,14 @@ def _workspace(workspace) -> Path:
     return find_workspace(Path(workspace) if workspace else None)
 
 
+def _with_addresses(directory):
+    """``directory``, refused once (not unit by unit) when it has no 邮箱 column or the column is empty."""
+    if directory is not None and directory.units and not any(u.email for u in directory.units):
+        name = Path(directory.path).name if directory.path else "部门名录"
+        raise MailError(f"部门名录「{name}」中没有“邮箱”列，或该列全是空的。请加上“邮箱”列，填写各单位的邮箱后重新运行。")
+    return directory
+
+
 def run_send(forms_dir, *, units=None, workspace=None, round: str | None = None, dry_run=None,
              resend=(), rate: float | None = None) -> MailResult:
     """``mail send``: the 部门名录 from ``units`` or the settings; the dry-run folder checked first."""
@@ -28,7 +36,7 @@ def run_send(forms_dir, *, units=None, workspace=None, round: str | None = None,
         round = check_round(round)
     if dry_run is not None:
         paths.output_dir(dry_run, "演练邮件文件夹", "--dry-run")
-    directory = load_settings(ws).directory(units, required=True)
+    directory = _with_addresses(load_settings(ws).directory(units, required=True))
     return send_forms(folder, directory, ws, round=round, dry_run_dir=dry_run, resend=resend, rate=rate)
 
 
@@ -45,7 +53,7 @@ def run_remind(*, units=None, workspace=None, round: str | None = None, due: str
             raise UsageError(str(e)) from None
     if dry_run is not None:
         paths.output_dir(dry_run, "演练邮件文件夹", "--dry-run")
-    directory = load_settings(ws).directory(units)
+    directory = _with_addresses(load_settings(ws).directory(units))
     return remind(ws, directory, round=round, dry_run_dir=dry_run, due=due, resend=resend, rate=rate)
 
 

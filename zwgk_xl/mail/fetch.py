@@ -27,6 +27,7 @@ from typing import Callable, ClassVar
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import MailError
 from zwgk_xl.ledger.store import sha256_file
+from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding
 from zwgk_xl.core.results import Result
 from zwgk_xl.mail import log
@@ -302,9 +303,8 @@ class _Collector:
         if not data or len(data) > MAX_ATTACHMENT:
             why = "附件为空" if not data else f"附件超过 {MAX_ATTACHMENT // 1024 // 1024} MB"
             self.result.skipped.append({"name": name, "sender": sender, "reason": why})
-            self.result.findings.append(Finding(
-                "fetch-attachment-unusable", f"{sender} 发来的附件「{safe}」{why},未保存。",
-                "请联系该单位重新发送。", unit=unit, file=safe, severity="warning"))
+            self.result.findings.append(fk.finding("fetch-attachment-unusable", f"{sender} 发来的附件「{safe}」{why}，未保存。",
+                action="请联系该单位重新发送。", unit=unit, file=safe, severity="warning"))
             return "skipped"
         sha = hashlib.sha256(data).hexdigest()
         existing = log.received(self.conn, sha) or self.known.get(sha)
@@ -357,9 +357,8 @@ def fetch(workspace: Path, *, since: _date | None = None, config: MailConfig | N
             try:
                 head, saved, dup = collector.message(raw)
             except Exception as e:  # noqa: BLE001 - one malformed message must not stop the rest
-                result.findings.append(Finding(
-                    "fetch-message-unreadable", f"邮件(UID {uid})无法解析:{type(e).__name__}: {e}",
-                    "请在邮箱中查看该邮件,必要时手工保存附件到 回收/。", severity="warning"))
+                result.findings.append(fk.finding("fetch-message-unreadable", f"邮件(UID {uid})无法解析（{e}）",
+                    action="请在邮箱中查看该邮件，必要时手工保存附件到 回收/。", severity="warning"))
                 log.record_fetch(conn, mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, message_id="",
                                  sender="", subject="", fetched_at=at, saved=0, duplicates=0, result="ok",
                                  error=f"{type(e).__name__}: {e}")

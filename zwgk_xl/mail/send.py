@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import MailError, UsageError
+from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding
 from zwgk_xl.core.results import Result
 from zwgk_xl.core.cntext import cn_date
@@ -247,9 +248,8 @@ def collect_forms(forms_dir: Path, round: str | None = None) -> tuple[str, dict[
             continue
         form = _identify_form(path)
         if form is None:
-            findings.append(Finding(
-                "mail-form-unidentified", f"无法确定 {path.name} 属于哪个单位,未发送。",
-                "请用 zwgk-xl split 重新生成,或把文件名改为「轮次_单位_落实情况填报表.xlsx」。",
+            findings.append(fk.finding("mail-form-unidentified", f"无法确定 {path.name} 属于哪个单位，未发送。",
+                action="请用 zwgk-xl split 重新生成，或把文件名改为「轮次_单位_落实情况填报表.xlsx」。",
                 file=path.name, severity="warning"))
             continue
         found.append(form)
@@ -448,16 +448,14 @@ def _deliver(kind: str, round: str, planned: list[_Planned], result: MailResult,
 def _mark_pending(rest: list[_Planned], result: MailResult, why: str) -> None:
     for p in rest:
         p.item.status, p.item.error = "pending", why
-    result.findings.append(Finding(
-        "mail-interrupted", f"{why},还有 {len(rest)} 个单位未发送。",
-        "请检查网络后重新运行同一命令,已发送的不会重复发送。", severity="error"))
+    result.findings.append(fk.finding("mail-interrupted", f"{why}，还有 {len(rest)} 个单位未发送。",
+        action="请检查网络后重新运行同一命令，已发送的不会重复发送。", severity="error"))
 
 
 def _refusal_finding(item: MailItem, kind: str, severity: str = "error") -> Finding:
     what = "通知" if kind == "send" else "催报"
-    return Finding(
-        "mail-refused", f"发给{item.unit}({', '.join(item.recipients)})的{what}邮件被服务器拒收:{item.error}",
-        "请核对部门名录中的邮箱;改正后重新运行,只会补发未成功的单位。",
+    return fk.finding("mail-refused", f"发给{item.unit}（{'，'.join(item.recipients)}）的{what}邮件被服务器拒收：{item.error}",
+        action="请核对部门名录中的邮箱；改正后重新运行，只会补发未成功的单位。",
         unit=item.unit, severity=severity)
 
 
@@ -476,19 +474,16 @@ def _address_item(unit: str, cell: str | None, result: MailResult) -> MailItem |
     valid, invalid = split_addresses(cell or "")
     if cell is None:
         item.status = "unknown-unit"
-        result.findings.append(Finding(
-            "mail-unknown-unit", f"部门名录中没有「{unit}」,未发送。",
-            "请在部门名录中补上该单位(或它的别名)和邮箱后重新运行。", unit=unit, severity="error"))
+        result.findings.append(fk.finding("mail-unknown-unit", f"部门名录中没有「{unit}」，未发送。",
+            action="请在部门名录中补上该单位（或它的别名）和邮箱后重新运行。", unit=unit, severity="error"))
     elif invalid:
         item.status, item.recipients = "invalid-address", invalid
-        result.findings.append(Finding(
-            "mail-invalid-address", f"{unit}的邮箱「{cell}」格式不正确,未发送。",
-            "请在部门名录的“邮箱”列改正(多个邮箱用分号隔开)后重新运行。", unit=unit, severity="error"))
+        result.findings.append(fk.finding("mail-invalid-address", f"{unit}的邮箱「{cell}」格式不正确，未发送。",
+            action="请在部门名录的“邮箱”列改正（多个邮箱用分号隔开）后重新运行。", unit=unit, severity="error"))
     elif not valid:
         item.status = "no-address"
-        result.findings.append(Finding(
-            "mail-no-address", f"{unit}没有邮箱,未发送。",
-            "请在部门名录的“邮箱”列补上(催报时用 --units 指定名录)后重新运行,或改用其他方式送达。",
+        result.findings.append(fk.finding("mail-no-address", f"{unit}没有邮箱，未发送。",
+            action="请在部门名录的“邮箱”列补上（催报时用 --units 指定名录）后重新运行，或改用其他方式送达。",
             unit=unit, severity="error"))
     if item.status:
         result.items.append(item)
