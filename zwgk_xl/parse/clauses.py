@@ -29,7 +29,7 @@ UNIT_SUFFIX = (
 _AREA_FRAGMENT = re.compile(r"^各?[省州市县区乡镇]$|^各(?:州|市|县|区|省|盟|地)$")
 # Role words ending a unit name (A牵头, B按照职责分工负责); decompose strips them too.
 ROLE_WORDS = re.compile(
-    r"(?:等)?(?:按照?(?:职责|职能)(?:分工)?|根据(?:职责|职能)(?:分工)?|分别|共同)?(?:负责|配合|参与|协同|协助|落实|牵头|办理|协办)$"
+    r"(?:等)?(?:按照?(?:职责|职能)(?:分工)?|根据(?:职责|职能)(?:分工)?)?(?:分别|共同)?(?:负责|配合|参与|协同|协助|落实|牵头|办理|协办)$"
 )
 # "X等(市有关)单位": the name ends before 等 when a group word follows it.
 _ETC = re.compile(r"(?<=[局委厅办室科股部院会心队站所府处组馆台])等[\u4e00-\u9fff]{0,16}?(?:部门|单位|处室|科室|机构)(?:\([^()]*\))?$")

@@ -32,7 +32,7 @@ SEQ_K, SEC_K, UNITS_K, DEADLINE_K, TEXT_K, SHORT_K = "seq", "sec", "units", "dea
 _UNIT_ROLES = (LEAD, OTHERS, RESP)
 _SEQ = re.compile(r"^(\d{1,3})\s*[.、]?$")
 _SENTENCE_END = re.compile(r"[。!?;)]$")
-_ROLE_WORD = re.compile(r"牵头|负责|配合|落实|办理|会同|协办|参与|[::]")
+_ROLE_WORD = re.compile(r"牵头|负责|配合|落实|办理|会同|协办|参与|做好|[::]")
 _PIPE_ONLY = re.compile(r"^[\s|:+\-=]*$")
 
 

@@ -18,7 +18,7 @@ from rapidfuzz.distance import Indel
 from zwgk_xl.core.errors import NoStructure
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, clause_brackets, clause_segments, has_clause, split_clause,
+from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, clause_brackets, clause_segments, has_clause, split_clause,
                                    split_labelled, title_of)
 from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.flattened import looks_flattened, parse_flattened, parse_run_on, run_on_header
@@ -260,6 +260,11 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
             continue
         if _TRAILER.match(p.text) or (len(p.text) < 40 and _CHROME.match(p.text)):
             in_trailer = True
+            continue
+        last_line = stack[-1][1].text.rsplit("\n", 1)[-1]
+        if closed and LABELLED_LINE.match(last_line) and len(p.text) <= 60 and "。" not in p.text \
+                and not last_line.rstrip().endswith(UNIT_SUFFIX + ("、", ",", ";")) and not LABELLED_LINE.match(p.text):
+            stack[-1][1].text += p.text  # a labelled unit list wrapped mid-name (园区党工 / 委、…)
             continue
         if closed and not in_trailer and _paragraph_style(stack[-1][1]) and not has_clause(p.text) \
                 and not LABELLED_LINE.match(p.text) and len(p.text) >= 8:
