@@ -70,9 +70,17 @@ def test_units_that_have_not_reported_are_reminded_at_the_address_they_were_sent
     assert sorted(mails) == sorted(e.split(";")[0] for u, e in UNITS if u != SUBMITTED)
     subject, body = mails["fgj@dept.example.cn"]
     assert subject.startswith("【催报】") and "县发展和改革局" in subject
-    assert f"截至2021年6月20日{COMMA}贵单位尚未报送{ROUND}" in body and "请于2021年6月25日前将" in body
-    assert "\n\n\n" not in body  # no overdue task list, no gap
+    assert f"截至2021年6月20日{COMMA}贵单位尚未报送{ROUND}" in body and "请于2021年6月25日前填写" in body
+    assert "本轮承担以下2项任务" in body and "一.(1) 任务1（完成时限：2021年12月31日）" in body
+    assert "如已报送" not in body  # only units that owe something are written to
+    assert "\n\n\n" not in body
     assert all(env.rcpt_tos != ["czj@dept.example.cn"] for env in handler.envelopes)
+    # the form is attached again, the very file that was sent
+    msg = email.message_from_bytes(next(e.content for e in handler.envelopes if "fgj@dept.example.cn" in e.rcpt_tos),
+                                   policy=policy.default)
+    [att] = list(msg.iter_attachments())
+    assert att.get_filename() == f"{ROUND}_县发展和改革局_落实情况填报表.xlsx"
+    assert att.get_content() == (ws / "下发" / att.get_filename()).read_bytes()
 
 
 def test_overdue_tasks_are_listed_and_a_second_run_the_same_day_sends_nothing(ws):
@@ -83,11 +91,14 @@ def test_overdue_tasks_are_listed_and_a_second_run_the_same_day_sends_nothing(ws
         second = _remind(ws, port, day)
         forced = _remind(ws, port, day, resend=[SUBMITTED])
     items = {i.unit: i for i in first.items}
-    assert items[SUBMITTED].reason == "有逾期任务" and items[SUBMITTED].tasks == ["一.(2)", "一.(3)"]
+    assert items[SUBMITTED].reason == "逾期未完成" and items[SUBMITTED].tasks == ["一.(2)", "一.(3)"]
     assert items["县发展和改革局"].reason == "未报送" and items["县发展和改革局"].tasks == ["一.(1)", "一.(5)"]
-    _, body = _bodies(handler)["czj@dept.example.cn"]
-    assert f"逾期任务{COLON}" in body and "一.(2) 任务2" in body and "2021-12-31" in body
-    assert "请尽快将" in body  # the due date has passed
+    subject, body = _bodies(handler)["czj@dept.example.cn"]
+    assert subject.startswith("【提醒】") and "逾期未完成" in subject
+    assert "贵单位已报送" in body and "以下2项任务已过完成时限" in body
+    assert f"一.(2) 任务2（完成时限{COLON}2021年12月31日；贵单位填报{COLON}未填报）" in body
+    _, body = _bodies(handler)["fgj@dept.example.cn"]
+    assert "请尽快填写" in body  # the due date has passed
     assert second.count("already-sent") == len(UNIT_NAMES) and second.count("sent") == 0
     assert forced.count("sent") == 1 and len(handler.envelopes) == len(UNIT_NAMES) + 1
 
@@ -111,14 +122,38 @@ def test_cli_dry_run_lists_units_and_writes_eml(ws, tmp_path):
     assert data["round"] == ROUND and data["kind"] == "remind"
     # today is past every deadline: the unit that did report is reminded of its overdue tasks
     reasons = {i["unit"]: i["reason"] for i in data["items"]}
-    assert reasons == {u: "有逾期任务" if u == SUBMITTED else "未报送" for u in UNIT_NAMES}
+    assert reasons == {u: "逾期未完成" if u == SUBMITTED else "未报送" for u in UNIT_NAMES}
     assert len(list(out.glob("*.eml"))) == len(UNIT_NAMES)
     res = CliRunner().invoke(main, ["mail", "remind", "-C", str(ws), "--dry-run", str(out)])
-    assert res.exit_code == 0 and "县发展和改革局 [未报送]" in res.output
+    assert res.exit_code == 0 and "县发展和改革局［未报送］" in res.output
+
+
+def test_only_units_that_owe_something_and_one_as_of_date(ws):
+    """A unit that reported 已完成 or 长期推进 is not chased; the as-of date, not the clock, decides what is overdue."""
+    from _merge_helpers import fill
+    from zwgk_xl.merge.command import merge_folder
+
+    box = ws / "回收2"
+    box.mkdir()
+    form = next((ws / "下发").glob(f"*县财政局*.xlsx"))
+    ids = [t.id for t in make_plan(UNIT_NAMES).tasks]
+    fill(form, box / form.name, rows={ids[1]: {"status": "已完成", "progress": "已公开。"},
+                                      ids[2]: {"status": "长期推进", "progress": "持续公开。"}},
+         fields={"filler": "张三"})
+    with Ledger.open(ws) as ledger:
+        merge_folder(box, ledger, round=ROUND, directory=make_directory())
+    handler = Capture()
+    with smtp_server(handler) as port:
+        late = _remind(ws, port, dt.date(2030, 1, 1), as_of=dt.date(2022, 1, 5))
+    units = {i.unit: i.reason for i in late.items}
+    assert SUBMITTED not in units  # its tasks are settled
+    assert units == {u: "未报送" for u in UNIT_NAMES if u != SUBMITTED}
+    _, body = _bodies(handler)["fgj@dept.example.cn"]
+    assert "截至2022年1月5日" in body
 
 
 def test_without_a_ledger_a_clear_message(tmp_path):
     with pytest.raises(MailError, match="没有台账"):
         remind(tmp_path, config=smtp_config(1))
     res = CliRunner().invoke(main, ["mail", "remind", "-C", str(tmp_path)])
-    assert res.exit_code == 1 and "没有台账" in res.output and not (tmp_path / "台账.sqlite").exists()
+    assert res.exit_code == 2 and "没有台账" in res.output and not (tmp_path / "台账.sqlite").exists()

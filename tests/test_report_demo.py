@@ -161,3 +161,35 @@ def test_master_summary_is_short_and_detail_is_long_form(demo):
         scale = min(1.0, usable / (width * 7 + 5 * ws.max_column))
         assert 10 * scale >= 9, (ws.title, width, scale)
         assert ws.cell(ws.max_row if ws is detail else 4, 2).font.sz == 10
+
+
+def test_reminders_go_only_to_units_that_owe_something(demo):
+    """未报送 units, and units whose own dated tasks are past due at the as-of date and not settled."""
+    import email
+    from email import policy
+
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
+             for p in sorted((demo / "催报邮件").glob("*.eml"))]
+    bodies = [m.get_body(("plain",)).get_content() for m in mails]
+    as_of = {re.search(r"截至(\d{4})年(\d+)月(\d+)日", b).groups() for b in bodies}
+    assert len(as_of) == 1  # one as-of date in every mail
+    as_of = dt.date(*map(int, as_of.pop()))
+
+    with Ledger.open(demo) as led:
+        plan = led.plan_for_round(ROUND)
+        assigned = led.assignment(ROUND)
+    deadline = {t.id: t.deadline.date for t in plan.tasks}
+    shown = detail_status(demo)
+    rows = returned_rows(demo)
+    returned = {r["unit"] for r in rows}
+    owing = {u for u in assigned if u not in returned}
+    for r in rows:
+        status = r["status"] if r["status"] in STATUSES or not r["status"] else shown[(r["task"], r["unit"])]
+        d = deadline.get(r["task"])
+        if d and d < as_of.isoformat() and status not in ("已完成", "长期推进", "不涉及"):
+            owing.add(r["unit"])
+    reminded = {re.search(r"（(.+)）$", str(m["Subject"])).group(1) for m in mails}
+    assert reminded == owing and len(mails) == len(owing)
+    missing = [m for m in mails if str(m["Subject"]).startswith("【催报】")]
+    assert {re.search(r"（(.+)）$", str(m["Subject"])).group(1) for m in missing} == set(assigned) - returned
+    assert all(list(m.iter_attachments()) for m in missing)  # the form again for those who sent nothing
