@@ -25,7 +25,8 @@ _LOWER = {
 _LOWER["市"] = _LOWER["州"] + r"|各区县人民政府|各区县|各镇街|各镇\(街\)"
 _PROTECT = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"|[\u4e00-\u9fff]{0,3}省政务服务网(?:上大厅)?|一部手机办事通|[\u4e00-\u9fff]{2,4}省人民政府办公厅关于")
 # Sentences about several levels at once, or about platforms the local lower governments lack.
-_MULTI_LEVEL = re.compile(r"[省州市县区](?:、|和|及)?[州市县区](?:、[县区市])*(?:、|和|及)?[县区乡镇]*(?:两|三|四)级|各州、市、县、区|各省、市|省级和州|州市级")
+_MULTI_LEVEL = re.compile(r"[省州市县区](?:、|和|及)?[州市县区](?:、[县区市])*(?:、|和|及)?[县区乡镇]*(?:两|三|四)级"
+                          r"|(?:国家|[省州市])(?:[、和及](?:省|州|市|县|区)){1,3}级|各州、市、县、区|各省、市|省级和州|州市级")
 _PLATFORM = re.compile(r"门户网站|政府网站|政府公报")
 
 
@@ -80,8 +81,10 @@ def applies(superior: str, level: str) -> bool:
 def _rules(superior: str, p: str, lower: str) -> list[tuple[re.Pattern, str, str]]:
     """(pattern, replacement, rule label) for a superior of level ``superior`` and local prefix ``p``."""
     s = "州|市" if superior in ("州", "市") else superior
+    lower_re = re.compile(_LOWER.get(superior, r"(?!x)x"))
+    superior = "州（市）" if superior in ("州", "市") else superior  # as the rule labels name it
     return [
-        (re.compile(_LOWER.get(superior, r"(?!x)x")), lower, f"下一级政府→{lower}"),
+        (lower_re, lower, f"下一级政府→{lower}"),
         (re.compile(rf"(?:{s})政府办公厅"), f"{p}人民政府办公室", f"{superior}政府办公厅→{p}人民政府办公室"),
         (re.compile(rf"(?:{s})(直|级)(?=[\u4e00-\u9fff])"), rf"{p}\1", f"{superior}直/{superior}级→{p}直/{p}级"),
         (re.compile(rf"全(?:{s})(?!场|民)"), f"全{p}", f"全{superior}→全{p}"),

@@ -1,22 +1,30 @@
 """Decomposition: turn superior units (省发展改革委 …) into local units, with reasons.
 
 Each superior phrase goes through these rules, first hit wins, and the hit is
-recorded as an :class:`~zwgk_xl.model.Assignment` (rule, score, note):
+recorded as an :class:`~zwgk_xl.core.model.Assignment` (rule, score, note):
 
-1. ``alias``  – the directory's 映射 sheet (corrections the office recorded);
-2. ``group``  – a generic phrase (省直有关部门, 各州、市人民政府 …) → a group;
+1. ``alias``  – the directory's 映射 sheet (corrections the office recorded or ``--learn`` wrote);
+2. ``group``  – a generic phrase (省直各部门, 各州、市人民政府 …) → a group;
 3. ``exact`` / ``alias`` – a unit's name or 简称/别名;
 4. ``alias``  – a unit's 对口上级单位 keywords (merged, renamed, missing units);
 5. ``level``  – level prefix removed and core names compared
    (省发展改革委 and 县发展和改革局 share the core 发展改革);
-6. ``fuzzy``  – rapidfuzz similarity of the core names above a cut-off;
-7. ``group``  – pattern fallback for generic phrases (…各部门, 各…政府);
-8. a phrase holding several names is split and each part is tried;
-9. ``unmatched`` – listed in the document's warnings and the task flagged.
+6. ``renamed`` – a unit renamed by the reforms (扶贫办 → 乡村振兴局);
+7. ``merged`` – a local core name holding the superior's (教育体育局 ← 教育厅、体育局);
+8. ``fuzzy``  – rapidfuzz similarity of the core names above a cut-off;
+9. ``group``  – pattern fallback for generic phrases (…各部门, 各…政府);
+10. a phrase holding several names is split and each part is tried;
+11. ``unmatched`` – listed in the document's warnings and the task flagged.
 
-Task rule: a task whose source names no lead and exactly one concrete unit
-(e.g. ``责任科室:局办公室``) gets that unit as 牵头; otherwise source leads
-map to 牵头 and the rest to 配合 (责任).
+Task rules: 有关部门 / 相关单位 (the relevant ones, not 各 = every one) become
+the members of their group whose functional keywords the task text touches
+(``topic``, see :mod:`zwgk_xl.decompose.topics`); when none matches the group
+is kept and the task flagged.  Source leads map to 牵头; a task whose source
+names no lead and exactly one concrete unit (``责任科室:局办公室``,
+``省政府办公厅,各州、市人民政府…``) gets that unit as 牵头.  The other units are
+责任单位 (``responsible_local``), except those the source names with 配合
+(``Node.cooperate``).  The text is rewritten in the local level's words
+(:mod:`zwgk_xl.decompose.adapt`), each change a ``wording``/``level-check`` note.
 """
 
 from __future__ import annotations
