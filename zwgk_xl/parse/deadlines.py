@@ -7,7 +7,9 @@ import re
 
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline
 
-ONGOING_WORDS = ("长期坚持", "长期推进", "持续推进", "常态化", "长期", "持续开展", "长期执行", "持续")
+ONGOING_WORDS = ("长期坚持", "长期推进", "持续推进", "常态化", "长期", "持续开展", "长期执行", "持续", "全年")
+DEADLINE_RECURRING = "定期"  # every month / quarter / year: no single date
+_RECURRING = re.compile(r"^(?:每(?:年度?|半年|季度?|月|周|旬)|按(?:年度?|季度?|月|周)|定期)")
 _ONGOING_IN_PROSE = re.compile(r"长期坚持|长期推进工作|长期执行")
 
 _Y = r"(?:(\d{4})\s*年)?"
@@ -84,6 +86,8 @@ def parse_deadline_cell(cell: str, year: int | None) -> Deadline:
         return Deadline()
     if isinstance(cell, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T].*)?", text):
         return Deadline(text[:10], text, DEADLINE_DATE)
+    if _RECURRING.match(text):
+        return Deadline(None, text, DEADLINE_RECURRING)
     cands = _candidates(text, year)
     if not cands:
         # bare "10月" / "2月公布…" in a deadline column
@@ -97,6 +101,29 @@ def parse_deadline_cell(cell: str, year: int | None) -> Deadline:
     return Deadline(max(c[0] for c in cands), text, DEADLINE_DATE)
 
 
+_LIMIT_AFTER = re.compile(r"\s*(?:前|之前|以前|完成|实现|建成|达到|全面|基本|启动|上线|出台|印发|公开|发布|[,。;]|$)")
+
+
+def milestones(cell: str, year: int | None) -> list[tuple[str, str]]:
+    """Each (date, phrase) of a cell naming several milestones: ``2月公布预算信息,8月公布决算信息``."""
+    out = []
+    for piece in re.split(r"[,;。]", cell or ""):
+        piece = piece.strip()
+        if piece and re.search(r"\d\s*月|季度|半年", piece):
+            d = parse_deadline_cell(piece, year)
+            if d.date:
+                out.append((d.date, piece))
+    return out if len(out) >= 2 else []
+
+
+def milestone_note(cell: str, year: int | None) -> str:
+    """The earlier milestones of a cell with several (the last is the deadline), for the 备注; else ""."""
+    ms = sorted(milestones(cell, year))
+    if not ms:
+        return ""
+    return "另有时间节点：" + "；".join(f"{phrase}（{date}）" for date, phrase in ms[:-1])
+
+
 def find_deadline(text: str, year: int | None) -> Deadline:
     """The deadline stated in an item's prose: the latest ``…前`` / ``年内`` date.
 
@@ -104,8 +131,10 @@ def find_deadline(text: str, year: int | None) -> Deadline:
     not its timing).  Nothing found → kind "none".
     """
     cands = _candidates(text or "", year)
-    # In prose, a date counts only as a deadline phrase: "前", "底", "内", "年底".
-    cands = [c for c in cands if re.search(r"前|底|末|内|止|上半年|下半年|季度", c[1])]
+    # In prose, a date counts only as a time limit: "…前", "年内", "…底/末" or a half year followed
+    # by what is to be done ("年底完成"); "2016年末政府债务余额" is a figure, not a deadline.
+    cands = [c for c in cands if re.search(r"前|内|止", c[1]) or (
+        re.search(r"底|末|上半年|下半年|季度", c[1]) and _LIMIT_AFTER.match(text[c[2] + len(c[1]):]))]
     if cands:
         best = max(cands, key=lambda c: (c[0], -c[2]))
         return Deadline(best[0], best[1], DEADLINE_DATE)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Deadline, Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import split_clause, split_unit_cell, split_units
-from zwgk_xl.parse.deadlines import find_deadline, is_deadline_phrase, parse_deadline_cell
+from zwgk_xl.parse.deadlines import find_deadline, is_deadline_phrase, milestone_note, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_cell
 from zwgk_xl.parse.numbering import KINDS, make_token, match_marker, parse_token
 from zwgk_xl.parse.clauses import title_of
@@ -371,6 +371,8 @@ def _task(b: _Builder, parent: Node | None, row: list[str], r: int, lay: _Layout
     else:
         node.deadline = find_deadline(body, b.year) or Deadline()
     notes = [row[c] for c, role in lay.roles.items() if role == NOTE and row[c]]
+    if cell and milestone_note(cell, b.year):
+        notes.append(milestone_note(cell, b.year))
     node.note = "\n".join(notes)
     if any(lay.roles.get(c) in _UNIT_ROLES for c in lay.roles) and not (node.lead or node.others):
         node.review = True

@@ -15,6 +15,7 @@ from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import InputError
 from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
+from zwgk_xl.parse.deadlines import DEADLINE_RECURRING
 
 SHEET_TASKS = "任务清单"
 SHEET_INFO = "文件信息"
@@ -30,8 +31,8 @@ INFO_KEYS = [("标题", "title"), ("发文机关", "issuer"), ("文号", "doc_nu
 def _deadline_cell(d: Deadline) -> str:
     if d.kind == DEADLINE_DATE and d.date:
         return d.date
-    if d.kind == DEADLINE_ONGOING:
-        return DEADLINE_ONGOING
+    if d.kind in (DEADLINE_ONGOING, DEADLINE_RECURRING):
+        return d.kind
     return ""
 
 
@@ -209,8 +210,8 @@ def _read_deadline(cell: str, text: str) -> Deadline:
     cell = cell.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
         return Deadline(cell, text, DEADLINE_DATE)
-    if cell == DEADLINE_ONGOING:
-        return Deadline(None, text, DEADLINE_ONGOING)
+    if cell in (DEADLINE_ONGOING, DEADLINE_RECURRING):
+        return Deadline(None, text, cell)
     return Deadline(None, text, DEADLINE_NONE)
 
 

@@ -22,7 +22,7 @@ from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, clau
                                    split_labelled, title_of)
 from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.flattened import looks_flattened, parse_flattened, parse_run_on, run_on_header
-from zwgk_xl.parse.deadlines import find_deadline, parse_deadline_cell
+from zwgk_xl.parse.deadlines import find_deadline, milestone_note, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_text
 from zwgk_xl.parse.numbering import KINDS, Marker, cn_to_int, make_token, match_marker
 
@@ -323,6 +323,7 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
             n.text = body.strip()
             if c.deadline_text:
                 n.deadline = parse_deadline_cell(c.deadline_text, year)
+                n.note = milestone_note(c.deadline_text, year)
             else:
                 n.deadline = find_deadline(body, year)
     for r in roots:
