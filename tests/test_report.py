@@ -159,24 +159,26 @@ def test_statistics_workbook_prints_with_native_charts(tmp_path):
     m.units[0].task_count = 4  # two of its tasks have no report row at all: counted as 未填报
     path = write_statistics(m, tmp_path / "统计.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["状态分布", "分单位", "任务明细"]
+    assert wb.sheetnames == ["状态分布", "分单位", "分单位图", "任务明细"]
     ws = wb["分单位"]
     assert [c.value for c in ws[1]][:4] == ["序号", "单位", "简称", "任务数"]
     assert [c.value for c in ws[2]][3:11] == [4, 1, 0, 0, 0, 1, 2, 0]
     assert [c.value for c in ws[3]][3:11] == [1, 1, 0, 0, 0, 0, 0, 0]
     assert ws["B2"].alignment.wrap_text  # long unit names wrap
-    for sheet in wb:
+    for sheet in wb.worksheets:
         setup = sheet.page_setup
-        assert (str(setup.paperSize), setup.fitToHeight) == ("9", 0), sheet.title
+        # tables one page wide; the bar chart's sheet one page (fitToHeight 1 is the default, left out)
+        tall = 1 if sheet.title == "分单位图" else 0
+        assert (str(setup.paperSize), setup.fitToHeight if setup.fitToHeight is not None else 1) == ("9", tall)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
         assert "第 &P 页" in sheet.oddFooter.center.text
-    assert [b.id for b in ws.row_breaks.brk] == [len(m.units) + 2]  # the bar chart starts a page
+    assert wb["分单位图"].print_area == "'分单位图'!$A$1:$K$49"
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         xml = "".join(z.read(n).decode() for n in charts)
         drawings = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing"))
     assert len(charts) == 2 and "<c:pieChart>" in xml and "<c:barChart>" in xml
-    assert 'editAs="absolute"' in drawings  # charts neither move nor resize with cells
+    assert 'editAs="absolute"' in drawings  # the pie chart neither moves nor resizes with cells
 
 
 def test_short_names_from_directory_and_boilerplate_merged(tmp_path):

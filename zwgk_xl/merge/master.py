@@ -391,28 +391,28 @@ class _Sheet:
         return max(self.row - 1, self.first)
 
 
-def write_master(master: Master, path, *, organ: str = "") -> Path:
+def write_master(master: Master, path, *, area: str = "") -> Path:
     """Write the master workbook to ``path`` atomically; returns the path.
 
-    ``organ``: the office's name for the title row (e.g. X县人民政府办公室).
+    ``area``: the place for the title row (e.g. 示例县; the ``area`` setting).
     """
     path = Path(path)
     with atomic_path(path, WorkspaceError) as tmp:
-        _write(master, str(tmp), organ)
+        _write(master, str(tmp), area)
     return path
 
 
-def master_title(master: Master, organ: str = "") -> str:
-    return f"{organ}{master.round}政务公开工作任务落实情况汇总表"
+def master_title(master: Master, area: str = "") -> str:
+    return f"{area}{master.round}政务公开工作任务落实情况汇总表"
 
 
-def _write(master: Master, filename: str, organ: str = "") -> None:
+def _write(master: Master, filename: str, area: str = "") -> None:
     stats = st.round_statistics(master)
     as_of = as_of_date(master)
     submitted = set(stats.submitted)
     wb = xlsxwriter.Workbook(filename, {"constant_memory": False, "strings_to_formulas": False,
                                         "strings_to_numbers": False, "strings_to_urls": False})
-    title = master_title(master, organ)
+    title = master_title(master, area)
     wb.set_properties({"title": title, "author": "zwgk-xl"})
     base = {"font_name": "宋体", "font_size": FONT_SIZE}
     header = wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,

@@ -568,21 +568,23 @@ def _write_statistics_book(master: Master, stats: st.RoundStats, directory, file
     wu.set_column(3, first_cat + n + 1, 7)
     wu.freeze_panes(1, 3)
     _print_setup(wu, title, landscape=True, header_rows=1)
-    if units:
-        # the chart on a page of its own, below the table, tall enough for every unit's name
+    if units:  # on a sheet of its own, sized to one A4 portrait page: printed whole
         bar = wb.add_chart({"type": "bar", "subtype": "stacked"})
         for j, c in enumerate(STAT_COLUMNS):
             bar.add_series({"name": ["分单位", 0, first_cat + j], "categories": ["分单位", 1, 2, len(units), 2],
-                            "values": ["分单位", 1, first_cat + j, len(units), first_cat + j]})
-        bar.set_title({"name": "分单位任务完成情况"})
-        bar.set_x_axis({"name": "任务数"})
-        bar.set_y_axis({"reverse": True, "num_font": {"size": 8}})
+                            "values": ["分单位", 1, first_cat + j, len(units), first_cat + j], "gap": 40})
+        bar.set_title({"name": "分单位任务完成情况", "name_font": {"size": 12}})
+        bar.set_x_axis({"name": "任务数", "major_gridlines": {"visible": True}})
+        bar.set_y_axis({"reverse": True, "num_font": {"size": 7 if len(units) > 30 else 9}, "interval_unit": 1})
         bar.set_legend({"position": "bottom"})
-        height = min(900, 120 + 16 * len(units))  # one printed page at most
-        bar.set_size({"width": 860, "height": height})
-        chart_row = len(units) + 2
-        wu.set_h_pagebreaks([chart_row])
-        wu.insert_chart(chart_row, 0, bar, {"object_position": 3})
+        width, height = 690, 960  # pixels: A4 portrait less margins
+        bar.set_size({"width": width, "height": height})
+        wc = wb.add_worksheet("分单位图")
+        wc.set_column(0, 9, 8.43)  # 64 px columns
+        wc.insert_chart(0, 0, bar, {"object_position": 3})
+        wc.print_area(0, 0, height // 20, -(-width // 64) - 1)
+        _print_setup(wc, title)
+        wc.fit_to_pages(1, 1)
 
     wt = wb.add_worksheet("任务明细")
     heads = ["任务编号", "工作任务", "完成时限", "完成状态", "牵头单位已完成", "是否逾期", "牵头单位", "上轮状态"]
