@@ -220,8 +220,8 @@ def test_dry_run_writes_eml_files_and_sends_nothing(ws, tmp_path):
     res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
                                     "--dry-run", str(tmp_path / "再演练"), "-C", str(ws)], env={"ZWGK_SMTP_HOST": ""})
     assert res.exit_code == 0, res.output
-    assert f"{UNITS[0][0]}：已写出 .eml(未发送)" in res.output and res.output.count("附件：") == len(UNITS)
-    assert f"已写出 .eml(未发送) {len(UNITS)}" in res.output
+    assert f"{UNITS[0][0]}：已写出 .eml（未发送）" in res.output and res.output.count("附件：") == len(UNITS)
+    assert f"已写出 .eml（未发送） {len(UNITS)}" in res.output
 
 
 def test_workspace_template_overrides_the_default(ws):

@@ -272,7 +272,7 @@ def _bad_inputs(tmp_path):
     (tmp_path / "图.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
     (tmp_path / "坏.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
     return {"空.txt": "空文件", "坏.docx": "不是有效的 Word 文件", "无编号.txt": "没有找到带编号的任务",
-            "扫描.pdf": "PDF", "图.png": "图片", "坏.xlsx": "电子表格", "不存在.txt": "找不到文件"}
+            "扫描.pdf": "PDF", "图.png": "图片", "坏.xlsx": "电子表格", "不存在.txt": "找不到上级文件"}
 
 
 def test_bad_input_gives_one_line_chinese_message(tmp_path):
@@ -281,7 +281,7 @@ def test_bad_input_gives_one_line_chinese_message(tmp_path):
         r = runner.invoke(main, ["parse", str(tmp_path / name)])
         assert r.exit_code != 0, name
         out = r.output.strip()
-        assert out.startswith("错误:") and expected in out, (name, out)
+        assert out.startswith("错误：") and expected in out, (name, out)
         assert len(out.splitlines()) == 1 and "Traceback" not in out, (name, out)
 
 

@@ -178,7 +178,7 @@ def _reply_round(forms, back: Path, round_no: int, leads: set[str], res: DemoRes
         if form.unit == special.get("late"):
             _stamp(dst, _dt.datetime.combine(due + _dt.timedelta(days=3), _dt.time(9, 0)))
         if form.unit == special.get("twice"):
-            again = back / f"{form.unit}_回复(更正).xlsx"
+            again = back / f"{form.unit}_回复（更正）.xlsx"
             _fill_form(form.path, again, form.unit, k + 1, round_no)
             _stamp(again, on_time + _dt.timedelta(hours=2))
         for kind in ("xls", "ods"):

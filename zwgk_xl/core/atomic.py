@@ -29,13 +29,13 @@ def atomic_path(path, error: type[ZwgkError] = ZwgkError, suffix: str | None = N
                                    dir=path.parent)
         os.close(fd)
     except OSError as e:
-        raise error(f"无法写入「{path}」:{e.strerror or e}。请换一个可写的文件夹。") from e
+        raise error(f"无法写入「{path}」：{e.strerror or e}。请换一个可写的文件夹。") from e
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except PermissionError as e:
-        raise error(f"无法写入「{path}」:文件可能正在 Excel/WPS/Word 中打开,请关闭后重试。") from e
+        raise error(f"无法写入「{path}」：文件可能正在 Excel/WPS/Word 中打开，请关闭后重试。") from e
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

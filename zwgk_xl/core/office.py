@@ -80,12 +80,12 @@ def convert_with_soffice(src, fmt: str, outdir, timeout: float = 120) -> Path:
     """
     src = Path(src)
     if not src.is_file():
-        raise InputError(f"找不到要转换的文件:{src}")
+        raise InputError(f"找不到要转换的文件：{src}")
     exe = soffice_path()
     if exe is None:
         raise ConverterMissing(
-            f"无法读取「{src.name}」:需要 LibreOffice 进行格式转换,但本机未安装。"
-            "请安装 LibreOffice(或设置环境变量 ZWGK_SOFFICE 指向 soffice),"
+            f"无法读取「{src.name}」：需要 LibreOffice 进行格式转换，但本机未安装。"
+            "请安装 LibreOffice（或设置环境变量 ZWGK_SOFFICE 指向 soffice），"
             "或用 Word/WPS 将文件另存为 .docx/.xlsx 后重试。"
         )
     ext = fmt.split(":", 1)[0].strip().lower()
@@ -93,7 +93,7 @@ def convert_with_soffice(src, fmt: str, outdir, timeout: float = 120) -> Path:
     outdir.mkdir(parents=True, exist_ok=True)
     target = outdir / f"{src.stem}.{ext}"
     if target.resolve() == src.resolve():
-        raise InputError(f"转换结果会覆盖原文件「{src}」,请换一个输出文件夹。")
+        raise InputError(f"转换结果会覆盖原文件「{src}」，请换一个输出文件夹。")
 
     work = Path(tempfile.mkdtemp(prefix="lo_", dir="/tmp" if os.name == "posix" else None))
     try:
@@ -121,8 +121,8 @@ def convert_with_soffice(src, fmt: str, outdir, timeout: float = 120) -> Path:
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             raise InputError(
-                f"用 LibreOffice 转换「{src.name}」超时({timeout:.0f} 秒)。"
-                "文件可能过大或已损坏,请用 Word/WPS 另存为 .docx 后重试。"
+                f"用 LibreOffice 转换「{src.name}」超时（{timeout:.0f} 秒）。"
+                "文件可能过大或已损坏，请用 Word/WPS 另存为 .docx 后重试。"
             ) from None
         produced = out / f"input.{ext}"
         if not produced.is_file():
@@ -130,7 +130,7 @@ def convert_with_soffice(src, fmt: str, outdir, timeout: float = 120) -> Path:
             hint = f"({detail[-1][:200]})" if detail else ""
             raise InputError(
                 f"LibreOffice 无法把「{src.name}」转换为 .{ext}{hint}。"
-                "文件可能已损坏或不是它的扩展名所示的格式,请用 Word/WPS 打开后另存为 .docx 再试。"
+                "文件可能已损坏或不是它的扩展名所示的格式，请用 Word/WPS 打开后另存为 .docx 再试。"
             )
         with atomic_path(target, InputError) as tmp:
             shutil.copyfile(produced, tmp)

@@ -31,7 +31,7 @@ def load_input(path, year: int | None = None) -> Document:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"找不到输入文件:{path}。请检查路径。")
+        raise InputError(f"找不到输入文件：{path}。请检查路径。")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         if is_plan(path):
             return read_plan(path)
@@ -64,7 +64,7 @@ def decompose_file(
         out = Path(output).resolve()
         for p in (input_path, units_path):
             if Path(p).exists() and Path(p).resolve() == out:
-                raise UsageError(f"输出文件不能与输入文件相同({Path(p).name}),请用 -o 指定另一个文件名。")
+                raise UsageError(f"输出文件不能与输入文件相同（{Path(p).name}），请用 -o 指定另一个文件名。")
     directory = load_directory(units_path, level=level)
     doc = decompose(load_input(input_path, year=year), directory, level=level, fuzzy_cutoff=fuzzy_cutoff)
     doc.warnings = [*directory.warnings, *doc.warnings]

@@ -230,5 +230,5 @@ def read_form_metadata(path) -> dict | None:
                 if meta is not None:
                     break
     except Exception as e:  # noqa: BLE001 - any reader failure means an unreadable workbook
-        raise FormError(f"无法读取 {path.name}:{type(e).__name__}: {e}。请确认它是 Excel/WPS 表格文件,必要时请对方重新保存后再发。") from e
+        raise FormError(f"无法读取 {path.name}：{e}。请确认它是 Excel/WPS 表格文件，必要时请对方重新保存后再发。") from e
     return meta

@@ -125,15 +125,15 @@ COLUMN_WIDTHS = {  # about 200 characters: A4 landscape at roughly 75 %
 }
 
 PROMPTS = {
-    "status": ("完成状态", "请从下拉列表选择:" + "/".join(fs.STATUS_LIST) + "。"),
+    "status": ("完成状态", "请从下拉列表选择：" + "/".join(fs.STATUS_LIST) + "。"),
     "progress": ("落实情况", "请写明做了什么、公开了多少条、何时完成等具体情况。"),
-    "done_date": ("完成时间", "已完成的任务请填写完成日期,格式如 2021-06-20。"),
-    "problems": ("存在问题", "如无,请填“无”。"),
+    "done_date": ("完成时间", "已完成的任务请填写完成日期，格式如 2021-06-20。"),
+    "problems": ("存在问题", "如无，请填“无”。"),
     "next_steps": ("下步计划", "未完成或长期推进的任务请写明下步打算。"),
     "evidence": ("佐证材料", "请填写网址、文件名或附件名称。"),
     "filler": ("填报人", "请填写填报人姓名。"),
     "phone": ("联系电话", "请填写填报人联系电话。"),
-    "fill_date": ("填报日期", "请填写日期,格式如 2021-06-20。"),
+    "fill_date": ("填报日期", "请填写日期，格式如 2021-06-20。"),
 }
 
 DATE_MIN = _dt.date(2000, 1, 1)
@@ -151,11 +151,11 @@ def _row_height(row: dict) -> float:
 
 def _notes(round: str, due: str, contact: str) -> str:
     lines = [
-        "填报说明:",
-        f"1. 本表为{round}政务公开工作任务落实情况填报表,请于{due}前报送" + (f"({contact})" if contact else "") + "。",
-        "2. 灰色部分为下发的任务内容,已锁定,请勿修改;只需填写黄色表头下的白色单元格及上方填报人信息。",
-        "3. 完成状态请从下拉列表选择;完成时间、填报日期请按 2021-06-20 的格式填写日期。",
-        "4. 请勿增删行列或工作表,也不要把内容复制到别的表格;可用 Excel 或 WPS 直接保存本文件后报送。",
+        "填报说明：",
+        f"1. 本表为{round}政务公开工作任务落实情况填报表，请于{due}前报送" + (f"（{contact}）" if contact else "") + "。",
+        "2. 灰色部分为下发的任务内容，已锁定，请勿修改；只需填写黄色表头下的白色单元格及上方填报人信息。",
+        "3. 完成状态请从下拉列表选择；完成时间、填报日期请按 2021-06-20 的格式填写日期。",
+        "4. 请勿增删行列或工作表，也不要把内容复制到别的表格；可用 Excel 或 WPS 直接保存本文件后报送。",
     ]
     return "\n".join(lines)
 
@@ -180,10 +180,10 @@ def _validate(ws, first_row: int, col: int, last_row: int, key: str) -> None:
     opts: dict = {"input_title": title, "input_message": message}
     if key == "status":
         opts.update(validate="list", source=list(fs.STATUS_LIST), error_title="完成状态",
-                    error_message="请从下拉列表中选择:" + "/".join(fs.STATUS_LIST) + "。")
+                    error_message="请从下拉列表中选择：" + "/".join(fs.STATUS_LIST) + "。")
     elif key in ("done_date", "fill_date"):
         opts.update(validate="date", criteria="between", minimum=DATE_MIN, maximum=DATE_MAX,
-                    error_title="日期格式", error_message="请填写 2000-01-01 至 2100-12-31 之间的日期,如 2021-06-20。")
+                    error_title="日期格式", error_message="请填写 2000-01-01 至 2100-12-31 之间的日期，如 2021-06-20。")
     else:
         opts.update(validate="any")
     ws.data_validation(first_row, col, last_row, col, opts)
@@ -297,7 +297,7 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
     ws.repeat_rows(fs.HEADER_ROW)
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页")
     ws.print_area(0, 0, last, last_col)
     ws.activate()
 
@@ -344,12 +344,12 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
     """
     round = (round or "").strip()
     if not round:
-        raise UsageError("请用 --round 指定填报轮次,如“2021年第二季度”。")
+        raise UsageError("请用 --round 指定填报轮次，如“2021年第二季度”。")
     due = (due or "").strip()
     due = parse_date(due) or due
     assigned = assign_tasks(plan, directory)
     if not assigned:
-        raise FormError("分解表中没有任何任务落实到本级单位(牵头/配合单位均为空),无法生成填报表。请先在分解表中填写责任单位。")
+        raise FormError("分解表中没有任何任务落实到本级单位（牵头/配合单位均为空），无法生成填报表。请先在分解表中填写责任单位。")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -385,7 +385,7 @@ def _write_atomic(path: Path, unit: str, tasks, **kw) -> int:
         with atomic_path(path, FormError) as tmp:
             prefilled = _write_form(tmp, unit, tasks, **kw)
     except OSError as e:
-        raise FormError(f"无法写入「{path}」:{e}。") from e
+        raise FormError(f"无法写入「{path}」：{e}。") from e
     return prefilled
 
 

@@ -92,12 +92,12 @@ def _coerce(cfg: MailConfig, name: str, value, origin: str) -> None:
         else:
             value = str(value).strip()
     except (TypeError, ValueError):
-        raise MailError(f"{origin} 中的邮件设置 {_SOURCES[name][0]} 值「{value}」不是数字,请改正。") from None
+        raise MailError(f"{origin} 中的邮件设置 {_SOURCES[name][0]} 值「{value}」不是数字，请改正。") from None
     if name in ("security", "imap_security"):
         value = value.lower()
         if value not in SECURITIES:
             raise MailError(
-                f"{origin} 中的加密方式「{value}」无法识别,请填 ssl、starttls 或 none。"
+                f"{origin} 中的加密方式「{value}」无法识别，请填 ssl、starttls 或 none。"
             )
     setattr(cfg, name, value)
 

@@ -154,7 +154,7 @@ def _imap_date(d: _date) -> str:
 
 def _connect(config: MailConfig, ssl_context: ssl.SSLContext | None, timeout: float = 60) -> imaplib.IMAP4:
     if not config.imap_host:
-        raise MailError("未设置收信服务器:请在台账文件夹的 zwgk.toml 的 [mail] 中填写 imap_host,"
+        raise MailError("未设置收信服务器：请在台账文件夹的 zwgk.toml 的 [mail] 中填写 imap_host,"
                         "或设置环境变量 ZWGK_IMAP_HOST。")
     where = f"{config.imap_host}:{config.imap_port_or_default}"
     if ssl_context is None:
@@ -170,19 +170,19 @@ def _connect(config: MailConfig, ssl_context: ssl.SSLContext | None, timeout: fl
     except ssl.SSLError as e:
         raise MailError(tls_error("收信", where, e, "993 端口用 ssl,143 端口用 starttls")) from None
     except (OSError, imaplib.IMAP4.error) as e:
-        raise MailError(f"无法连接收信服务器 {where}({e})。请检查 imap_host、imap_port 设置和网络。") from None
+        raise MailError(f"无法连接收信服务器 {where}（{e}）。请检查 imap_host、imap_port 设置和网络。") from None
     user = config.imap_login
     password = get_password("imap", user)
     if not user or not password:
         imap.shutdown()
-        raise MailError(f"没有收信邮箱{(' ' + user) if user else ''}的用户名或密码:请设置 ZWGK_IMAP_USER 和 "
-                        "ZWGK_IMAP_PASSWORD(或 ZWGK_SMTP_PASSWORD),或用 keyring 存入系统密钥环。")
+        raise MailError(f"没有收信邮箱{(' ' + user) if user else ''}的用户名或密码：请设置 ZWGK_IMAP_USER 和 "
+                        "ZWGK_IMAP_PASSWORD（或 ZWGK_SMTP_PASSWORD），或用 keyring 存入系统密钥环。")
     try:
         imap.login(user, password)
     except imaplib.IMAP4.error as e:
         imap.shutdown()
-        raise MailError(f"收信服务器 {where} 拒绝登录(用户 {user}):{_text(e)}。请核对用户名和密码"
-                        "(QQ、163 等邮箱须使用“授权码”,并在网页版设置中开启 IMAP)。") from None
+        raise MailError(f"收信服务器 {where} 拒绝登录（用户 {user}）:{_text(e)}。请核对用户名和密码"
+                        "（QQ、163 等邮箱须使用“授权码”，并在网页版设置中开启 IMAP）。") from None
     return imap
 
 
@@ -196,7 +196,7 @@ def _select(imap: imaplib.IMAP4, folder: str) -> int:
     quoted = '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
     typ, data = imap.select(quoted, readonly=True)
     if typ != "OK":
-        raise MailError(f"收信邮箱中没有文件夹「{folder}」({_text(Exception(data[0]))}),请检查 imap_folder 设置。")
+        raise MailError(f"收信邮箱中没有文件夹「{folder}」（{_text(Exception(data[0]))}），请检查 imap_folder 设置。")
     _, values = imap.response("UIDVALIDITY")
     try:
         return int(values[0])
@@ -208,7 +208,7 @@ def _search(imap: imaplib.IMAP4, since: _date | None, after_uid: int) -> list[in
     criteria = ["SINCE", _imap_date(since)] if since else (["UID", f"{after_uid + 1}:*"] if after_uid else ["ALL"])
     typ, data = imap.uid("SEARCH", None, *criteria)
     if typ != "OK":
-        raise MailError(f"收信服务器无法列出邮件({_text(Exception(data[0]))})。")
+        raise MailError(f"收信服务器无法列出邮件（{_text(Exception(data[0]))}）。")
     uids = sorted(int(x) for x in (data[0] or b"").split())
     return [u for u in uids if u > after_uid] if not since else uids
 
@@ -216,11 +216,11 @@ def _search(imap: imaplib.IMAP4, since: _date | None, after_uid: int) -> list[in
 def _fetch_raw(imap: imaplib.IMAP4, uid: int) -> bytes:
     typ, data = imap.uid("FETCH", str(uid), "(BODY.PEEK[])")
     if typ != "OK":
-        raise MailError(f"读取邮件(UID {uid})失败:{_text(Exception(data[0]))}")
+        raise MailError(f"读取邮件（UID {uid}）失败：{_text(Exception(data[0]))}")
     for part in data:
         if isinstance(part, tuple) and len(part) == 2:
             return part[1]
-    raise MailError(f"读取邮件(UID {uid})失败:服务器没有返回邮件内容。")
+    raise MailError(f"读取邮件（UID {uid}）失败：服务器没有返回邮件内容。")
 
 
 # ---------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def fetch(workspace: Path, *, since: _date | None = None, config: MailConfig | N
             try:
                 head, saved, dup = collector.message(raw)
             except Exception as e:  # noqa: BLE001 - one malformed message must not stop the rest
-                result.findings.append(fk.finding("fetch-message-unreadable", f"邮件(UID {uid})无法解析（{e}）",
+                result.findings.append(fk.finding("fetch-message-unreadable", f"邮件（UID {uid}）无法解析（{e}）",
                     action="请在邮箱中查看该邮件，必要时手工保存附件到 回收/。", severity="warning"))
                 log.record_fetch(conn, mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, message_id="",
                                  sender="", subject="", fetched_at=at, saved=0, duplicates=0, result="ok",

@@ -38,10 +38,10 @@ _ADDRESS_SPLIT = re.compile(r"[;,;,、\s]+")
 
 STATUS_LABELS = {
     "sent": "已发送",
-    "already-sent": "此前已发送,跳过",
-    "dry-run": "已写出 .eml(未发送)",
+    "already-sent": "此前已发送，跳过",
+    "dry-run": "已写出 .eml（未发送）",
     "failed": "发送失败",
-    "pending": "未发送(中断)",
+    "pending": "未发送（中断）",
     "no-address": "名录中没有邮箱",
     "invalid-address": "邮箱格式不正确",
     "unknown-unit": "名录中没有该单位",
@@ -165,7 +165,7 @@ def fill_template(name: str, workspace: Path | None, values: dict) -> str:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise MailError(f"邮件模板 {path} 无法读取({e}),请检查该文件(应为 UTF-8 文本)。") from None
+        raise MailError(f"邮件模板 {path} 无法读取（{e}），请检查该文件（应为 UTF-8 文本）。") from None
     return Template(text).safe_substitute({k: str(v) for k, v in values.items()})
 
 
@@ -241,7 +241,7 @@ def collect_forms(forms_dir: Path, round: str | None = None) -> tuple[str, dict[
 
     forms_dir = Path(forms_dir)
     if not forms_dir.is_dir():
-        raise MailError(f"找不到下发文件夹 {forms_dir},请先运行 zwgk-xl split 生成填报表。")
+        raise MailError(f"找不到下发文件夹 {forms_dir}，请先运行 zwgk-xl split 生成填报表。")
     findings, found = [], []
     for path in sorted(forms_dir.iterdir()):
         if not path.is_file() or path.name.startswith(("~$", ".")) or path.suffix.lower() not in SPREADSHEET_TYPES:
@@ -256,7 +256,7 @@ def collect_forms(forms_dir: Path, round: str | None = None) -> tuple[str, dict[
     rounds = sorted({f.round for f in found})
     if round is None:
         if len(rounds) > 1:
-            raise UsageError(f"{forms_dir} 中有多个轮次的填报表({'、'.join(rounds)}),请用 --round 指定要发送的轮次。")
+            raise UsageError(f"{forms_dir} 中有多个轮次的填报表（{'、'.join(rounds)}），请用 --round 指定要发送的轮次。")
         round = rounds[0] if rounds else ""
     by_unit: dict[str, list[FormFile]] = {}
     for form in found:
@@ -265,7 +265,7 @@ def collect_forms(forms_dir: Path, round: str | None = None) -> tuple[str, dict[
             by_unit.setdefault(form.unit, []).append(form)
     if not by_unit:
         wanted = f"轮次「{round}」的" if round else ""
-        raise MailError(f"{forms_dir} 中没有找到{wanted}填报表,请先运行 zwgk-xl split。")
+        raise MailError(f"{forms_dir} 中没有找到{wanted}填报表，请先运行 zwgk-xl split。")
     return round, by_unit, findings
 
 
@@ -279,10 +279,10 @@ class SmtpSession:
     def __init__(self, config: MailConfig, password: str | None = None, ssl_context: ssl.SSLContext | None = None,
                  timeout: float = 60):
         if not config.host:
-            raise MailError("未设置发信服务器:请在台账文件夹的 zwgk.toml 的 [mail] 中填写 host,"
+            raise MailError("未设置发信服务器：请在台账文件夹的 zwgk.toml 的 [mail] 中填写 host,"
                             "或设置环境变量 ZWGK_SMTP_HOST。")
         if not config.from_address:
-            raise MailError("未设置发件人:请在 zwgk.toml 的 [mail] 中填写 from,或设置环境变量 ZWGK_MAIL_FROM。")
+            raise MailError("未设置发件人：请在 zwgk.toml 的 [mail] 中填写 from，或设置环境变量 ZWGK_MAIL_FROM。")
         self.config, self.timeout = config, timeout
         self.password = password
         self.ssl_context = ssl_context or _ssl_context(config)
@@ -304,7 +304,7 @@ class SmtpSession:
         except ssl.SSLError as e:
             raise MailError(tls_error("发信", self.where, e, "465 端口一般用 ssl,587 端口用 starttls")) from None
         except (OSError, smtplib.SMTPException) as e:
-            raise MailError(f"无法连接发信服务器 {self.where}({e})。请检查 host、port 设置和网络。") from None
+            raise MailError(f"无法连接发信服务器 {self.where}（{e}）。请检查 host、port 设置和网络。") from None
         if cfg.user:
             self._login(smtp)
         return smtp
@@ -314,22 +314,22 @@ class SmtpSession:
         password = self.password if self.password is not None else get_password("smtp", cfg.user)
         if not password:
             smtp.close()
-            raise MailError(f"没有找到邮箱 {cfg.user} 的密码:请设置环境变量 ZWGK_SMTP_PASSWORD,"
+            raise MailError(f"没有找到邮箱 {cfg.user} 的密码：请设置环境变量 ZWGK_SMTP_PASSWORD,"
                             f"或用命令 keyring set zwgk-xl {cfg.user} 存入系统密钥环。")
         try:
             smtp.login(cfg.user, password)
         except smtplib.SMTPAuthenticationError as e:
             smtp.close()
-            raise MailError(f"发信服务器 {self.where} 拒绝登录(用户 {cfg.user}):用户名或密码不正确"
-                            f"({e.smtp_code})。QQ、163 等邮箱须使用“授权码”而不是登录密码,"
+            raise MailError(f"发信服务器 {self.where} 拒绝登录（用户 {cfg.user}）:用户名或密码不正确"
+                            f"（{e.smtp_code}）。QQ、163 等邮箱须使用“授权码”而不是登录密码，"
                             "请核对 ZWGK_SMTP_USER 和 ZWGK_SMTP_PASSWORD。") from None
         except smtplib.SMTPNotSupportedError:
             smtp.close()
-            raise MailError(f"发信服务器 {self.where} 在当前连接方式下不接受登录,"
+            raise MailError(f"发信服务器 {self.where} 在当前连接方式下不接受登录，"
                             "请把 security 设为 ssl 或 starttls。") from None
         except (OSError, smtplib.SMTPException) as e:
             smtp.close()
-            raise MailError(f"登录发信服务器 {self.where} 失败({e})。") from None
+            raise MailError(f"登录发信服务器 {self.where} 失败（{e}）。") from None
 
     def send(self, sender: str, recipients: list[str], raw: bytes) -> dict:
         """Send one message; reconnect once if the server hung up.  Returns refused recipients."""
@@ -359,16 +359,16 @@ def _ssl_context(config: MailConfig) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=config.cafile)
         except (OSError, ssl.SSLError) as e:
-            raise MailError(f"证书文件 {config.cafile} 无法读取({e}),请检查 cafile 设置。") from None
+            raise MailError(f"证书文件 {config.cafile} 无法读取（{e}），请检查 cafile 设置。") from None
     return ctx
 
 
 def tls_error(role: str, where: str, e: ssl.SSLError, ports: str) -> str:
     """A Chinese message for a failed TLS handshake with the 发信/收信 server at ``where``."""
     if isinstance(e, ssl.SSLCertVerificationError):
-        return (f"{role}服务器 {where} 的证书无法验证({e.verify_message})。若单位邮件系统使用自签证书,"
+        return (f"{role}服务器 {where} 的证书无法验证（{e.verify_message}）。若单位邮件系统使用自签证书，"
                 "请在 zwgk.toml 的 [mail] 中用 cafile 指定其证书文件。")
-    return f"与{role}服务器 {where} 建立加密连接失败({e.reason or e})。请检查加密方式设置:{ports}。"
+    return f"与{role}服务器 {where} 建立加密连接失败（{e.reason or e}）。请检查加密方式设置：{ports}。"
 
 
 def _smtp_error(e: smtplib.SMTPException) -> str:
@@ -421,7 +421,7 @@ def _deliver(kind: str, round: str, planned: list[_Planned], result: MailResult,
         try:
             refused = session.send(sender, item.recipients, raw)
         except smtplib.SMTPServerDisconnected as e:
-            _mark_pending(planned[n - 1:], result, f"与发信服务器的连接中断({e})")
+            _mark_pending(planned[n - 1:], result, f"与发信服务器的连接中断（{e}）")
             return
         except MailError as e:  # reconnecting failed
             if n == 1:
@@ -432,12 +432,12 @@ def _deliver(kind: str, round: str, planned: list[_Planned], result: MailResult,
             item.status, item.error = "failed", _smtp_error(e)
             result.findings.append(_refusal_finding(item, kind))
         except OSError as e:
-            _mark_pending(planned[n - 1:], result, f"与发信服务器的连接中断({e})")
+            _mark_pending(planned[n - 1:], result, f"与发信服务器的连接中断（{e}）")
             return
         else:
             item.status = "sent"
             if refused:
-                item.error = "部分收件人被拒收:" + _smtp_error(smtplib.SMTPRecipientsRefused(refused))
+                item.error = "部分收件人被拒收：" + _smtp_error(smtplib.SMTPRecipientsRefused(refused))
                 result.findings.append(_refusal_finding(item, kind, severity="warning"))
         log.record_mail(conn, kind=kind, round=round, unit=item.unit, recipients=item.recipients,
                         files=item.files, hashes=item.hashes, message_id=item.message_id,
