@@ -42,6 +42,18 @@ _DATE_PATTERNS = [
 EXCEL_EPOCH = _dt.date(1899, 12, 30)
 
 
+def _date_parts(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) as written in ``text`` (2021-06-30, 2021/6/30, 2021年6月30日, 20210630), unchecked."""
+    text = text.strip()
+    if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
+        text = text.split(" ")[0]
+    for pat in _DATE_PATTERNS:
+        m = pat.match(text)
+        if m:
+            return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    return None
+
+
 def parse_date(value) -> str | None:
     """ISO date of a cell value (date, Excel serial number or text like 2021/6/30, 2021年6月30日); None if not a date."""
     if isinstance(value, _dt.datetime):
@@ -52,34 +64,23 @@ def parse_date(value) -> str | None:
         if 20000 <= value <= 80000:
             return (EXCEL_EPOCH + _dt.timedelta(days=int(value))).isoformat()
         return None
-    text = cell_text(value)
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return _dt.date.fromisoformat(text).isoformat()
-        except ValueError:
-            return None
-    if " " in text and re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
-        text = text.split(" ")[0]
-    for pat in _DATE_PATTERNS:
-        m = pat.match(text)
-        if m:
-            try:
-                return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-            except ValueError:
-                return None
-    return None
-
-
-_USER_DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?)\s*$")
+    parts = _date_parts(cell_text(value))
+    if parts is None:
+        return None
+    try:
+        return _dt.date(*parts).isoformat()
+    except ValueError:
+        return None
 
 
 def user_date(text, what: str = "日期") -> _dt.date:
     """A date typed by the user (2021-06-25, 2021/6/25, 2021年6月25日); ValueError with a Chinese message otherwise."""
-    m = _USER_DATE.match(str(text or ""))
-    if m:
-        y, mo, d = (int(g) for g in (m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)))
-        try:
-            return _dt.date(y, mo, d)
-        except ValueError:
-            raise ValueError(f"{what}「{text}」不存在（{y}年{mo}月没有{d}日）。请改正，如 2021-06-25。") from None
-    raise ValueError(f"{what}「{text}」无法识别。请按 2021-06-25、2021/6/25 或 2021年6月25日 的格式填写。")
+    parts = _date_parts(str(text or ""))
+    if parts is None:
+        raise ValueError(f"{what}「{text}」无法识别。请按 2021-06-25、2021/6/25 或 2021年6月25日 的格式填写。")
+    try:
+        return _dt.date(*parts)
+    except ValueError:
+        y, mo, d = parts
+        why = f"没有{mo}月" if not 1 <= mo <= 12 else f"{y}年{mo}月没有{d}日"
+        raise ValueError(f"{what}「{text}」不存在（{why}）。请改正，如 2021-06-25。") from None
