@@ -25,6 +25,7 @@ from pathlib import Path, PureWindowsPath
 from typing import Callable, ClassVar
 
 from zwgk_xl.core.atomic import atomic_path
+from zwgk_xl.core.encodings import decode_8bit
 from zwgk_xl.core.errors import MailError
 from zwgk_xl.ledger.store import sha256_file
 from zwgk_xl.core import findings as fk
@@ -95,13 +96,7 @@ def _recover_8bit(name: str) -> str:
     """Undo raw 8-bit header bytes (GBK from older Chinese clients) that arrive as surrogates."""
     if not any("\udc80" <= c <= "\udcff" for c in name):
         return name
-    raw = name.encode("utf-8", "surrogateescape")
-    for codec in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", "replace")
+    return decode_8bit(name.encode("utf-8", "surrogateescape"))
 
 
 def safe_attachment_name(name: str) -> str:
