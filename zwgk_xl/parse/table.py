@@ -14,6 +14,7 @@ from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Deadline, Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import split_clause, split_unit_cell, split_units
 from zwgk_xl.parse.deadlines import find_deadline, is_deadline_phrase, milestone_note, parse_deadline_cell
+from zwgk_xl.parse.noise import mark_noise
 from zwgk_xl.parse.normalize import normalize_cell
 from zwgk_xl.parse.numbering import KINDS, make_token, match_marker, parse_token
 from zwgk_xl.parse.clauses import title_of
@@ -313,6 +314,7 @@ def parse_table(rows: list[list[str]], source: str = "", year: int | None = None
         last_task = _task(b, parent, row, r, lay, text, title_cell)
         last_key = key
     _drop_empty_sections(b.roots)
+    mark_noise(b.roots, b.warnings)
     doc = Document(roots=b.roots, warnings=[f.message for f in b.warnings], findings=b.warnings, year=year,
                    source_file=source)
     if meta:

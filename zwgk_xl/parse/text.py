@@ -21,6 +21,7 @@ from zwgk_xl.core.model import Document, Finding, Node, Source
 from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, clause_brackets, clause_segments, has_clause, split_clause,
                                    split_labelled, title_of)
 from zwgk_xl.parse.genre import refuse_non_list
+from zwgk_xl.parse.noise import mark_noise
 from zwgk_xl.parse.flattened import looks_flattened, parse_flattened, parse_run_on, run_on_header
 from zwgk_xl.parse.deadlines import find_deadline, milestone_note, parse_deadline_cell
 from zwgk_xl.parse.normalize import normalize_text
@@ -428,6 +429,7 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
         )
     _assign_ids(roots, "", warnings, {})
     finish_nodes(roots, meta.year)
+    mark_noise(roots, warnings)
     if FIRST_LEADS.search(norm):  # the document's own rule: the first unit of every list leads
         for r in roots:
             for n in r.walk():
