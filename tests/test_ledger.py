@@ -104,3 +104,123 @@ def test_config_saved_with_a_bom_is_read(tmp_path):
     (tmp_path / "zwgk.toml").write_bytes('\ufeffunits = "部门名录.xlsx"\n[mail]\nhost = "smtp.example.cn"\n'.encode("utf-8"))
     assert read_config(tmp_path)["units"] == "部门名录.xlsx"
     assert load_config(tmp_path, env={}).host == "smtp.example.cn"
+
+
+# ---------------------------------------------------------------------------
+# Protection: a ledger is never replaced, a damaged one never written, a copy kept before each merge
+
+
+def _merge_ws(tmp_path):
+    from _merge_helpers import fill, issue_forms
+
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    fill(forms["县财政局"], box / "县财政局.xlsx", rows={"一.(1)": {"status": "已完成", "progress": "已公开"}})
+    return ws, box
+
+
+def test_empty_ledger_is_refused_never_rebuilt(tmp_path):
+    from zwgk_xl.merge.command import run_merge
+
+    ws, box = _merge_ws(tmp_path)
+    (ws / LEDGER_NAME).unlink()
+    for extra in ws.glob(LEDGER_NAME + "-*"):
+        extra.unlink()
+    (ws / LEDGER_NAME).write_bytes(b"")
+    with pytest.raises(WorkspaceError, match=r"是空的（0 字节）.*台账\.sqlite\.bak"):
+        run_merge(box, workspace=ws)
+    assert (ws / LEDGER_NAME).stat().st_size == 0 and not list(ws.glob("汇总表*"))
+
+
+def test_foreign_sqlite_file_is_refused_untouched(tmp_path):
+    path = tmp_path / LEDGER_NAME
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE contacts (name TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(WorkspaceError, match="不是 zwgk-xl 的台账"):
+        Ledger.open(tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_read_only_ledger_says_read_only(tmp_path):
+    import os
+    import subprocess
+
+    from zwgk_xl.merge.command import run_merge
+
+    ws, box = _merge_ws(tmp_path)
+    path = ws / LEDGER_NAME
+    with Ledger.open(ws) as led:
+        led.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.read_bytes()
+    root = os.geteuid() == 0
+    if root and subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("running as root without chattr")
+    if not root:
+        path.chmod(0o444)
+    try:
+        with pytest.raises(WorkspaceError, match="只读") as e:
+            run_merge(box, workspace=ws)
+        assert "OperationalError" not in str(e.value) and "备份" not in str(e.value)
+    finally:
+        if root:
+            subprocess.run(["chattr", "-i", str(path)])
+        path.chmod(0o644)
+    assert path.read_bytes() == before
+
+
+def test_damaged_ledger_is_not_written(tmp_path):
+    from zwgk_xl.merge.command import merge_folder
+
+    ws, box = _merge_ws(tmp_path)
+    with Ledger.open(ws) as led:
+        led.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        led.conn.execute("PRAGMA journal_mode=DELETE")
+        size = led.conn.execute("PRAGMA page_size").fetchone()[0]
+        root = led.conn.execute("SELECT rootpage FROM sqlite_master WHERE name='plans'").fetchone()[0]
+    path = ws / LEDGER_NAME
+    data = bytearray(path.read_bytes())
+    start = (root - 1) * size
+    data[start: start + 12] = b"\x0d\x00\x00\xff\xff\xff\x00\x00\x00\x00\x00\x00"  # the plans table's page header scribbled over
+    path.write_bytes(bytes(data))
+    with pytest.raises(WorkspaceError, match="损坏|无法打开"):
+        with Ledger.open(ws) as led:
+            merge_folder(box, led)
+    assert not (ws / ARCHIVE_DIR).exists() or not any((ws / ARCHIVE_DIR).glob("*县财政局*"))
+
+
+def test_backup_kept_before_each_merge_and_rotated(tmp_path):
+    from zwgk_xl.merge.command import merge_folder
+
+    ws, box = _merge_ws(tmp_path)
+    with Ledger.open(ws) as led:
+        first = merge_folder(box, led, workers=1)
+    bak = ws / (LEDGER_NAME + ".bak")
+    assert first.backup == str(bak) and bak.is_file()
+    conn = sqlite3.connect(bak)
+    assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0  # the state before the merge
+    conn.close()
+    with Ledger.open(ws) as led:
+        merge_folder(box, led, workers=1)
+    conn = sqlite3.connect(bak)
+    assert conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    conn.close()
+    assert (ws / (LEDGER_NAME + ".bak.1")).is_file()
+    with Ledger.open(ws) as led:  # the backup opens as a ledger once copied back
+        led.check()
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".xlsx", "关于报送" * 40 + ".xlsx", 'a<b>:c"d|e?f*.xlsx',
+                                  "无扩展名" * 30, "x." + "长" * 50, "\udcc4\udce3\udcba\udcc3.xlsx"])
+def test_archive_names_bounded_and_safe(tmp_path, name):
+    from zwgk_xl.ledger.store import archive_name
+
+    got = archive_name("0123456789abcdef" * 4, name)
+    assert len(got.encode("utf-8")) <= 120 and got.startswith("0123456789ab-")
+    assert not set('<>:"/\\|?*') & set(got[13:])
+    if name.endswith(".xlsx"):
+        assert got.endswith(".xlsx")
+    (tmp_path / got).write_bytes(b"x")  # a name the file system takes

@@ -97,6 +97,7 @@ class ReadBook:
                     return self.sheets[name]
                 except Unsupported:  # something the fast reader does not handle: calamine from here on
                     self._fast = None
+                    _check_extent(self._data, _zip_entries(self._data, limits), limits)
                     self._wb = _calamine(self._data, limits)
                 except Broken as b:
                     raise Rejected(b.kind, b.message) from None
@@ -105,9 +106,9 @@ class ReadBook:
                 if sheet.total_height > limits.max_rows or sheet.total_width > limits.max_cols:
                     raise Rejected("cells-out-of-range", _too_big(name, sheet.total_height, sheet.total_width, limits))
                 rows = sheet.to_python(skip_empty_area=False)
-            except Rejected:
+            except (Rejected, KeyboardInterrupt, SystemExit):
                 raise
-            except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
+            except BaseException as e:  # noqa: BLE001 - calamine raises several unrelated types (a Rust panic too)
                 raise Rejected("unreadable", f"工作表「{name}」无法读取（{type(e).__name__}：{e}），文件可能已损坏。") from e
             formulas = self._formulas(name) if self.kind == "xlsx" else set()
             self.sheets[name] = Sheet(name, rows, formulas)
@@ -265,7 +266,9 @@ def _too_big(where: str, rows: int, cols: int, limits: Limits) -> str:
 def _calamine(data: bytes, limits: "Limits | None" = None) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as e:  # noqa: BLE001 - calamine raises several unrelated types
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - calamine raises several unrelated types (a Rust panic too)
         text = f"{type(e).__name__}: {e}"
         if "password" in text.lower() or "encrypt" in text.lower():
             raise Rejected("password-protected", "文件设有密码，无法读取。") from e
