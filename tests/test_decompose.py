@@ -164,3 +164,18 @@ def test_min_prefixed_units_map_by_level():
     assert map_unit("市民政局", d)[0].local == ["县民政局"]
     assert map_unit("省民政厅", d)[0].rule == "level"
     assert core_name("市民服务中心") == "市民服务"  # 市民 is a word here
+
+
+def test_relevant_sections_of_a_bureau_by_their_functions(bureau):
+    from _decompose_helpers import task
+    from zwgk_xl.core.model import Document, Node
+
+    sec = Node(id="一", path=["一"], title="公开")
+    sec.children = [task("一.1", ["局办公室"], ["相关科室"], "做好部门预算决算和文物保护信息公开"),
+                    task("一.2", [], ["各科室"], "做好政务公开培训")]
+    doc = decompose(Document(title="楚雄市文化和旅游局2021年政务公开工作要点", year=2021, roots=[sec]), bureau, level="局")
+    t = doc.find("一.1")
+    assert (t.lead_local, t.responsible_local) == (["局办公室"], ["财务室"])  # 预算、决算; 博物馆 is no 科室
+    assert "「预算、决算」" in t.assignment_notes[1].note
+    assert doc.find("一.2").responsible_local == ["各科室"]  # 各: every 科室
+    assert doc.find("一.2").text == "做好政务公开培训。具体要求一.2。"  # a bureau's own list is not reworded

@@ -51,7 +51,7 @@ def test_layout_as_written(plan004, doc004, county):
     last = ws.max_row
     assert last == 3 + 4 + 18  # header rows, 4 category rows, 18 tasks
     assert ws.freeze_panes == "A4"
-    assert ws.auto_filter.ref == f"A3:S{last}"  # hidden columns inside the filter: sorting keeps ids
+    assert ws.auto_filter.ref == f"A3:T{last}"  # hidden columns inside the filter: sorting keeps ids
     dim = ws.column_dimensions["J"]
     assert dim.hidden and (dim.min, dim.max) == (len(VISIBLE_COLUMNS) + 1, len(HEADERS))
     assert not ws.column_dimensions["I"].hidden
@@ -207,4 +207,4 @@ def test_plan_resaved_by_libreoffice_reads_the_same(plan004, tmp_path):
     resaved = convert_with_soffice(plan004, "xlsx", tmp_path / "resaved")
     assert read_plan(resaved).to_dict(local=True) == read_plan(plan004).to_dict(local=True)
     ws = openpyxl.load_workbook(resaved)["分解表"]
-    assert ws.column_dimensions["J"].hidden and ws.auto_filter.ref.startswith("A3:S")
+    assert ws.column_dimensions["J"].hidden and ws.auto_filter.ref.startswith("A3:T")

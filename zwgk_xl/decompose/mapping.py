@@ -443,7 +443,7 @@ def _by_topic(task: Node, a: Assignment, directory: Directory, lead: list[str], 
     names = "、".join(u for u, _ in hits)
     task.note = _join_note(task.note, f"原文「{a.source}」已按职能确定为{len(hits)}个单位")
     return [Assignment(a.source, [unit], "topic",
-                       note=f"原文「{a.source}」（有关部门，非全部部门）：任务内容涉及本单位职能关键词「{'、'.join(kws)}」")
+                       note=f"原文「{a.source}」指与任务相关的单位，不是全部：任务内容涉及本单位职能关键词「{'、'.join(kws)}」")
             for unit, kws in hits] if names else [a]
 
 

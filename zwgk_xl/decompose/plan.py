@@ -38,7 +38,7 @@ LIST_NAME = "单位列表"
 VISIBLE_COLUMNS = ["序号", "工作任务", "任务要求/细化措施", "牵头单位", "责任单位", "配合单位", "完成时限", "上级任务来源", "备注"]
 # 上级配合单位 holds every non-lead superior unit (as before); 上级仅配合单位 the ones named with 配合.
 HIDDEN_COLUMNS = ["任务编号", "行类型", "所属分类", "上级牵头单位", "上级配合单位", "时限日期", "时限原文", "时限类型", "要求拼接",
-                  "上级仅配合单位"]
+                  "上级仅配合单位", "核对提示"]
 HEADERS = VISIBLE_COLUMNS + HIDDEN_COLUMNS
 COL = {h: i for i, h in enumerate(HEADERS)}
 WIDTHS = [6, 22, 56, 18, 26, 16, 13, 18, 16]
@@ -210,6 +210,7 @@ def _write_task(ws, row: int, seq: int, t: Node, parent_id: str, fmt) -> None:
         t.id, KIND_TASK, parent_id,
         _SUPERIOR_SEP.join(t.lead), _SUPERIOR_SEP.join(t.others),
         t.deadline.date or "", t.deadline.text, t.deadline.kind, joiner, _SUPERIOR_SEP.join(t.cooperate),
+        "\n".join(t.warnings),
     ]
     ws.write_row(row, len(VISIBLE_COLUMNS), hidden, fmt["cell"])
 
@@ -484,6 +485,7 @@ def _read_task(row, c, i: int, doc: Document, where: str) -> Node | None:
         others_local=others,
         responsible_local=responsible,
         cooperate=[x for x in _s(row, c["上级仅配合单位"]).split(_SUPERIOR_SEP) if x],
+        warnings=[x for x in _s(row, c["核对提示"]).split("\n") if x],
         note=_s(row, c["备注"]),
         origin=_s(row, c["上级任务来源"]),
     )
