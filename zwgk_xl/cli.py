@@ -441,18 +441,18 @@ def mail_fetch(since, workspace, as_json):
 
 @main.command()
 @click.argument("folder", metavar="台账文件夹", default=".", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="重新生成控制工作簿 zwgk_xl.xlsm(原文件另存为 zwgk_xl.bak.xlsm;其他文件不覆盖)。")
+@click.option("--force", is_flag=True, help="重新生成控制工作簿 zwgk_xl.xlsm（原文件另存为 zwgk_xl.bak.xlsm；其他文件不覆盖）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果。")
 @handle_errors
 def init(folder, force, as_json):
-    """建立台账文件夹:控制工作簿 zwgk_xl.xlsm、示例部门名录、模板、zwgk.toml 和各子文件夹。
+    """建立台账文件夹：控制工作簿 zwgk_xl.xlsm、示例部门名录、模板、zwgk.toml 和各子文件夹。
 
     子文件夹为 上级文件、下发、回收、汇总、报告。已有的文件不会被覆盖。
-    在该文件夹中运行的各条命令和工作簿中的按钮使用同样的设置(zwgk.toml)。
-    控制工作簿内嵌本机已安装的 xlwings 的 VBA 模块,升级 xlwings 后请加 --force 重新生成。
+    在该文件夹中运行的各条命令和工作簿中的按钮使用同样的设置（zwgk.toml）。
+    控制工作簿内嵌本机已安装的 xlwings 的 VBA 模块，升级 xlwings 后请加 --force 重新生成。
 
     \b
-    示例:
+    示例：
       zwgk-xl init 政务公开台账
       cd 政务公开台账 && zwgk-xl parse 上级文件/2021年工作要点.docx -o 上级任务.xlsx
       zwgk-xl init 政务公开台账 --force
