@@ -175,7 +175,7 @@ def _split_units(text: str) -> tuple[str, ...]:
     for name in joined:
         for piece in _split_and(name) if "、" not in name else [name]:
             piece = clean_unit(piece.translate(_UNMASK))
-            if piece and piece not in out and len(piece) >= 2:
+            if piece and piece not in out and len(piece) >= 2 and re.search(r"[\u4e00-\u9fff]", piece):
                 out.append(piece)
     return tuple(out)
 
@@ -400,7 +400,11 @@ def split_clause(text: str) -> Clause:
     inner = m.group(1).strip()
     deadline_text = ""
     dm = _DEADLINE_IN_CLAUSE.search(inner)
-    if dm and dm.start() > 0:
+    lm = _TIME_LABELLED.search(inner)
+    if lm and lm.start() > 0:  # "…;完成时限:全年"
+        deadline_text = re.sub(r"^[,;]?\s*[^::]*[::]\s*", "", lm.group(0)).strip(" 。")
+        inner_units = inner[: lm.start()]
+    elif dm and dm.start() > 0:
         deadline_text = dm.group(1)
         inner_units = inner[: dm.start()]
     else:

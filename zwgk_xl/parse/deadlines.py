@@ -158,6 +158,9 @@ def is_deadline_phrase(text: str) -> bool:
     t = (text or "").strip().rstrip("。;,")
     if not t:
         return False
+    pieces = re.split(r"[,;]", t)
+    if len(pieces) > 1:  # milestones: "2月公布预算信息,8月公布决算信息"
+        return all(re.match(r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月|[上下]半年|第?[一二三四]季度", x.strip()) for x in pieces)
     if _RECURRING_OR_ONGOING.match(t):
         return True
     if not re.search(r"\d|年|季度", t):

@@ -221,7 +221,7 @@ def run_on_header(text: str) -> re.Match | None:
 def parse_run_on(text: str, source: str, year: int | None, warnings: list[Finding]) -> Document | None:
     """Read a glued table: sections 一、 and items numbered in sequence, each ending in its unit cell."""
     lines = [l.strip() for l in text.split("\n") if l.strip()]
-    if sum(len(l) for l in lines) < 200 or max(len(l) for l in lines) < 300:
+    if sum(len(l) for l in lines) < 200:
         return None
     # page markers (1、 2、 …) begin the lines of a layer cut into pages
     joined = "".join(_PAGE_MARK.sub("", l) if len(l) > 200 else l for l in lines)

@@ -39,7 +39,8 @@ def what_it_is(lines: list[str]) -> str | None:
     for l in first[:25]:
         if match_marker(l):
             break
-        head.append(l)
+        if len(l) <= 60:  # titles and datelines, not the body
+            head.append(l)
     for name, pat in _NUMBERED_GENRES:
         if any(pat.search(l) for l in first):
             return name
