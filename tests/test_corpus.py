@@ -7,6 +7,7 @@ The variations in test_parse_shapes.py are what CI runs.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.skipif(not any(CORPUS.glob("*.truth.json")), reason=f"n
 def scores():
     spec = importlib.util.spec_from_file_location("parse_accuracy", ROOT / "benchmarks" / "parse_accuracy.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up
     spec.loader.exec_module(mod)
     return mod.score_corpus(CORPUS)
 
