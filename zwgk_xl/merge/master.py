@@ -11,6 +11,7 @@ stays inert.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 
 import xlsxwriter
@@ -207,6 +208,22 @@ MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
 NAMES_SHOWN = 12  # units named in a 未报 list before 「等n个」
 
 
+_CJK = r"\u2e80-\u9fff\uff00-\uffef“”‘’《》、。"
+_HALF = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+
+
+def fullwidth(text: str) -> str:
+    """Half-width , : ; ! ? ( ) next to Chinese text as full-width marks (GB/T 15834);
+    numbers (1,234  09:30), ASCII-only brackets and a formula's text keep theirs."""
+    if not text or text[0] in "=+-@":  # empty, or a formula's text: shown exactly as entered
+        return text or ""
+    out = re.sub(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])",
+                 lambda m: _HALF[m.group(1) or m.group(2)], text)
+    out = re.sub(rf"\(([^()]*[{_CJK}][^()]*)\)", r"（\1）", out)
+    out = re.sub(rf"(?<=[{_CJK}])\(([^()]*)\)", r"（\1）", out)
+    return out
+
+
 def report_status(rep: UnitReport, submitted: set[str] | None = None) -> str:
     """A unit's answer as shown in the master: its status, 未填报 or 未报送 (statistics categories)."""
     return st.answer(rep, submitted)
@@ -265,9 +282,9 @@ def lead_account(row: MasterRow, submitted: set[str]) -> str:
     room = max(80, LEAD_CELL // max(1, len(leads)))
     out = []
     for r in leads:
-        text = _clip(r.progress.strip(), room, "……（全文见明细）")
-        extra = [f"问题：{_clip(r.problems.strip(), 100, '……')}" if r.problems.strip() else "",
-                 f"下步：{_clip(r.next_steps.strip(), 100, '……')}" if r.next_steps.strip() else ""]
+        text = _clip(fullwidth(r.progress.strip()), room, "……（全文见明细）")
+        extra = [f"问题：{_clip(fullwidth(r.problems.strip()), 100, '……')}" if r.problems.strip() else "",
+                 f"下步：{_clip(fullwidth(r.next_steps.strip()), 100, '……')}" if r.next_steps.strip() else ""]
         body = "\n".join(p for p in [text, *extra] if p)
         if many:
             body = f"{r.unit}（{report_status(r, submitted)}）：" + (body or "未填写落实情况")

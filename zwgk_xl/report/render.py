@@ -35,6 +35,7 @@ from zwgk_xl.core.resources import template_path
 from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.core.results import Result
 from zwgk_xl.merge import statistics as st
+from zwgk_xl.merge.master import fullwidth
 from zwgk_xl.merge.statistics import CATEGORIES, CATEGORY_KEYS, NOT_APPLICABLE, NOT_FILLED, NOT_SUBMITTED
 
 TEMPLATE_NAME = "报告模板.docx"
@@ -65,22 +66,6 @@ def numbering_label(token: str) -> str:
 
 def percent(part: int, whole: int) -> str:
     return f"{part / whole * 100:.1f}%" if whole else "0.0%"
-
-
-_CJK = r"\u2e80-\u9fff\uff00-\uffef“”‘’《》、。"
-_HALF = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
-
-
-def fullwidth(text: str) -> str:
-    """Half-width , : ; ! ? ( ) next to Chinese text as full-width marks (GB/T 15834);
-    numbers (1,234  09:30) and ASCII-only brackets keep theirs."""
-    if not text:
-        return text or ""
-    out = re.sub(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])",
-                 lambda m: _HALF[m.group(1) or m.group(2)], text)
-    out = re.sub(rf"\(([^()]*[{_CJK}][^()]*)\)", r"（\1）", out)
-    out = re.sub(rf"(?<=[{_CJK}])\(([^()]*)\)", r"（\1）", out)
-    return out
 
 
 def _join(names, sep: str = "、") -> str:
