@@ -227,6 +227,11 @@ def test_parse_superior_writes_the_tasks_beside_the_pasted_text(flow):
     tasks = result.document.tasks
     assert [r[0] for r in table[1:]] == [t.id for t in tasks]
     assert [r[1] for r in table[1:]] == [t.title for t in tasks]
+    head = [a for a in wb.written(L.SUPERIOR) if a["values"][0] == L.SUPERIOR_HEADERS]
+    assert [(a["start_row"], a["start_column"]) for a in head] == [(L.HEADER_ROW - 1, L.SUPERIOR_COLUMN - 1)]
+    styled = [(a["func"], a["args"]) for a in wb.actions if a["sheet_position"] == 1 and a["start_row"] == 1
+              and a["start_column"] == 2 and a["column_count"] == len(L.SUPERIOR_HEADERS)]
+    assert ("setFontProperty", ["bold", True]) in styled and ("setRangeColor", ["#DDEBF7"]) in styled
     first_led = next(t for t in tasks if t.lead)
     row = table[1 + tasks.index(first_led)]
     assert row[3] == "、".join(first_led.lead)

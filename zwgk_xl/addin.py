@@ -246,7 +246,9 @@ def _cell(v):
     if isinstance(v, (list, tuple)):
         return "、".join(str(x) for x in v if x)
     if isinstance(v, Path):
-        return str(v)
+        v = str(v)
+    if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
+        return "'" + v  # text, not a formula, when Excel assigns the value
     return v
 
 
