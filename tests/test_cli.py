@@ -153,3 +153,47 @@ def test_an_output_folder_that_is_a_file_is_named(plan_file, tmp_path):
     assert res.exit_code == 2 and "是一个文件" in res.stderr and "下发" in res.stderr
     res = _invoke("parse", SEED_004, "-o", tmp_path)
     assert res.exit_code == 2 and "是一个文件夹" in res.stderr and "发生意外问题" not in res.stderr
+
+
+def _without(d: dict, *paths) -> dict:
+    """``d`` with the given folder paths and the Message-IDs removed (each run writes its own)."""
+    text = json.dumps(d, ensure_ascii=False)
+    for p in paths:
+        text = text.replace(str(p), "<out>")
+    out = json.loads(text)
+    for item in out.get("items", []):
+        item.pop("message_id", None)
+    return out
+
+
+def test_mail_send_and_remind_json_equal_the_library_results(demo, tmp_path):
+    from zwgk_xl.mail.commands import run_remind, run_send
+
+    folder, _ = demo
+    forms, units = folder / "下发" / "2020年第四季度", folder / "部门名录.xlsx"
+    res = _invoke("mail", "send", forms, "--units", units, "--dry-run", tmp_path / "a", "-C", folder, "--json",
+                  env={"ZWGK_SMTP_HOST": ""})
+    lib = run_send(forms, units=units, workspace=folder, dry_run=tmp_path / "b").to_dict()
+    assert _without(json.loads(res.stdout), tmp_path / "a") == _without(lib, tmp_path / "b")
+    assert res.exit_code == lib["exit_code"] and lib["command"] == "mail-send" and lib["by_status"]
+    res = _invoke("mail", "remind", "--round", "2020年第四季度", "--dry-run", tmp_path / "c", "-C", folder, "--json")
+    lib = run_remind(workspace=folder, round="2020年第四季度", dry_run=tmp_path / "d").to_dict()
+    assert _without(json.loads(res.stdout), tmp_path / "c") == _without(lib, tmp_path / "d")
+    assert res.exit_code == lib["exit_code"] and lib["command"] == "mail-remind"
+
+
+def test_mail_fetch_prints_the_library_result_unchanged(monkeypatch, tmp_path):
+    """fetch changes the mailbox state, so the contract is shown on a given result: the CLI adds nothing."""
+    from zwgk_xl.core import findings as fk
+    from zwgk_xl.mail import commands
+    from zwgk_xl.mail.fetch import FetchResult, ReceivedFile
+
+    given = FetchResult(mailbox="INBOX", folder=str(tmp_path / "回收"), messages=2,
+                        saved=[ReceivedFile(filename="a.xlsx", original_name="a.xlsx", sha256="0" * 64, sender="a@x.cn", unit="县财政局", message_id="<1>",
+                                            subject="回复", path=str(tmp_path / "回收" / "a.xlsx"))],
+                        findings=[fk.finding("fetch-attachment-unusable", "附件为空，未保存。")])
+    monkeypatch.setattr(commands, "fetch", lambda workspace, since=None: given)
+    res = _invoke("mail", "fetch", "-C", tmp_path, "--json")
+    assert json.loads(res.stdout) == given.to_dict() and res.exit_code == given.exit_code == 1
+    res = _invoke("mail", "fetch", "-C", tmp_path)
+    assert "附件为空" in res.stdout and given.summary() in res.stdout
