@@ -96,3 +96,13 @@ def test_demo_refuses_a_folder_with_other_content_unless_forced(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["笔记.txt"]
     res = CliRunner().invoke(main, ["demo", str(tmp_path / "x" / "笔记.txt")])
     assert res.exit_code == 2 and "是一个文件" in res.stderr
+
+
+def test_remind_in_the_demo_folder_uses_the_configured_directory(demo, tmp_path, monkeypatch):
+    """The README's `mail remind --dry-run` run inside the 台账 finds the 部门名录 named in zwgk.toml."""
+    folder, _ = demo
+    monkeypatch.chdir(folder)
+    res = CliRunner().invoke(main, ["mail", "remind", "--dry-run", str(tmp_path / "催报"), "--json"])
+    assert res.exit_code in (0, 1), res.output
+    assert "没有邮箱" not in res.output
+    assert list((tmp_path / "催报").glob("*.eml"))
