@@ -369,3 +369,15 @@ def test_the_button_functions_take_the_calling_book(flow, monkeypatch):
     addin.split_forms()  # 轮次 is empty: the alert says so
     alerts = [a["args"] for a in book.json()["actions"] if a["func"] == "alert"]
     assert alerts == [["错误：请在「设置」表填写轮次（如 2021年第二季度）。", "生成填报表", "ok", "critical", ""]]
+
+
+def test_decompose_again_keeps_the_previous_plan(flow):
+    flow.run("make_report")  # the round is over; regenerate the 分解表
+    plan = flow.folder / "分解表.xlsx"
+    before = plan.read_bytes()
+    wb = Workbook(flow.folder / L.WORKBOOK_NAME)
+    wb.put_setting(L.S_WORKSPACE, str(flow.folder))
+    wb.put_setting(L.S_SUPERIOR, f"{L.SUPERIOR_DIR}/{L.PASTED_NAME}")
+    result, alert = wb.press("decompose_plan")
+    assert alert[0] == result.summary() and plan.is_file()
+    assert (flow.folder / "分解表.bak.xlsx").read_bytes() == before

@@ -40,7 +40,8 @@ BUTTONS = [
     Button("解析上级文件", "ParseSuperior", "parse_superior", SUPERIOR,
            "读取「上级任务」表 A 列粘贴的全文（或「设置」中的上级文件），解析出任务，写在「上级任务」表右侧。"),
     Button("生成分解表", "DecomposePlan", "decompose_plan", PLAN,
-           "把上级任务分解到部门名录中的本级单位，写出 分解表.xlsx（可在 Excel 中修改），并显示在「分解表」。"),
+           "把上级任务分解到部门名录中的本级单位，写出 分解表.xlsx（可在 Excel 中修改；再次生成时原文件另存为 "
+           "分解表.bak.xlsx），并显示在「分解表」。"),
     Button("生成填报表", "SplitForms", "split_forms", PROGRESS,
            "按「设置」中的轮次和截止日期，为每个单位生成一个填报表，放在 下发 文件夹。"),
     Button("发送邮件", "SendMail", "send_mail", PROGRESS,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -351,6 +352,8 @@ def decompose_plan_action(book):
     src = _superior_source(inp)
     plan = inp.path(L.S_PLAN) or inp.workspace / "分解表.xlsx"
     units = inp.path(L.S_UNITS)
+    if plan.is_file():  # a 分解表 the clerk may have edited: keep the previous one beside it
+        shutil.copyfile(plan, plan.with_name(f"{plan.stem}.bak{plan.suffix}"))
     result = run_decompose(src, units=units, output=plan, workspace=inp.workspace)
     sheet = _sheet(book, L.PLAN)
     _clear(sheet, L.HEADER_ROW)
