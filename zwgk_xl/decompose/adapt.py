@@ -89,8 +89,10 @@ def _rules(superior: str, p: str, lower: str) -> list[tuple[re.Pattern, str, str
         (re.compile(rf"(?:{s})(直|级)(?=[\u4e00-\u9fff])"), rf"{p}\1", f"{superior}直/{superior}级→{p}直/{p}级"),
         (re.compile(rf"全(?:{s})(?!场|民)"), f"全{p}", f"全{superior}→全{p}"),
         (re.compile(rf"本(?:{s})(?!场|民)"), f"本{p}", f"本{superior}→本{p}"),
-        (re.compile(rf"(?<![\u4e00-\u9fff])(?:{s})(委|人民政府|政府)(?!办公厅)"), rf"{p}\1", f"{superior}委/{superior}政府→{p}委/{p}政府"),
-        (re.compile(rf"(?<=、)(?:{s})(委|人民政府|政府)(?!办公厅)"), rf"{p}\1", f"{superior}委/{superior}政府→{p}委/{p}政府"),
+        # 省政府门户网站 → 县政府门户网站; not 贯彻落实省委、省政府部署 (the county implements those too)
+        (re.compile(rf"(?:(?<![\u4e00-\u9fff])|(?<=[、和及与在由向将把对从经按依据的为]))(?:{s})(人民政府|政府)"
+                    rf"(?=门户网站|网站|常务会议|公报|信息公开|专栏|各部门|工作部门|办公室)"), rf"{p}\1",
+         f"{superior}政府的网站、会议、公报、部门→{p}政府的"),
     ]
 
 
