@@ -151,6 +151,10 @@ def test_the_plan_is_the_countys_document(doc, county, tmp_path):
     assert any(r[3].startswith("各州、市人民政府门户网站") for r in flagged)
     for tid in ("三.(一)", "三.(三)", "四.(二)"):
         assert "请核实是否适用本级" in rows[tid][COL["备注"]]
+    task_rows = {ws.cell(r, COL["任务编号"] + 1).value: r for r in range(4, ws.max_row + 1)
+                 if ws.cell(r, COL["行类型"] + 1).value == "任务"}
+    marked = {tid for tid, r in task_rows.items() if ws.cell(r, COL["任务要求/细化措施"] + 1).fill.fill_type == "solid"}
+    assert marked == {"三.(一)", "三.(三)", "四.(二)"}  # highlighted for the clerk
     assert [r[4] for r in notes if r[5] == "建议牵头"].count("县人民政府办公室") == 8
     back = read_plan(path)  # all of it reads back
     assert back.to_dict(local=True)["tasks"] == doc.to_dict(local=True)["tasks"]

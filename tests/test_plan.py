@@ -71,7 +71,7 @@ def test_layout_as_written(plan004, doc004, county):
     assert listed == county.names + ["县直各部门", "各乡镇(街道)"]
     # reasons sheet: one row per decision, with its rule
     notes = list(wb["分配依据"].iter_rows(values_only=True))
-    assert notes[0][:6] == ("任务编号", "工作任务", "角色", "上级单位", "本级单位", "规则")
+    assert notes[0][:6] == ("任务编号", "工作任务", "角色", "上级单位/原句", "本级单位/本级表述", "规则")
     assert len(notes) - 1 == sum(len(t.assignment_notes) for t in doc004.tasks)
     assert ("一.(四)", "牵头", "省扶贫办", "县乡村振兴局", "别名/对照") in [(r[0], r[2], r[3], r[4], r[5]) for r in notes]
     assert ("一.(二)", "牵头", "省市场监管局", "县市场监督管理局", "层级替换") in [(r[0], r[2], r[3], r[4], r[5]) for r in notes]

@@ -44,7 +44,7 @@ COL = {h: i for i, h in enumerate(HEADERS)}
 WIDTHS = [6, 22, 56, 18, 26, 16, 13, 18, 16]
 HEADER_ROW = 2  # 0-based: title, 依据, header
 KIND_SECTION, KIND_TASK = "分类", "任务"
-NOTE_COLUMNS = ["任务编号", "工作任务", "角色", "上级单位", "本级单位", "规则", "相似度", "说明"]
+NOTE_COLUMNS = ["任务编号", "工作任务", "角色", "上级单位/原句", "本级单位/本级表述", "规则", "相似度", "说明"]
 INFO_LABELS = [("title", "上级文件标题"), ("doc_number", "文号"), ("issuer", "发文单位"), ("year", "年度"), ("source_file", "来源文件")]
 _SUPERIOR_SEP = ";"  # superior names may hold 、 (各州、市人民政府)
 _ROLE_NOTE = re.compile(r"^\[(牵头|责任|配合|建议牵头|用语)\]\s*")
@@ -195,7 +195,8 @@ def _write_task(ws, row: int, seq: int, t: Node, parent_id: str, fmt) -> None:
     units_fmt = fmt["review"] if t.review else fmt["cell"]
     ws.write_number(row, COL["序号"], seq, fmt["center"])
     ws.write_string(row, COL["工作任务"], t.title, fmt["cell"])
-    ws.write_string(row, COL["任务要求/细化措施"], req, fmt["cell"])
+    checked = any(a.rule == "level-check" for a in t.assignment_notes)  # a sentence for another level
+    ws.write_string(row, COL["任务要求/细化措施"], req, fmt["review"] if checked else fmt["cell"])
     responsible, cooperating = split_roles(t)
     ws.write_string(row, COL["牵头单位"], "、".join(t.lead_local), units_fmt)
     ws.write_string(row, COL["责任单位"], "、".join(responsible), units_fmt)
