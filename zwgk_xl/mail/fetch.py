@@ -176,7 +176,7 @@ def _connect(config: MailConfig, ssl_context: ssl.SSLContext | None, timeout: fl
         imap.login(user, password)
     except imaplib.IMAP4.error as e:
         imap.shutdown()
-        raise MailError(f"收信服务器 {where} 拒绝登录（用户 {user}）:{_text(e)}。请核对用户名和密码"
+        raise MailError(f"收信服务器 {where} 拒绝登录（用户 {user}）：{_text(e)}。请核对用户名和密码"
                         "（QQ、163 等邮箱须使用“授权码”，并在网页版设置中开启 IMAP）。") from None
     return imap
 

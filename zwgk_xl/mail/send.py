@@ -320,7 +320,7 @@ class SmtpSession:
             smtp.login(cfg.user, password)
         except smtplib.SMTPAuthenticationError as e:
             smtp.close()
-            raise MailError(f"发信服务器 {self.where} 拒绝登录（用户 {cfg.user}）:用户名或密码不正确"
+            raise MailError(f"发信服务器 {self.where} 拒绝登录（用户 {cfg.user}）：用户名或密码不正确"
                             f"（{e.smtp_code}）。QQ、163 等邮箱须使用“授权码”而不是登录密码，"
                             "请核对 ZWGK_SMTP_USER 和 ZWGK_SMTP_PASSWORD。") from None
         except smtplib.SMTPNotSupportedError:
