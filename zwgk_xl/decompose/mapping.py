@@ -462,6 +462,7 @@ def _adapt(task: Node, superior: str, level: str, area: str, doc: Document) -> N
         if c.flagged:
             task.review = True
             task.note = _join_note(task.note, f"{adapt.CHECK}：「{c.original.rstrip('。；;')}」")
+            task.warnings.append(f"有一句针对其他层级（{'；'.join(c.rules)}），{adapt.CHECK}")
             doc.note(fk.finding("decompose-level-check",
                                 f"任务 {task.id} 的「{c.original.rstrip('。；;')}」针对其他层级，{adapt.CHECK}。", cell=task.id))
     if any(not c.flagged for c in changes):
