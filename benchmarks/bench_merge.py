@@ -135,7 +135,7 @@ def main() -> None:
         t_merge = time.perf_counter() - t0
         t_naive = naive(paths, base / "naive.xlsx")
         tm = result.timings
-        print(f"merge: {result.summary()['accepted']} accepted, {len(result.findings)} findings")
+        print(f"merge: {result.counts()['accepted']} accepted, {len(result.findings)} findings")
         who = f"{result.workers} processes" if result.workers else "1 process"
         print(f"  read+validate {tm['read_validate']:.2f} s ({who}; ZWGK_WORKERS sets it) | ledger {tm['ledger']:.2f} s | "
               f"master {tm['master']:.2f} s | end to end {t_merge:.2f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -68,6 +69,9 @@ class Context:
     issued_rows: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (task id, role) -> its table row
     dates: dict[str, str | None] = field(default_factory=dict)  # text -> parse_date(text), memoised
     issuers: frozenset[str] = frozenset()  # the issuing office (names as configured; canonical after init)
+    unit_of_name: dict[str, str] = field(default_factory=dict)  # name or alias -> unit
+    ids: dict[str, frozenset[str]] = field(default_factory=dict)  # unit -> ids of its tasks (see task_ids)
+    names_pattern: re.Pattern | None = None  # any name or alias (longest first)
 
     def __post_init__(self):
         issuers = {self.canonical(n) or n for n in self.issuers}
@@ -79,6 +83,9 @@ class Context:
                 if len(alias) >= 2:
                     pairs.setdefault(alias, u)
         self.names = sorted(pairs.items(), key=lambda p: -len(p[0]))
+        self.unit_of_name = dict(self.names)
+        # longest first: at each position the longest name matches, and a match is never inside another
+        self.names_pattern = re.compile("|".join(map(re.escape, self.unit_of_name)) or "(?!)")
 
     def canonical(self, name: str) -> str | None:
         """The expected unit ``name`` stands for (exact, or via the directory's aliases)."""
@@ -90,12 +97,12 @@ class Context:
             return entry.name
         return None
 
-    def unit_in_text(self, text: str) -> str | None:
-        """The longest known unit name (or alias) occurring in ``text``."""
-        for name, unit in self.names:
-            if name in text:
-                return unit
-        return None
+    def task_ids(self, unit: str) -> frozenset[str]:
+        """The ids of the tasks ``unit`` was sent."""
+        got = self.ids.get(unit)
+        if got is None:
+            got = self.ids[unit] = frozenset(t.id for t, _ in self.assigned.get(unit, []))
+        return got
 
     def expected(self, unit: str) -> Expected:
         """The tasks ``unit`` was sent, with their locked cells."""

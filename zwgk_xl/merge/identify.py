@@ -27,19 +27,10 @@ WAYS = {"metadata": "填报表元数据", "filename": "文件名", "mail": "来�
 def units_in_name(ctx: Context, text: str) -> list[str]:
     """Units whose whole name (or alias) occurs in ``text``, in order of position; a name inside a longer
     matched name does not count, and the issuing office comes last."""
-    spans: list[tuple[int, int, str]] = []
-    for name, unit in ctx.names:  # longest first
-        start = text.find(name)
-        while start >= 0:
-            end = start + len(name)
-            if not any(s <= start and end <= e for s, e, _ in spans):
-                spans.append((start, end, unit))
-            start = text.find(name, start + 1)
-    found: list[str] = []
-    for _, _, unit in sorted(spans):
-        if unit not in found:
-            found.append(unit)
-    return sorted(found, key=lambda u: u in ctx.issuers)
+    if not text:
+        return []
+    found = list(dict.fromkeys(ctx.unit_of_name[m.group(0)] for m in ctx.names_pattern.finditer(text)))
+    return sorted(found, key=lambda u: u in ctx.issuers) if len(found) > 1 else found
 
 
 @dataclass
@@ -68,6 +59,8 @@ class Evidence:
 def _header_unit(ctx: Context, form: Form) -> str:
     """The unit of the 填报单位 line above the table, else the unit in the form's title, else ""."""
     rows = form.rows[: form.header]
+    if len(rows) > fs.INFO_ROW and rows[fs.INFO_ROW][:1] == ["填报单位"]:  # as issued
+        rows = [rows[fs.INFO_ROW]] + rows
     for row in rows:
         texts = [cell_text(v) for v in row]
         for j, text in enumerate(texts):
@@ -95,8 +88,8 @@ def _tasks_unit(ctx: Context, ids: set[str]) -> str:
     """The unit whose tasks fit ``ids`` best (Jaccard ≥ 0.5, a clear first), else ""."""
     if not ids:
         return ""
-    scores = sorted(((len(ids & set(ctx.expected(u).tasks)) / len(ids | set(ctx.expected(u).tasks)), u)
-                     for u in ctx.assigned), reverse=True)
+    scores = sorted(((len(ids & ctx.task_ids(u)) / len(ids | ctx.task_ids(u)), u) for u in ctx.assigned),
+                    reverse=True)
     if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0]):
         return scores[0][1]
     return ""
@@ -104,15 +97,27 @@ def _tasks_unit(ctx: Context, ids: set[str]) -> str:
 
 def _foreign(ctx: Context, unit: str, ids: set[str]) -> bool:
     """Whether the table holds tasks issued to another unit but never to ``unit`` (a row deleted is not that)."""
-    mine = ctx.expected(unit).tasks.keys()
-    extra = ids - mine
-    return bool(extra) and any(extra <= ctx.expected(u).tasks.keys() for u in ctx.assigned if u != unit)
+    extra = ids - ctx.task_ids(unit)
+    return bool(extra) and any(extra <= ctx.task_ids(u) for u in ctx.assigned if u != unit)
 
 
-def evidence(ctx: Context, form: Form, stem: str, mail_unit: str) -> Evidence:
+def _none_mine(ctx: Context, unit: str, form: Form) -> bool:
+    """Whether the table holds none of ``unit``'s tasks but only another unit's (a form saved under the
+    wrong metadata); quick when the ids are as issued."""
+    j, mine = form.cols.get("id"), ctx.task_ids(unit)
+    raw = {r[j].strip() for r in form.rows[form.header + 1:] if j < len(r) and type(r[j]) is str}
+    if raw & mine:
+        return False
+    ids = table_ids(form)
+    return bool(ids) and not ids & mine and _foreign(ctx, unit, ids)
+
+
+def evidence(ctx: Context, form: Form, stem: str, mail_unit: str, ids: set[str] | None = None) -> Evidence:
+    """The evidence of one file; ``ids`` (the table's task ids) given: which unit's tasks fit them too."""
     ev = Evidence(filename=units_in_name(ctx, stem), mail=ctx.canonical(mail_unit or "") or "",
                   header=_header_unit(ctx, form))
-    ev.tasks = _tasks_unit(ctx, table_ids(form))
+    if ids is not None:
+        ev.tasks = _tasks_unit(ctx, ids)
     return ev
 
 
@@ -127,9 +132,10 @@ def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutco
     def note(kind: str, message: str) -> None:
         findings.append(fk.finding(kind, message, unit=out.unit, file=out.file))
 
-    ev = evidence(ctx, form, stem, mail_unit)
-    ids = table_ids(form)
-    if meta and meta.get("unit"):
+    has_meta = bool(meta and meta.get("unit"))
+    ids = set() if has_meta else table_ids(form)
+    ev = evidence(ctx, form, stem, mail_unit, None if has_meta else ids)  # task fit: only without metadata
+    if has_meta:
         out.identified_by, out.meta_source = "metadata", meta.get("meta_source", "")
         named = meta["unit"]
         unit = ctx.canonical(named)
@@ -142,7 +148,7 @@ def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutco
         named_files = [u for u in ev.filename if u not in ctx.issuers]  # notices name the office: not evidence
         against = [u for u in ([*named_files[:1]] if unit not in named_files else []) + [ev.mail, ev.header]
                    if u and u != unit]
-        if against or (ids and not ids & ctx.expected(unit).tasks.keys() and _foreign(ctx, unit, ids)):
+        if against or _none_mine(ctx, unit, form):
             _conflict(ctx, out, ev, [unit, *against])
         if meta.get("ledger_id") and ctx.ledger_id and meta["ledger_id"] != ctx.ledger_id:
             note("other-ledger", "该表不是由本台账下发的（台账编号不同）。")
