@@ -55,16 +55,24 @@ def vba_modules() -> list[tuple[str, str, str]]:
             (L.VBA_MODULE, _crlf(buttons), "standard")]
 
 
-def build_vba_project() -> bytes:
-    """A ``vbaProject.bin`` holding :func:`vba_modules` (pyOpenVBA, from text; no Office needed)."""
+def build_vba_project(sheets: int = len(L.SHEETS)) -> bytes:
+    """A ``vbaProject.bin`` holding :func:`vba_modules` (pyOpenVBA, from text; no Office needed).
+
+    The project is made as Excel makes one for a workbook of ``sheets`` sheets
+    (``ThisWorkbook`` and a document module ``Sheet1``… per sheet, matching the
+    code names xlsxwriter writes), then the modules are added from text.
+    """
+    import xlsxwriter
     from pyopenvba import ExcelFile, VBAModuleKind
 
     with tempfile.TemporaryDirectory(prefix="zwgk_vba_") as tmp:
         path = Path(tmp) / "project.xlsm"
-        with ExcelFile.create_new(str(path)) as book:
-            project = book.vba_project()
-            for name in [m for m in book.module_names() if m not in ("ThisWorkbook", "Sheet1")]:
-                project.delete_module(name)  # the template's empty Module1
+        scaffold = xlsxwriter.Workbook(str(path))
+        for _ in range(sheets):
+            scaffold.add_worksheet()
+        scaffold.close()
+        with ExcelFile(str(path)) as book:
+            project = book.add_vba_project()
             for name, source, kind in vba_modules():
                 project.add_module(name, source,
                                    kind=VBAModuleKind.standard if kind == "standard" else VBAModuleKind.other)
