@@ -500,3 +500,26 @@ def test_an_unforeseen_error_in_one_file_is_its_finding(base, tmp_path, monkeypa
     result = run_merge(box, workspace=ws2, output=tmp_path / "m2.xlsx", workers=1)
     assert any(f.type == "unexpected-error" and f.unit == "县财政局" and "OSError" in f.message for f in result.findings)
     assert set(stored(ws2)) == set(UNITS) - {"县财政局"}
+
+
+def test_sender_is_evidence_too(base, tmp_path):
+    """A form whose metadata names one unit, mailed by another (mail fetch recorded the sender), is held."""
+    import hashlib
+
+    from zwgk_xl.mail.log import ensure_tables, record_received
+
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    sent = {"县财政局": "县教育局", "县卫生健康局": "县卫生健康局"}  # file of -> sender recorded
+    with Ledger.open(ws) as led:
+        ensure_tables(led.conn)
+        for n, (unit, sender) in enumerate(sent.items()):
+            record_received(led.conn, sha256=hashlib.sha256(replies[unit].read_bytes()).hexdigest(),
+                            sender=f"u{n}@example.cn", filename=replies[unit].name, message_id=f"<m{n}@example.cn>",
+                            fetched_at="2021-07-03T10:00:00", original_name=replies[unit].name, unit=sender,
+                            subject="回复")
+        result = merge_folder(box, led, workers=1)
+        current = led.current_submissions(ROUND)
+    assert set(current) == set(UNITS) - {"县财政局"}
+    f = next(f for f in result.findings if f.type == "unit-conflict")
+    assert f.file == "县财政局回复.xlsx" and "来信单位为「县教育局」" in f.message and "「县财政局」" in f.message

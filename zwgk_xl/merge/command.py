@@ -7,6 +7,14 @@ per file.  Every problem becomes a finding; a bad file never stops the others.
 The round is chosen (``--round``, else the ledger's current round), never
 guessed from a file.  :func:`run_merge` is the whole command: workspace,
 ledger, plan, merge and the master workbook.
+
+Memory is bounded whatever the files hold: a zip is checked (part count,
+declared and actual sizes, ratios) before any part is inflated, a sheet is
+read within a form's shape (:class:`zwgk_xl.merge.intake.Limits`; cells beyond
+are a finding, never an allocation), and files are read one at a time per
+process.  A merge of 300 forms stays well under 500 MB
+(``tests/test_merge_adversarial_props.py`` runs the hostile files under an
+address-space limit).
 """
 
 from __future__ import annotations
