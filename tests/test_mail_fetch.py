@@ -143,7 +143,7 @@ def test_cli_fetch_with_settings_from_zwgk_toml(ws, imap):
         f'cafile = "{imap.cert.as_posix()}"\n', encoding="utf-8")
     res = CliRunner().invoke(main, ["mail", "fetch", "-C", str(ws), "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = json.loads(res.stdout)
     assert [f["filename"] for f in data["saved"]] == ["填报表.xlsx"] and data["messages"] == 1
     assert (ws / "回收" / "填报表.xlsx").read_bytes() == b"data"
     res = CliRunner().invoke(main, ["mail", "fetch", "-C", str(ws)])

@@ -166,7 +166,7 @@ def test_authentication_failure_is_a_clear_chinese_message(ws, monkeypatch):
         res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
                                         "-C", str(ws), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["by_status"] == {"sent": len(UNITS)} and len(handler.envelopes) == len(UNITS)
+    assert json.loads(res.stdout)["by_status"] == {"sent": len(UNITS)} and len(handler.envelopes) == len(UNITS)
 
 
 def test_invalid_or_missing_address_is_a_finding_and_the_others_are_sent(ws):
@@ -209,7 +209,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(ws, tmp_path):
     res = CliRunner().invoke(main, ["mail", "send", str(ws / "下发"), "--units", str(ws / "名录.csv"),
                                     "--dry-run", str(out), "-C", str(ws), "--json"], env={"ZWGK_SMTP_HOST": ""})
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = json.loads(res.stdout)
     assert data["dry_run"] and data["by_status"] == {"dry-run": len(UNITS)}
     emls = sorted(out.glob("*.eml"))
     assert len(emls) == len(UNITS) == len({i["eml"] for i in data["items"]})
