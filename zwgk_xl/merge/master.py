@@ -298,7 +298,7 @@ def summary_row(row: MasterRow, submitted: set[str] | None = None, stat: st.Task
     stat = stat or st.task_status(row, submitted)
     t = row.task
     leads = [r.unit for r in row.reports if r.role == ROLE_LEAD]
-    status = stat.status + (f"\n（{stat.done_share}）" if stat.deciding > 1 else "")
+    status = stat.status + (f"\n（{stat.done_share}）" if stat.deciding > 1 and stat.status != st.DONE else "")
     return [t.id, t.title, t.deadline.date or t.deadline.text, "、".join(leads), status,
             lead_account(row, submitted), others_summary(row, submitted), OVERDUE if stat.overdue or row.overdue else ""]
 
@@ -362,7 +362,7 @@ class _Sheet:
     def __init__(self, wb, name: str, headers: list[str], widths: list[int], formats: dict, title: str,
                  title_lines: list[str] | None = None):
         self.ws = wb.add_worksheet(name)
-        self.fmt, self.num = formats["text"], formats["number"]
+        self.fmt, self.num, self.note_fmt = formats["text"], formats["number"], formats["note"]
         self.widths = widths
         for i, w in enumerate(widths):
             self.ws.set_column(i, i, w)
@@ -403,6 +403,12 @@ class _Sheet:
                 self.ws.write_blank(self.row, c, None, self.fmt)
         self.row += 1
 
+    def note(self, text: str) -> None:
+        """A wrapped note below the table, merged across its width (overflowing text would widen the print)."""
+        row = self.row + 1
+        self.ws.merge_range(row, 0, row, self.width - 1, text, self.note_fmt)
+        self.ws.set_row(row, _row_height([text], [sum(self.widths[:self.width])]))
+
     @property
     def last(self) -> int:
         return max(self.row - 1, self.first)
@@ -439,7 +445,8 @@ def _write(master: Master, filename: str, area: str = "") -> None:
                "number": wb.add_format({**base, "valign": "top", "border": 1}),
                "title": wb.add_format({**base, "font_name": "黑体", "font_size": 16, "align": "center",
                                        "valign": "vcenter"}),
-               "subtitle": wb.add_format({**base, "align": "center", "valign": "vcenter"})}
+               "subtitle": wb.add_format({**base, "align": "center", "valign": "vcenter"}),
+               "note": wb.add_format({**base, "text_wrap": True, "valign": "top"})}
     good = wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"})
     mid = wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"})
     bad = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
@@ -464,7 +471,7 @@ def _write(master: Master, filename: str, area: str = "") -> None:
     highlight(s, SUMMARY_HEADERS.index("完成状态"), status_rules, begins=True)
     highlight(s, SUMMARY_HEADERS.index("是否逾期"), [(OVERDUE, bad)])
     s.ws.autofilter(s.header_row, 0, s.last, len(SUMMARY_HEADERS) - 1)
-    s.ws.write_string(s.row + 1, 0, "完成状态判定：" + st.RULE_TEXT)
+    s.note("完成状态判定：" + st.RULE_TEXT)
 
     s = _Sheet(wb, "明细", DETAIL_HEADERS, DETAIL_WIDTHS, formats, title)
     for row in master.rows:
@@ -504,5 +511,6 @@ def _write(master: Master, filename: str, area: str = "") -> None:
     s.row += 1
     for u in stats.units:
         s.write([u.unit, *(u.counts[c] for c in STATUS_COLUMNS), u.tasks])
-    s.ws.write_string(s.row + 1, 0, "完成状态判定：" + st.RULE_TEXT)
+    s.width = len(STATUS_COLUMNS) + 2  # the unit table's width
+    s.note("完成状态判定：" + st.RULE_TEXT)
     wb.close()
