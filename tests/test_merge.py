@@ -58,8 +58,8 @@ def test_every_problem_is_a_finding(messy):
     assert got == EXPECTED_FINDINGS
     msgs = {(f.type, f.cell): f.message for f in result.findings}
     assert msgs[("locked-text-altered", "B6")] == \
-        "「工作任务」被改动:下发原文「预决算信息公开」,现为「预决算公开(已改)」;汇总仍按原文。"
-    assert msgs[("invalid-status", "F8")].endswith("填写为「完成」,不在下拉列表(已完成/推进中/未启动/不涉及/长期推进)中;已按「已完成」计。")
+        "「工作任务」被改动：下发原文「预决算信息公开」，现为「预决算公开(已改)」；汇总仍按原文。"
+    assert msgs[("invalid-status", "F8")].endswith("填写为「完成」，不在下拉列表（已完成/推进中/未启动/不涉及/长期推进）中；已按「已完成」计。")
     assert "一.(3) 义务教育招生公开" in msgs[("row-deleted", "")]
     assert "按表格内容识别为「县卫生健康局」" in msgs[("unit-from-content", "")]
     assert "「教育局(修改版).xlsx」" in msgs[("duplicate-submission", "")]

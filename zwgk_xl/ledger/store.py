@@ -109,7 +109,7 @@ def read_config(workspace: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise WorkspaceError(f"配置文件 {path} 无法读取:{e}。请修正或删除该文件。") from e
+        raise WorkspaceError(f"配置文件 {path} 无法读取：{e}。请修正或删除该文件。") from e
 
 
 def sha256_file(path: Path) -> str:

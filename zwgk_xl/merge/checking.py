@@ -166,7 +166,7 @@ class Checker:
 
     def _inert(self, i: int, j: int, value: str, label: str) -> None:
         if len(value) > 1 and value[0] in _FORMULA_CHARS and not _NUMBER.match(value):
-            self.add("formula-text", f"「{label}」内容「{clip(value, 40)}」以「{value[0]}」开头,形似公式,已按纯文本保存。", i, j)
+            self.add("formula-text", f"「{label}」内容「{clip(value, 40)}」以「{value[0]}」开头，形似公式，已按纯文本保存。", i, j)
 
     def empty_because_formula(self, i: int, j: int | None) -> bool:
         return j is not None and self.addr(i, j) in self.form.formula_cells
@@ -185,7 +185,7 @@ class Checker:
             if key == "fill_date" and value:
                 iso = self._iso(raw)
                 if iso is None:
-                    self.add("invalid-date", f"「{label}」填写为「{clip(value)}」,不是日期。", i, j)
+                    self.add("invalid-date", f"「{label}」填写为「{clip(value)}」，不是日期。", i, j)
                 value = iso or value
             elif value:
                 self._inert(i, j, value, label)
@@ -237,11 +237,11 @@ class Checker:
                 continue
             label = f"任务编号「{tid}」" if tid else "无任务编号"
             why = "重复出现" if tid in matched else "不在下发给本单位的任务中"
-            self.add("row-inserted", f"第{i + 1}行({label},{clip(cell_text(self.cell(row, 'title')) or '空')})"
-                                     f"{why},未计入汇总。", i)
+            self.add("row-inserted", f"第{i + 1}行（{label}，{clip(cell_text(self.cell(row, 'title')) or '空')}）"
+                                     f"{why}，未计入汇总。", i)
         issued = exp.issued
         if order != [t for t in issued if t in matched]:
-            self.add("rows-reordered", f"任务行的顺序与下发时不同(已按任务编号对应):{'、'.join(order[:10])}"
+            self.add("rows-reordered", f"任务行的顺序与下发时不同（已按任务编号对应）：{'、'.join(order[:10])}"
                                        f"{'…' if len(order) > 10 else ''}。")
         wants = exp.want(tuple(k for k, _ in self.locked_cols))
         get, width = self.locked_get, self.locked_width
@@ -259,7 +259,7 @@ class Checker:
             read_inputs(i, inputs[k], texts[k], tid, tasks[tid][1], suspect)
         for tid in issued:
             if tid not in matched:
-                self.add("row-deleted", f"任务「{tid} {clip(tasks[tid][0].title, 30)}」所在行被删除,"
+                self.add("row-deleted", f"任务「{tid} {clip(tasks[tid][0].title, 30)}」所在行被删除，"
                                         f"本单位未报送该任务的情况。")
         for ref in sorted(self.form.error_cells, key=ref_key)[:20]:
             self.findings.append(fk.finding(
@@ -267,7 +267,7 @@ class Checker:
                 unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
         for ref in sorted(self.form.formula_cells, key=ref_key):
             self.findings.append(fk.finding(
-                "formula-no-value", f"单元格 {ref} 是公式,但文件中没有保存计算结果(可能由程序生成后未在 Excel 中打开),"
+                "formula-no-value", f"单元格 {ref} 是公式，但文件中没有保存计算结果（可能由程序生成后未在 Excel 中打开），"
                                     f"读不到数值。", unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
         return n
 
@@ -329,7 +329,7 @@ class Checker:
             if got == want[key] or (key == "deadline" and parse_date(raw) == want[key]) or same_text(got, want[key]):
                 continue
             self.add("locked-text-altered",
-                     f"「{LOCKED_TITLES[key]}」被改动:下发原文「{clip(want[key])}」,现为「{clip(got) or '(空)'}」;"
+                     f"「{LOCKED_TITLES[key]}」被改动：下发原文「{clip(want[key])}」，现为「{clip(got) or '（空）'}」；"
                      f"汇总仍按原文。", i, j)
 
     def _inputs(self, rows: list[list]) -> tuple[list[tuple], list[tuple], bool]:
@@ -362,19 +362,19 @@ class Checker:
             status, exact = normalize_status(raw_status)
             j = self.form.cols.get("status")
             if raw_status and not exact:
-                guess = f"已按「{status}」计" if status else "无法识别,未计入状态"
-                self.add("invalid-status", f"任务 {tid} 的「完成状态」填写为「{clip(raw_status)}」,不在下拉列表"
-                                           f"({'/'.join(STATUSES)})中;{guess}。", i, j)
+                guess = f"已按「{status}」计" if status else "无法识别，未计入状态"
+                self.add("invalid-status", f"任务 {tid} 的「完成状态」填写为「{clip(raw_status)}」，不在下拉列表"
+                                           f"（{'/'.join(STATUSES)}）中；{guess}。", i, j)
             elif not raw_status and not self.empty_because_formula(i, j):
                 self.add("required-empty", f"任务 {tid} 的「完成状态」未填写。", i, j)
         if not progress and raw_status and status not in PROGRESS_OPTIONAL:
             jp = self.form.cols.get("progress")
             if not self.empty_because_formula(i, jp):
-                self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」,但「落实情况」未填写。", i, jp)
+                self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」，但「落实情况」未填写。", i, jp)
         if done_date:
             iso = self._iso(raws[2])
             if iso is None:
-                self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{clip(done_date)}」,不是日期。",
+                self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{clip(done_date)}」，不是日期。",
                          i, self.form.cols.get("done_date"))
             done_date = iso or done_date
         self.values[tid] = (i + 1, role, status, raw_status, progress, done_date, problems, next_steps, evidence)

@@ -80,7 +80,7 @@ class Merger(ReadScheduler):
         if out.sha256 in self.seen:
             out = FileOutcome(file=out.file, round=out.round, sha256=out.sha256, unit=ex.name_unit,
                               received_at=out.received_at)
-            return out, [self.reader.finding("duplicate-file", f"与 {self.seen[out.sha256]} 内容完全相同,只计一次。",
+            return out, [self.reader.finding("duplicate-file", f"与 {self.seen[out.sha256]} 内容完全相同，只计一次。",
                                              out)]
         t0 = time.perf_counter()
         if ex.archive and ex.data is None and not self.ledger.is_archived(out.sha256):
@@ -136,7 +136,7 @@ def _resolve_plan(ledger: Ledger, plan, round: str, directory) -> tuple[Document
     if isinstance(plan, (str, Path)):
         path = Path(plan)
         if not path.is_file():
-            raise UsageError(f"找不到分解表文件:{path}。请检查 --plan 的路径。")
+            raise UsageError(f"找不到分解表文件：{path}。请检查 --plan 的路径。")
         doc = read_plan(path)
         return ledger.store_plan(round, doc, source=path, assignment=ids(doc)), f"分解表 {path.name}"
     if isinstance(plan, Document):

@@ -284,7 +284,7 @@ def _zip_entries(data: bytes, limits: Limits) -> list:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 infos = zf.infolist()
         except (zipfile.BadZipFile, OSError, ValueError) as e:
-            raise Rejected("unreadable", f"文件已损坏(压缩包结构无效:{e}),无法读取。") from e
+            raise Rejected("unreadable", f"文件已损坏（压缩包结构无效：{e}），无法读取。") from e
     if not infos:
         raise Rejected("unreadable", "文件已损坏（压缩包是空的），无法读取。")
     if len(infos) > limits.max_parts:
@@ -300,8 +300,8 @@ def _zip_entries(data: bytes, limits: Limits) -> list:
         if total > limits.max_unpacked_bytes or (info.file_size > limits.ratio_min_bytes and ratio > limits.max_ratio):
             raise Rejected(
                 "zip-bomb",
-                f"压缩包内 {info.filename} 声明解压后 {info.file_size:,} 字节,为压缩大小的 {ratio:,.0f} 倍"
-                f"(上限 {limits.max_ratio:,.0f} 倍、共 {limits.max_unpacked_bytes:,} 字节),疑似“压缩炸弹”,未解压。")
+                f"压缩包内 {info.filename} 声明解压后 {info.file_size:,} 字节，为压缩大小的 {ratio:,.0f} 倍"
+                f"（上限 {limits.max_ratio:,.0f} 倍、共 {limits.max_unpacked_bytes:,} 字节），疑似“压缩炸弹”，未解压。")
     return infos
 
 

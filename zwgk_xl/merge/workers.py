@@ -31,7 +31,7 @@ def default_workers() -> int:
         try:
             return max(1, int(env))
         except ValueError:
-            raise UsageError(f"环境变量 ZWGK_WORKERS 应为正整数(读取表格的进程数),现为「{env}」。") from None
+            raise UsageError(f"环境变量 ZWGK_WORKERS 应为正整数（读取表格的进程数），现为「{env}」。") from None
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -93,7 +93,7 @@ def stored_member(data: bytes, entry: ZipEntry) -> bytes:
         raise Unsupported("encrypted member")
     pos = entry.offset
     if data[pos:pos + 4] != b"PK\x03\x04":
-        raise Broken("unreadable", f"压缩包内 {entry.name} 的位置信息有误,文件已损坏。")
+        raise Broken("unreadable", f"压缩包内 {entry.name} 的位置信息有误，文件已损坏。")
     nlen, xlen = struct.unpack_from("<2H", data, pos + 26)
     start = pos + 30 + nlen + xlen
     return data[start:start + entry.compress_size]
@@ -113,16 +113,16 @@ def read_member(data: bytes, entry: ZipEntry, raw: bytes | None = None) -> bytes
             else:
                 out = zlib.decompressobj(-15).decompress(raw, entry.file_size + 1)
         except zlib.error as e:
-            raise Broken("unreadable", f"压缩包内 {entry.name} 无法解压({e}),文件已损坏。") from e
+            raise Broken("unreadable", f"压缩包内 {entry.name} 无法解压（{e}），文件已损坏。") from e
     elif entry.method == 0:
         out = raw
     else:
         raise Unsupported("compression method")
     if len(out) > entry.file_size:
-        raise Broken("zip-bomb", f"压缩包内 {entry.name} 解压后超过声明的 {entry.file_size:,} 字节,"
-                                 f"疑似“压缩炸弹”,未继续解压。")
+        raise Broken("zip-bomb", f"压缩包内 {entry.name} 解压后超过声明的 {entry.file_size:,} 字节，"
+                                 f"疑似“压缩炸弹”，未继续解压。")
     if len(out) != entry.file_size or zlib.crc32(out) != entry.crc:
-        raise Broken("unreadable", f"压缩包内 {entry.name} 的内容与校验值不符,文件已损坏。")
+        raise Broken("unreadable", f"压缩包内 {entry.name} 的内容与校验值不符，文件已损坏。")
     return out
 
 
