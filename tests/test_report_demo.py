@@ -193,3 +193,18 @@ def test_reminders_go_only_to_units_that_owe_something(demo):
     missing = [m for m in mails if str(m["Subject"]).startswith("【催报】")]
     assert {re.search(r"（(.+)）$", str(m["Subject"])).group(1) for m in missing} == set(assigned) - returned
     assert all(list(m.iter_attachments()) for m in missing)  # the form again for those who sent nothing
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice or poppler not installed")
+def test_master_summary_prints_in_a_few_pages(demo, tmp_path):
+    """The 汇总 sheet of 18 tasks × 50 units: 3 or 4 landscape pages through LibreOffice (it was 16 at about 6 pt)."""
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(master_path(demo))], check=True, capture_output=True, timeout=240)
+    pdf = tmp_path / (master_path(demo).stem + ".pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = text.split("\f")
+    summary = [p for p in pages if p.strip() and p.strip().splitlines()[0].rstrip().endswith(" 汇总")]
+    assert 1 <= len(summary) <= 4, len(summary)
+    assert "政务公开工作任务落实情况汇总表" in summary[0] and "截至 " in summary[0]
