@@ -197,3 +197,12 @@ def test_mail_fetch_prints_the_library_result_unchanged(monkeypatch, tmp_path):
     assert json.loads(res.stdout) == given.to_dict() and res.exit_code == given.exit_code == 1
     res = _invoke("mail", "fetch", "-C", tmp_path)
     assert "附件为空" in res.stdout and given.summary() in res.stdout
+
+
+def test_decompose_learn_is_wired_to_the_library(plan_file, tmp_path):
+    units = tmp_path / "部门名录.xlsx"
+    shutil.copy(sample_directory_path("county"), units)
+    res = _invoke("decompose", plan_file, "--units", units, "--learn", "--json")
+    data = json.loads(res.stdout)
+    assert data["command"] == "decompose-learn" and res.exit_code == data["exit_code"] == 0
+    assert not data["mappings"] and not list(tmp_path.glob("*备份*"))  # an unedited plan teaches nothing

@@ -198,8 +198,9 @@ def parse(input_path, output, as_json, year):
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出分解结果（含 lead_local、others_local、assignment_notes）。")
 @click.option("--year", type=int, help="文件年度（文中无法确定年度时使用）。")
 @click.option("-C", "--workspace", type=click.Path(path_type=Path), help="台账文件夹（默认从当前文件夹向上查找；取其中 zwgk.toml 的设置）。")
+@click.option("--learn", is_flag=True, help="INPUT 是人工改过的分解表：把改动（上级单位对应的本级单位、去掉的单位）记入部门名录的“映射”表和“排除关键词”，下次分解自动沿用；先备份部门名录。")
 @handle_errors
-def decompose(input_path, units_path, output, level, as_json, year, workspace):
+def decompose(input_path, units_path, output, level, as_json, year, workspace, learn):
     """把上级任务分解到本级单位，写出任务分解表。
 
     INPUT 可以是上级文件（txt/docx/doc/xlsx/html）、parse 写出的任务表，或已编辑过的分解表。
@@ -211,9 +212,12 @@ def decompose(input_path, units_path, output, level, as_json, year, workspace):
       zwgk-xl decompose 2020年工作要点.docx --units 部门名录.xlsx -o 分解表.xlsx
       zwgk-xl decompose 分解表.xlsx --units 部门名录.xlsx -o 分解表_新.xlsx
       zwgk-xl decompose 实施方案.txt --units 科室名录.xlsx --level 局 --json
+      zwgk-xl decompose 分解表.xlsx --units 部门名录.xlsx --learn
     """
-    from zwgk_xl.decompose.command import run_decompose
+    from zwgk_xl.decompose.command import run_decompose, run_learn
 
+    if learn:
+        render(run_learn(input_path, units=units_path, level=level, workspace=workspace), as_json)
     if output is None and not as_json:
         raise click.UsageError("请用 -o 指定要写出的分解表（如 -o 分解表.xlsx），或加 --json 只输出结果。")
     render(run_decompose(input_path, units=units_path, output=output, level=level, year=year, workspace=workspace),

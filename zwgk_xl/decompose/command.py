@@ -14,6 +14,7 @@ from zwgk_xl.core.errors import InputError, UsageError
 from zwgk_xl.core.model import Document, Finding
 from zwgk_xl.core.results import Result
 from zwgk_xl.core.units import load_directory
+from zwgk_xl.decompose.learn import learn_from_plan
 from zwgk_xl.decompose.mapping import DEFAULT_FUZZY_CUTOFF, decompose, unmatched
 from zwgk_xl.ledger.settings import load_settings
 from zwgk_xl.ledger.store import find_workspace
@@ -54,8 +55,15 @@ def decompose_file(
     level: str = "县",
     year: int | None = None,
     fuzzy_cutoff: float = DEFAULT_FUZZY_CUTOFF,
+    *,
+    area: str = "",
+    organ: str = "",
+    office: str = "",
 ) -> Document:
     """Read INPUT, decompose it with the 部门名录 and write the 分解表 (if ``output``).
+
+    ``area``/``organ`` make the document the local one (title, 编制单位); ``office``
+    is the 政务公开 office proposed as lead where the superior names none.
 
     Raises:
         UsageError: ``output`` would overwrite the input or the directory.
@@ -66,10 +74,11 @@ def decompose_file(
             if Path(p).exists() and Path(p).resolve() == out:
                 raise UsageError(f"输出文件不能与输入文件相同（{Path(p).name}），请用 -o 指定另一个文件名。")
     directory = load_directory(units_path, level=level)
-    doc = decompose(load_input(input_path, year=year), directory, level=level, fuzzy_cutoff=fuzzy_cutoff)
+    doc = decompose(load_input(input_path, year=year), directory, level=level, fuzzy_cutoff=fuzzy_cutoff,
+                    area=area, organ=organ, office=office)
     doc.warnings = [*directory.warnings, *doc.warnings]
     if output is not None:
-        write_plan(doc, output, directory=directory)
+        write_plan(doc, output, directory=directory, level=level, area=area, organ=organ)
     return doc
 
 
@@ -116,9 +125,22 @@ def run_decompose(input_path, *, units=None, output=None, level: str | None = No
     paths.input_file(units_path, "部门名录", "--units" if units else "zwgk.toml 的 units")
     if output is not None:
         paths.output_file(output, "分解表", inputs=[src, units_path])
-    doc = decompose_file(src, units_path, output=output, level=level or settings.level, year=year)
+    doc = decompose_file(src, units_path, output=output, level=level or settings.level, year=year,
+                         area=settings.area, organ=settings.organ, office=settings.office)
     found = [*doc.findings, *(fk.finding("directory-note", w) for w in doc.warnings
                               if w not in {f.message for f in doc.findings})]
-    found += task_findings(doc, "decompose-task-check")
+    named = {f.cell for f in found if f.cell}
+    found += [f for f in task_findings(doc, "decompose-task-check") if f.cell not in named]
     return DecomposeResult(input=str(src), document=doc, output=str(output or ""), units=str(units_path),
                            findings=found)
+
+
+def run_learn(plan_path, *, units=None, level: str | None = None, workspace=None):
+    """``decompose --learn``: remember the clerk's corrections in an edited 分解表 (the 部门名录 backed up first)."""
+    settings = load_settings(find_workspace(Path(workspace) if workspace else None))
+    plan = paths.input_file(plan_path, "分解表")
+    units_path = settings.units_path(units)
+    if units_path is None:
+        raise UsageError("没有指定部门名录。请用 --units 给出部门名录.xlsx，或在 zwgk.toml 中写 units = \"部门名录.xlsx\"。")
+    paths.input_file(units_path, "部门名录", "--units" if units else "zwgk.toml 的 units")
+    return learn_from_plan(plan, units_path, level=level or settings.level)

@@ -154,8 +154,9 @@ def _notes(round: str, due: str, contact: str) -> str:
         "填报说明：",
         f"1. 本表为{round}政务公开工作任务落实情况填报表，请于{due}前报送" + (f"（{contact}）" if contact else "") + "。",
         "2. 灰色部分为下发的任务内容，已锁定，请勿修改；只需填写黄色表头下的白色单元格及上方填报人信息。",
-        "3. 完成状态请从下拉列表选择；完成时间、填报日期请按 2021-06-20 的格式填写日期。",
-        "4. 请勿增删行列或工作表，也不要把内容复制到别的表格；可用 Excel 或 WPS 直接保存本文件后报送。",
+        "3. “本单位角色”：牵头指负责组织推进并汇总情况；责任指按照职责分工负责落实本单位的部分；配合指配合牵头单位工作。",
+        "4. 完成状态请从下拉列表选择；完成时间、填报日期请按 2021-06-20 的格式填写日期。",
+        "5. 请勿增删行列或工作表，也不要把内容复制到别的表格；可用 Excel 或 WPS 直接保存本文件后报送。",
     ]
     return "\n".join(lines)
 
@@ -248,7 +249,7 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
 
     ws.set_row(fs.TITLE_ROW, 30)
     ws.merge_range(fs.TITLE_ROW, 0, fs.TITLE_ROW, last_col, f"{unit} {round}政务公开工作任务落实情况填报表", f.title)
-    ws.set_row(fs.NOTES_ROW, 72)
+    ws.set_row(fs.NOTES_ROW, 86)  # six lines of 填报说明
     ws.merge_range(fs.NOTES_ROW, 0, fs.NOTES_ROW, last_col, _notes(round, due, contact), f.notes)
 
     r = fs.INFO_ROW
@@ -349,7 +350,7 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
     due = parse_date(due) or due
     assigned = assign_tasks(plan, directory)
     if not assigned:
-        raise FormError("分解表中没有任何任务落实到本级单位（牵头/配合单位均为空），无法生成填报表。请先在分解表中填写责任单位。")
+        raise FormError("分解表中没有任何任务落实到本级单位（牵头、责任、配合单位均为空），无法生成填报表。请先在分解表中填写责任单位。")
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
