@@ -8,6 +8,7 @@ a change to a golden file is a change to an output and is said so in the commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import json
 import os
@@ -25,11 +26,18 @@ _VOLATILE = [
 ]
 
 
+def _today() -> list[tuple[str, str]]:
+    d = dt.date.today()
+    return [(d.isoformat(), "<today>"), (f"{d.year}年{d.month}月{d.day}日", "<today>")]
+
+
 def scrub(value):
-    """``value`` with volatile parts replaced by placeholders (recursively for lists and dicts)."""
+    """``value`` with volatile parts (ids, hashes, temporary paths, today's date) replaced by placeholders."""
     if isinstance(value, str):
         for pat, rep in _VOLATILE:
             value = pat.sub(rep, value)
+        for text, rep in _today():
+            value = value.replace(text, rep)
         return value
     if isinstance(value, list):
         return [scrub(v) for v in value]
