@@ -65,6 +65,10 @@ def test_quantities_in_free_text_are_added_up():
     assert st.quantities(texts[0]) == [st.Quantity("主动公开相关信息", 1234, "条"), st.Quantity("开展政策解读", 5, "次")]
     assert st.add_quantities(texts) == [("主动公开相关信息", 1250, "条"), ("开展政策解读", 7, "次")]
     assert st.format_number(1250.0) == "1,250" and st.format_number(2.5) == "2.5"
+    # kinds one unit alone mentions are left to its own words; at most ``limit`` kinds, the commonest
+    three = texts + ["主动公开相关信息4条，发布图解3篇。"]
+    assert st.add_quantities(three, min_texts=2) == [("主动公开相关信息", 1254, "条"), ("开展政策解读", 7, "次")]
+    assert st.add_quantities(three, limit=1) == [("主动公开相关信息", 1254, "条")]
 
 
 def crafted_master() -> Master:

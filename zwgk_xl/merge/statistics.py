@@ -239,13 +239,25 @@ def quantities(text: str) -> list[Quantity]:
     return out
 
 
-def add_quantities(texts: list[str]) -> list[tuple[str, float, str]]:
-    """(label, total, measure) over ``texts``, in order of first appearance; a quantity counts once per text."""
+def add_quantities(texts: list[str], *, min_texts: int = 1, limit: int | None = None) -> list[tuple[str, float, str]]:
+    """(label, total, measure) over ``texts``; a quantity counts once per text.
+
+    Only kinds found in at least ``min_texts`` texts; the ``limit`` kinds found in most texts,
+    in order of first appearance.
+    """
     totals: dict[tuple[str, str], float] = {}
+    seen: dict[tuple[str, str], int] = {}
     for text in texts:
         for q in dict.fromkeys(quantities(text)):
-            totals[(q.label, q.measure)] = totals.get((q.label, q.measure), 0) + q.value
-    return [(label, v, measure) for (label, measure), v in totals.items()]
+            key = (q.label, q.measure)
+            totals[key] = totals.get(key, 0) + q.value
+        for key in {(q.label, q.measure) for q in quantities(text)}:
+            seen[key] = seen.get(key, 0) + 1
+    keys = [k for k in totals if seen[k] >= min_texts]
+    if limit is not None:
+        keep = set(sorted(keys, key=lambda k: -seen[k])[:limit])
+        keys = [k for k in keys if k in keep]
+    return [(label, totals[(label, measure)], measure) for label, measure in keys]
 
 
 def format_number(v: float) -> str:

@@ -11,7 +11,7 @@ call behind ``zwgk-xl report``.
 Synthesis, per task: each lead unit's account in its own words (generic
 openers and repeated sentences dropped); for the other units one paragraph of
 counts by status and quantities added up across their texts, plus the few
-sentences only one unit wrote.  不涉及 is counted, never narrated.  Gaps
+sentences with figures only one unit wrote.  不涉及 is counted, never narrated.  Gaps
 (units not reporting, leads missing, overdue tasks) are stated once, in their
 own section; 存在问题 and 下步计划 are grouped by similarity.
 """
@@ -41,7 +41,8 @@ from zwgk_xl.merge.statistics import CATEGORIES, CATEGORY_KEYS, NOT_APPLICABLE, 
 TEMPLATE_NAME = "报告模板.docx"
 STAT_COLUMNS = list(CATEGORIES)
 STATUS_KEYS = CATEGORY_KEYS
-NOTES_PER_TASK = 3  # sentences only one other unit wrote, named under the task
+NOTES_PER_TASK = 3  # sentences with figures only one other unit wrote, named under the task
+TOTALS_PER_TASK = 6  # kinds of quantities added up under a task
 NOTE_CHARS = 120
 POINTS = 8  # grouped 存在问题 / 下步计划 shown
 NAMES_SHOWN = 6  # units named behind a grouped point before 「等n个单位」
@@ -260,15 +261,16 @@ def _others_block(row: MasterRow, stat: st.TaskStat, lead_shapes: set[str], dire
     parts = [{"status": s, "count": cats.count(s)} for s in STATUSES if s in cats]
     counted = [r for r in others if r.status in STATUSES and r.status != NOT_APPLICABLE and not _is_empty(r.progress)]
     totals = [{"label": fullwidth(label), "value": st.format_number(v), "measure": m}
-              for label, v, m in st.add_quantities([r.progress for r in counted])]
-    # sentences only one unit wrote (figures masked) add something: name their units
+              for label, v, m in st.add_quantities([r.progress for r in counted], min_texts=min(2, len(counted)),
+                                                   limit=TOTALS_PER_TASK)]
+    # sentences with figures only one unit wrote (figures masked) add something: name their units
     shapes: dict[str, list[tuple[str, str]]] = {}
     for r in counted:
         for s in dict.fromkeys(sentences(trim_opener(r.progress))):
             shapes.setdefault(_shape(s), []).append((r.unit, s))
     notes: dict[str, list[str]] = {}
     for key, said in shapes.items():
-        if len(said) != 1 or len(key) < 8 or any(key in ls for ls in lead_shapes):
+        if len(said) != 1 or len(key) < 8 or "#" not in key or any(key in ls for ls in lead_shapes):
             continue
         if sum(map(len, notes.values())) >= NOTES_PER_TASK:
             break
