@@ -266,3 +266,12 @@ def test_noise_reaches_the_task_warnings():
     doc = parse_text("一、深化公开\n(一)持续加强新型监管符抹重机制建设。(省市场监管局负责)\n")
     t = doc.tasks[0]
     assert any("符抹重" in w for w in t.warnings)
+
+
+def test_a_pipe_table_whose_cells_were_lost_gives_no_tasks(tmp_path):
+    from zwgk_xl.core.errors import NoStructure
+
+    with pytest.raises(NoStructure) as e:
+        parse_txt(tmp_path, "2021年全区政务公开工作主要任务分解表\n工作任务 |\n工作要求 |\n牵头单位 |\n责任单位 |\n"
+                            "一、深化重点领域公开 |\n|\n|\n||\n二、加强政策解读 |\n|\n||\n")
+    assert "空" in str(e.value)

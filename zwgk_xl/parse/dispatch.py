@@ -115,7 +115,11 @@ def parse_path(path, year: int | None = None) -> Document:
         if suffix in {".csv", ".tsv"} | SHEET_SUFFIXES:  # web systems export tab-separated "xls"
             return _from_sheets([_csv_sheet(text, path)], name, year)
         norm, _ = normalize_text(text)
-        rows = scraped_rows(norm) or pipe_rows(norm) or cell_rows(norm)
+        rows = scraped_rows(norm)
+        if rows == []:
+            raise NoStructure(f"「{name}」中的任务表只剩表头和分类标题，任务内容和责任单位都是空的（可能是复制网页时丢失了），"
+                              "请从原网页或原文件另存后重试。")
+        rows = rows or pipe_rows(norm) or cell_rows(norm)
         if rows:
             doc = parse_table(rows, source=name, year=year)
             if doc is not None:

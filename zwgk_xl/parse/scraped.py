@@ -124,7 +124,10 @@ def _header_at(cells: list[str], i: int) -> int:
 
 
 def scraped_rows(text: str) -> list[list[str]] | None:
-    """Rows (header first, lines above it as one-cell rows) of a table given as text; None when none."""
+    """Rows (header first, lines above it as one-cell rows) of a table given as text; None when none.
+
+    ``[]`` when a ``|`` table's header and section rows are there but every task cell was lost.
+    """
     lines = text.split("\n")
     stream: list[tuple[str, int, bool]] = []  # (cell, line group, row ends after it)
     for n, line in enumerate(lines):
@@ -152,6 +155,8 @@ def scraped_rows(text: str) -> list[list[str]] | None:
     above = [[c] + [""] * (len(header) - 1) for c in cells[max(0, i - 25):i]]
     body = _Aligner(roles).run(stream[i + size:])
     if sum(1 for r in body if r[1] == "row") < 1:
+        if any(kind == "section" for _, kind in body) and "|" in text:
+            return []  # a | table whose cells were lost: its headings are not tasks
         return None
     width = len(header)
     # unnumbered category cells of a scrape (indicator names, scores) cannot be told apart: not structure
