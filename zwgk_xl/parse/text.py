@@ -278,7 +278,8 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
             node.text = f"{node.text}\n{p.text}"
             continue
         node = stack[-1][1]
-        heading_only = "\n" not in node.text and len(node.text) <= 40 and not re.search(r"[。,;]", node.text)
+        heading_only = "\n" not in node.text and len(node.text) <= 40 and not re.search(r"[。;]", node.text) \
+            and not node.text.endswith((",", "、", ":"))
         sep = "" if node.text and not heading_only and not re.search(r"[。!?;:)]$", node.text) else "\n"
         node.text = (node.text + sep + p.text).strip() if node.text else p.text
         closed = has_clause(node.text)
