@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from zwgk_xl.parse.clauses import UNIT_SUFFIX, clean_unit, split_units
+from zwgk_xl.parse.clauses import is_unit_name, split_units
 from zwgk_xl.parse.deadlines import is_deadline_phrase
 from zwgk_xl.parse.numbering import match_marker
 from zwgk_xl.parse.table import CATEGORY, DEADLINE, LEAD, NOTE, OTHERS, RESP, SEQ, TASK, TEXT, label_role
@@ -34,14 +34,6 @@ _SEQ = re.compile(r"^(\d{1,3})\s*[.、]?$")
 _SENTENCE_END = re.compile(r"[。!?;)]$")
 _ROLE_WORD = re.compile(r"牵头|负责|配合|落实|办理|会同|协办|参与|做好|[::]")
 _PIPE_ONLY = re.compile(r"^[\s|:+\-=]*$")
-
-
-def _is_unit_name(name: str) -> bool:
-    n = clean_unit(name)
-    if not 2 <= len(n) <= 30 or "。" in n:
-        return False
-    return n.endswith(UNIT_SUFFIX) or n.startswith(("各", "有关")) or n.endswith(("各单位", "机构", ")")) \
-        or len(n) >= 3 and n.endswith(("区", "市", "县", "旗", "盟"))
 
 
 def cell_kind(cell: str) -> str:
@@ -63,15 +55,15 @@ def cell_kind(cell: str) -> str:
 
 def looks_like_units(cell: str) -> bool:
     """A cell naming units: every listed name a unit, or a sentence that opens with units and a role."""
-    c = cell.strip().rstrip("。")
+    c = re.sub(r"^(?:牵头|责任|配合|协办|主办)[\u4e00-\u9fff]{0,4}[::]", "", cell.strip().rstrip("。"))
     if not c or len(c) > 400 or match_marker(c):
         return False
     names = split_units(re.sub(r"[((]首位单位为牵头单位[^()]*[))]", "", c))
-    if names and all(_is_unit_name(n) for n in names) and len(c) <= 200:
+    if names and all(is_unit_name(n) for n in names) and len(c) <= 200:
         return True
     head = re.split(r"[,;。]", c, 1)[0]
     first = re.split(r"[、]|以及|会同", head, 1)[0]
-    return bool(_ROLE_WORD.search(c)) and _is_unit_name(re.sub(r"(?:牵头|负责|配合|会同).*$", "", first))
+    return bool(_ROLE_WORD.search(c)) and is_unit_name(re.sub(r"(?:牵头|负责|配合|会同|做好|办理|落实).*$", "", first))
 
 
 def _accepts(role: str | None, kind: str) -> bool:
