@@ -19,6 +19,18 @@ the corpus README's rules:
   error (:class:`zwgk_xl.core.errors.ZwgkError`).
 
 Prints the figures overall and per shape.
+
+Figures on the shared corpus (59 files, 149 items, 8 non-lists):
+
+=========================  ======  ======  ======  ======  =======
+                           found   unit F1 lead=   dl=     refused
+=========================  ======  ======  ======  ======  =======
+before issue 11 (a4a9756)  51.7 %  0.420   38.9 %  51.0 %  2/8
+after                      100 %   0.981   100 %   100 %   8/8
+=========================  ======  ======  ======  ======  =======
+
+The remaining unit misses are one convention: the corpus splits ``区政府各部门、各街镇``
+into two units, while the project keeps ``市政府各部门、各镇街`` whole (DOMAIN.md, seed tests).
 """
 
 from __future__ import annotations
