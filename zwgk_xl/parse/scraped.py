@@ -42,7 +42,7 @@ def cell_kind(cell: str) -> str:
     if _SEQ.match(c):
         return SEQ_K
     m = match_marker(c)
-    if m and m.kind in ("cn", "paren_cn") and m.rest and len(m.rest) <= 40 and "。" not in m.rest[:-1]:
+    if m and m.kind in ("cn", "paren_cn") and len(m.rest) <= 40 and "。" not in m.rest[:-1]:
         return SEC_K
     if len(c) <= 40 and is_deadline_phrase(c):
         return DEADLINE_K

@@ -407,7 +407,7 @@ def _drop_empty_sections(nodes: list[Node]) -> None:
     """Drop full-width rows that head nothing and read like footnotes (注:…, 填表人…)."""
     for n in list(nodes):
         _drop_empty_sections(n.children)
-        if not n.is_task and not n.children and (_FOOTNOTE.match(n.title) or len(n.title) > 80):
+        if not n.is_task and not n.children and (_FOOTNOTE.match(n.title) or len(n.title) > 80 or not n.title):
             nodes.remove(n)
 
 
