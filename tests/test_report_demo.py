@@ -120,11 +120,13 @@ def test_report_is_a_synthesis_with_totals_from_the_forms(demo):
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
 def test_report_prints_in_at_most_15_pages(demo, tmp_path):
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(demo / f"落实情况报告_{ROUND}.docx")], check=True,
-                   capture_output=True, timeout=240)
-    pdf = (tmp_path / f"落实情况报告_{ROUND}.pdf").read_bytes()
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    pdf = demo / f"落实情况报告_{ROUND}.pdf"  # the demo converts through LibreOffice when it is installed
+    if not pdf.is_file():
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to",
+                        "pdf", "--outdir", str(tmp_path), str(demo / f"落实情况报告_{ROUND}.docx")], check=True,
+                       capture_output=True, timeout=240)
+        pdf = tmp_path / pdf.name
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
     assert 3 <= pages <= 15, pages
 
 
