@@ -217,6 +217,7 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
     stack: list[tuple[str, Node, int]] = []  # (kind, node, number)
     last_num: dict[str, int] = {}
     closed = False  # current node's text ended with its clause
+    seen_clause = False  # some node so far closed with a clause (then numbering restarts are not preambles)
     in_trailer = False
     for p in paras:
         marker = p.marker
@@ -234,11 +235,9 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
         if re.fullmatch(r"附件\s*\d*\s*[::]?", p.text.strip()) and roots:
             warnings.append(fk.finding("parse-attachment", f"第{p.line}行起为附件，附件前的通知正文编号不计为任务",
                                        line=p.line))
-            roots, stack, last_num, closed, in_trailer = [], [], {}, False, False
+            roots, stack, last_num, closed, in_trailer, seen_clause = [], [], {}, False, False, False
             continue
-        if marker and roots and marker.number == 1 and not any(n.lead or n.others or has_clause(n.text)
-                                                               for r in roots for n in r.walk()) \
-                and _shallower(marker.kind, stack):
+        if marker and roots and marker.number == 1 and not seen_clause and _shallower(marker.kind, stack):
             # numbering restarts at a shallower level before any clause: what came before was a
             # preamble (a page's numbered metadata list, a cover letter's 一、二、三)
             roots, stack, last_num, closed, in_trailer = [], [], {}, False, False
@@ -255,6 +254,7 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
             stack.append((marker.kind, node, marker.number))
             last_num[marker.kind] = marker.number
             closed = has_clause(marker.rest)
+            seen_clause = seen_clause or closed
             in_trailer = False
             continue
         if not stack:
@@ -283,6 +283,7 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
         sep = "" if node.text and not heading_only and not re.search(r"[。!?;:)]$", node.text) else "\n"
         node.text = (node.text + sep + p.text).strip() if node.text else p.text
         closed = has_clause(node.text)
+        seen_clause = seen_clause or closed
     return roots
 
 
