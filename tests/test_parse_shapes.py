@@ -275,3 +275,14 @@ def test_a_pipe_table_whose_cells_were_lost_gives_no_tasks(tmp_path):
         parse_txt(tmp_path, "2021年全区政务公开工作主要任务分解表\n工作任务 |\n工作要求 |\n牵头单位 |\n责任单位 |\n"
                             "一、深化重点领域公开 |\n|\n|\n||\n二、加强政策解读 |\n|\n||\n")
     assert "空" in str(e.value)
+
+
+def test_seed_004_every_inserted_run_is_removed_or_flagged():
+    from pathlib import Path
+
+    text = next((Path(__file__).parent / "fixtures").glob("004_*.txt")).read_text(encoding="utf-8")
+    doc = parse_text(text, source="004.txt")
+    for run in ("连迁嚷龙", "符抹重", "颂试页", "凝垫市"):
+        holders = [t for t in doc.tasks if run in t.text or run in t.title]
+        assert all(any(run in w for w in t.warnings) for t in holders), run
+        assert any(run in w for w in doc.warnings), run
