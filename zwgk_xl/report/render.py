@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Mapping
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.cntext import cn_date, int_to_cn
@@ -47,6 +47,7 @@ NOTE_CHARS = 120
 POINTS = 8  # grouped 存在问题 / 下步计划 shown
 NAMES_SHOWN = 6  # units named behind a grouped point before 「等n个单位」
 SIMILAR = 78  # rapidfuzz ratio from which two points are the same point
+FUZZY_GROUPS = 400  # groups a new point is compared with
 
 # ---------------------------------------------------------------------------
 # Small text helpers
@@ -205,15 +206,21 @@ def group_points(items: list[tuple[str, str]], limit: int = POINTS) -> list[dict
     sentence joins the first group whose representative it resembles.
     """
     groups: list[dict] = []
+    exact: dict[str, dict] = {}
     for label, text in items:
         for s in sentences(text):
             key = _shape(s)
             if len(key) < 4 or _is_empty(s):
                 continue
-            g = next((g for g in groups if fuzz.ratio(key, g["key"]) >= SIMILAR), None)
+            g = exact.get(key)
+            if g is None:  # fuzzy against the first groups only: many distinct points cost no more
+                found = process.extractOne(key, [g["key"] for g in groups[:FUZZY_GROUPS]], scorer=fuzz.ratio,
+                                           score_cutoff=SIMILAR)
+                g = groups[found[2]] if found else None
             if g is None:
                 g = {"key": key, "text": fullwidth(s.strip()).rstrip("；;。，,"), "units": []}
                 groups.append(g)
+            exact.setdefault(key, g)
             if label not in g["units"]:
                 g["units"].append(label)
     groups.sort(key=lambda g: -len(g["units"]))
