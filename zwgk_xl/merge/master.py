@@ -210,6 +210,9 @@ NAMES_SHOWN = 12  # units named in a 未报 list before 「等n个」
 
 _CJK = r"\u2e80-\u9fff\uff00-\uffef“”‘’《》、。"
 _HALF = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
+_HALF_MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
+_CJK_IN_PARENS = re.compile(rf"\(([^()]*[{_CJK}][^()]*)\)")
+_PARENS_AFTER_CJK = re.compile(rf"(?<=[{_CJK}])\(([^()]*)\)")
 
 
 def fullwidth(text: str) -> str:
@@ -217,11 +220,9 @@ def fullwidth(text: str) -> str:
     numbers (1,234  09:30), ASCII-only brackets and a formula's text keep theirs."""
     if not text or text[0] in "=+-@":  # empty, or a formula's text: shown exactly as entered
         return text or ""
-    out = re.sub(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])",
-                 lambda m: _HALF[m.group(1) or m.group(2)], text)
-    out = re.sub(rf"\(([^()]*[{_CJK}][^()]*)\)", r"（\1）", out)
-    out = re.sub(rf"(?<=[{_CJK}])\(([^()]*)\)", r"（\1）", out)
-    return out
+    out = _HALF_MARK.sub(lambda m: _HALF[m.group(1) or m.group(2)], text)
+    out = _CJK_IN_PARENS.sub(r"（\1）", out)
+    return _PARENS_AFTER_CJK.sub(r"（\1）", out)
 
 
 def report_status(rep: UnitReport, submitted: set[str] | None = None) -> str:

@@ -248,10 +248,11 @@ def add_quantities(texts: list[str], *, min_texts: int = 1, limit: int | None = 
     totals: dict[tuple[str, str], float] = {}
     seen: dict[tuple[str, str], int] = {}
     for text in texts:
-        for q in dict.fromkeys(quantities(text)):
+        found = dict.fromkeys(quantities(text))
+        for q in found:
             key = (q.label, q.measure)
             totals[key] = totals.get(key, 0) + q.value
-        for key in {(q.label, q.measure) for q in quantities(text)}:
+        for key in {(q.label, q.measure) for q in found}:
             seen[key] = seen.get(key, 0) + 1
     keys = [k for k in totals if seen[k] >= min_texts]
     if limit is not None:

@@ -118,6 +118,9 @@ def _norm(text: str) -> str:
     return _PUNCT.sub("", text or "")
 
 
+_EMPTY_KEYS = frozenset(_norm(w) for w in _EMPTY_WORDS)
+
+
 def _shape(text: str) -> str:
     """A sentence with its figures masked: units that differ only in numbers say the same thing."""
     return re.sub(r"\d[\d,，.]*", "#", _norm(text))
@@ -140,7 +143,7 @@ def trim_opener(text: str) -> str:
 
 
 def _is_empty(text: str) -> bool:
-    return _norm(text) in {_norm(w) for w in _EMPTY_WORDS}
+    return _norm(text) in _EMPTY_KEYS
 
 
 def _boilerplate(rows: list[MasterRow], min_tasks: int = 3) -> set[str]:
