@@ -286,3 +286,10 @@ def test_seed_004_every_inserted_run_is_removed_or_flagged():
         holders = [t for t in doc.tasks if run in t.text or run in t.title]
         assert all(any(run in w for w in t.warnings) for t in holders), run
         assert any(run in w for w in doc.warnings), run
+
+
+def test_a_tables_own_first_unit_leads_rule(tmp_path):
+    doc = parse_txt(tmp_path, "2022年某县重点工作责任分解\n| 序号 | 工作任务 | 责任单位 |\n"
+                              "| 1 | 做好经济运行信息公开 | 县发改局(首位单位为牵头单位,下同)、县财政局 |\n"
+                              "| 2 | 做好预算公开 | 县财政局、县审计局 |\n")
+    assert [(t.lead, t.others) for t in doc.tasks] == [(["县发改局"], ["县财政局"]), (["县财政局"], ["县审计局"])]

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from zwgk_xl.core import findings as fk
+
 # Words that make a parenthesis a responsibility clause.
 _CLAUSE_HINT = re.compile(
     r"牵头|负责|配合|参与|协同|协助|(?:局|委|厅|办)会[\u4e00-\u9fff]|责任(?:单位|科室|处室|部门|股室|领导|人)|会办|主办|承办|落实单位"
@@ -187,6 +189,15 @@ _LABELLED = re.compile(
 _TIME_LABELLED = re.compile(r"[,;]?\s*(?:完成时限|完成时间|时限要求|时间要求|时间节点|完成期限)\s*[::].*$")
 # A document's own rule stated inside its first clause: the first unit listed leads.
 FIRST_LEADS = re.compile(r"\(?(?:首位|排名第一|排在首位|第一)(?:的)?单位为牵头单位[^()]*\)?")
+def first_unit_leads(roots: list, warnings: list) -> None:
+    """The document's own rule (首位单位为牵头单位): the first unit of every list without a lead leads."""
+    for r in roots:
+        for n in r.walk():
+            if not n.lead and n.others:
+                n.lead = [n.others.pop(0)]
+    warnings.append(fk.finding("parse-note", "原文规定“首位单位为牵头单位”，各项所列第一个单位已记为牵头单位"))
+
+
 _ROLE_HINT = re.compile(r"牵头|配合|会同|负责|落实|办理|协办|参与|做好")
 
 

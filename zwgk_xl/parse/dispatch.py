@@ -185,6 +185,7 @@ def _from_extract(ex: readers.Extract, name: str, year: int | None) -> Document:
             docs = [joined]
     doc = _best(docs)
     if doc is not None:
+        refuse_non_list(doc, [normalize_cell(l) for l in ex.lines[:60]], name)
         return _fill_metadata(doc, ex.lines, year)
     if not ex.lines:
         raise NoStructure(f"「{name}」中没有文字内容。如果是扫描件,请先做文字识别(OCR)。")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Deadline, Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import split_clause, split_unit_cell, split_units
+from zwgk_xl.parse.clauses import FIRST_LEADS, first_unit_leads, split_clause, split_unit_cell, split_units
 from zwgk_xl.parse.deadlines import find_deadline, is_deadline_phrase, milestone_note, parse_deadline_cell
 from zwgk_xl.parse.noise import mark_noise
 from zwgk_xl.parse.normalize import normalize_cell
@@ -315,6 +315,8 @@ def parse_table(rows: list[list[str]], source: str = "", year: int | None = None
         last_key = key
     _drop_empty_sections(b.roots)
     mark_noise(b.roots, b.warnings)
+    if any(FIRST_LEADS.search(c) for r in rows for c in r if "牵头" in c):
+        first_unit_leads(b.roots, b.warnings)
     doc = Document(roots=b.roots, warnings=[f.message for f in b.warnings], findings=b.warnings, year=year,
                    source_file=source)
     if meta:

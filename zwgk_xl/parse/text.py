@@ -18,7 +18,7 @@ from rapidfuzz.distance import Indel
 from zwgk_xl.core.errors import NoStructure
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, clause_brackets, clause_segments, has_clause, split_clause,
+from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, first_unit_leads, clause_brackets, clause_segments, has_clause, split_clause,
                                    split_labelled, title_of)
 from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.noise import mark_noise
@@ -432,12 +432,8 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     _assign_ids(roots, "", warnings, {})
     finish_nodes(roots, meta.year)
     mark_noise(roots, warnings)
-    if FIRST_LEADS.search(norm):  # the document's own rule: the first unit of every list leads
-        for r in roots:
-            for n in r.walk():
-                if not n.lead and n.others:
-                    n.lead = [n.others.pop(0)]
-        warnings.append(fk.finding("parse-note", "原文规定“首位单位为牵头单位”，各项所列第一个单位已记为牵头单位"))
+    if FIRST_LEADS.search(norm):
+        first_unit_leads(roots, warnings)
     doc = Document(title=meta.title, issuer=meta.issuer, doc_number=meta.doc_number, year=meta.year,
                    roots=roots, warnings=[f.message for f in warnings], findings=warnings,
                    source_file=source, cited=meta.cited)
