@@ -107,7 +107,7 @@ def test_overdue_lead_not_applicable_and_blank_status(tmp_path):
     m.units[-1].submitted = True  # 县人民政府办公室 sent its form but left the row blank
     out, _ = render(tmp_path, m)
     texts = [t for _, t in docx_paragraphs(out)]
-    assert "县政务服务管理局（牵头）填报为“不涉及”，已请其核实。" in texts
+    assert "县政务服务管理局（牵头）填报为“不涉及”，需核实。" in texts
     assert not any("无此项职能" in t for t in texts)
     assert ("截至2021年7月5日，已过完成时限仍未完成的任务1项：一.（一）推进减税降费信息公开（完成时限2021年6月30日，"
             "推进中，牵头单位县财政局）。") in texts

@@ -247,7 +247,7 @@ def _loop_paragraphs(doc, items: str, style: str = "Normal") -> None:
 
 # The report's wording: every sentence below is template text a clerk can edit in Word.
 _HEADING = "{{ b.text }}{% if b.status %}（{{ b.status }}{% if b.share %}，{{ b.share }}{% endif %}）{% endif %}"
-_LEAD = ("{{ b.unit }}（牵头）{% if b.missing %}本轮未报送该项落实情况。{% elif b.na %}填报为“不涉及”，已请其核实。"
+_LEAD = ("{{ b.unit }}（牵头）{% if b.missing %}本轮未报送该项落实情况。{% elif b.na %}填报为“不涉及”，需核实。"
          "{% elif b.blank %}填报为“{{ b.status }}”，未填写落实情况。{% else %}：{{ b.text }}{% endif %}")
 _OTHERS = ("{{ b.role }}{{ b.n }}个，已报送{{ b.reported }}个"
            "{% if b.parts %}（{% for s in b.parts %}{{ s.status }}{{ s.count }}个{% if not loop.last %}、{% endif %}"
