@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import zipfile
 
@@ -204,6 +205,8 @@ def test_opener_fullwidth_and_grouped_points():
     assert trim_opener("高度重视。") == "高度重视。"  # nothing else left: kept
     assert trim_opener("2021年6月公开信息12条。") == "2021年6月公开信息12条。"
     assert fullwidth("公开信息1,234条,时间09:30;见(附件)。ABC(x)") == "公开信息1,234条，时间09:30；见（附件）。ABC(x)"
+    assert fullwidth("(1)强化清单管理。") == "（1）强化清单管理。"
+    assert fullwidth('=HYPERLINK("http://a.cn","公开专栏")') == '=HYPERLINK("http://a.cn","公开专栏")'
     points = group_points([("A", "政策解读形式单一。"), ("B", "政策解读形式较为单一；人员不足。"), ("C", "人员力量不足。"),
                            ("D", "无")])
     assert points == [{"text": "政策解读形式单一", "units": "A、B", "n": 2}, {"text": "人员不足", "units": "B、C", "n": 2}]
@@ -347,3 +350,25 @@ def test_multiline_text_is_one_paragraph_and_not_applicable_is_counted(tmp_path)
     i = texts.index("（一）推进减税降费信息公开（已完成）")
     assert texts[i + 1:i + 3] == ["县财政局（牵头）：1.公开减税降费政策32条；2.发布解读材料5篇。",
                                   "配合单位1个，已报送1个（不涉及1个）。"]
+
+
+def test_a_real_account_keeps_its_words_in_full_width(tmp_path):
+    """Seed 003 (a real bureau's account, half-width marks as scraped) as a lead's 落实情况."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent / "fixtures" / "003_a13d6c89e6cf8ecf.txt").read_text(encoding="utf-8")
+    start = text.index("(1)强化权责清单管理与应用")
+    account = "\n".join(line.strip() for line in text[start:text.index("2、推进财税体制改革信息公开")].splitlines()
+                        if line.strip())
+    m = sample_master()
+    m.rows[0].reports[0].progress = account
+    m.rows[0].reports[1].progress = "编制完成了权责清单共12项。抽查37次。"
+    out, _ = render(tmp_path, m)
+    texts = [t for _, t in docx_paragraphs(out)]
+    i = texts.index("（一）推进减税降费信息公开（已完成）")
+    lead = texts[i + 1]
+    assert lead.startswith("县财政局（牵头）：（1）强化权责清单管理与应用。") and "共抽查37次111家经营单位" in lead
+    assert "（2）及时公开政策性文件的废止、失效等情况" in lead and "权责清单共264项，并及时向社会公开" in lead
+    assert not re.findall(r"[\u4e00-\u9fff][,:;()]|[,:;()][\u4e00-\u9fff]", lead)
+    # what the lead already says is not repeated as a unit's note; the figures are added up
+    assert texts[i + 2] == "配合单位1个，已报送1个（已完成1个）；共编制完成了权责清单12项、抽查37次。"

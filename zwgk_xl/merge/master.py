@@ -213,6 +213,7 @@ _HALF = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _HALF_MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
 _CJK_IN_PARENS = re.compile(rf"\(([^()]*[{_CJK}][^()]*)\)")
 _PARENS_AFTER_CJK = re.compile(rf"(?<=[{_CJK}])\(([^()]*)\)")
+_PARENS_BEFORE_CJK = re.compile(rf"\(([^()]{{1,6}})\)(?=[{_CJK}])")  # (1)强化…
 
 
 def fullwidth(text: str) -> str:
@@ -222,7 +223,8 @@ def fullwidth(text: str) -> str:
         return text or ""
     out = _HALF_MARK.sub(lambda m: _HALF[m.group(1) or m.group(2)], text)
     out = _CJK_IN_PARENS.sub(r"（\1）", out)
-    return _PARENS_AFTER_CJK.sub(r"（\1）", out)
+    out = _PARENS_AFTER_CJK.sub(r"（\1）", out)
+    return _PARENS_BEFORE_CJK.sub(r"（\1）", out)
 
 
 def report_status(rep: UnitReport, submitted: set[str] | None = None) -> str:
