@@ -408,7 +408,8 @@ def test_one_bad_reply_never_loses_the_round(base, tmp_path, name):
     elif expect == "any":
         assert victim in got or naming
     if kind:
-        assert any(f.type == kind and (victim in f.unit or victim in f.message) for f in result.findings), \
+        assert any(f.type == kind and (victim in f.unit or victim in f.message or victim in f.file)
+                   for f in result.findings), \
             [(f.type, f.unit, f.message) for f in result.findings]
     if victim not in got:
         assert naming
@@ -523,3 +524,28 @@ def test_sender_is_evidence_too(base, tmp_path):
     assert set(current) == set(UNITS) - {"县财政局"}
     f = next(f for f in result.findings if f.type == "unit-conflict")
     assert f.file == "县财政局回复.xlsx" and "来信单位为「县教育局」" in f.message and "「县财政局」" in f.message
+
+
+def test_second_form_of_another_unit_is_merged_a_third_is_named(base, tmp_path):
+    """县财政局's workbook also carries 县卫生健康局's form (which sent nothing else) and a copy of its own."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县卫生健康局")
+    health = openpyxl.load_workbook(replies["县卫生健康局"])[fs.TASK_SHEET]
+    own = openpyxl.load_workbook(replies["县财政局"])[fs.TASK_SHEET]
+
+    def edit(wb, ws_, first):
+        for title, src in (("卫健", health), ("副本", own)):
+            sheet = wb.create_sheet(title)
+            for row in src.iter_rows():
+                for c in row:
+                    if c.value is not None:
+                        sheet.cell(c.row, c.column).value = c.value
+    fill(replies["县财政局"], box / "县财政局回复.xlsx", edit=edit)
+    result = run_merge(box, workspace=ws, output=tmp_path / "m.xlsx", workers=1)
+    got = stored(ws)
+    assert got["县卫生健康局"] == {t: (a["status"], a["progress"]) for t, a in answers("县卫生健康局").items()}
+    assert got["县财政局"] == {t: (a["status"], a["progress"]) for t, a in answers("县财政局").items()}
+    second = [(f.sheet, f.unit, f.severity) for f in result.findings if f.type == "second-form"]
+    assert second == [("卫健", "县卫生健康局", "info"), ("副本", "县财政局", "warning")]
+    out = next(f for f in result.files if f.file == "县财政局回复.xlsx")
+    assert out.unit == "县财政局" and out.also == ["县卫生健康局"] and "县卫生健康局" in result.units_submitted

@@ -61,6 +61,7 @@ class Form:
     meta: dict | None
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (kind, message, sheet, cell) to report
     error_cells: dict[str, str] = field(default_factory=dict)  # "G6" -> "#DIV/0!"
+    others: list["Form"] = field(default_factory=list)  # further task tables on other sheets of the workbook
 
 
 def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
@@ -83,10 +84,9 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
         if form is None:
             form = Form(sheet.name, sheet.rows, found[0], found[1], sheet.formula_cells, None,
                         error_cells=dict(sheet.error_cells))
-        else:
-            title = next((t for t in map(cell_text, (r[0] for r in sheet.rows[:found[0]] if r)) if t), "")
-            notes.append(("second-form", f"工作表「{name}」中还有一份填报表{f'（{clip(title, 40)}）' if title else ''}，"
-                                         f"未汇总；本文件只汇总工作表「{form.sheet}」。", name, ""))
+        elif all(k in found[1] for k in REQUIRED):
+            form.others.append(Form(sheet.name, sheet.rows, found[0], found[1], sheet.formula_cells, None,
+                                    error_cells=dict(sheet.error_cells)))
     if form is None:
         raise Rejected("not-a-form", "文件中找不到填报表的表头（任务编号、工作任务……完成状态），不是下发的填报表。")
     missing = [k for k in REQUIRED if k not in form.cols]

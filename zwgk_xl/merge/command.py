@@ -100,6 +100,8 @@ class Merger(ReadScheduler):
                                        out.unit, out.identified_by, out.meta_source, ex.findings)
             if ex.submission is not None:
                 self.ledger.store_submission(ex.submission)
+            for sub in ex.extra:
+                self.ledger.store_submission(sub)
         self.timings["ledger"] += time.perf_counter() - t0
         return out, ex.findings
 
@@ -210,7 +212,7 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
             if progress:
                 progress(n, len(files), out.file)
     _link_supersedes(ledger, round, result.files)
-    touched = {f.unit for f in result.files if f.outcome == "accepted"}
+    touched = {u for f in result.files if f.outcome == "accepted" for u in (f.unit, *f.also)}
     result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched))
     current = ledger.current_submissions(round)
     result.units_submitted = [u for u in ctx.assigned if u in current]

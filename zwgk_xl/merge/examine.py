@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zwgk_xl.core import findings as fk
@@ -18,7 +18,7 @@ from zwgk_xl.core.model import Finding
 from zwgk_xl.ledger.store import Submission, sha256_file
 from zwgk_xl.merge.checking import Checker, read_form
 from zwgk_xl.merge.context import Context
-from zwgk_xl.merge.identify import identify, units_in_name
+from zwgk_xl.merge.identify import identify, second_form_unit, units_in_name
 from zwgk_xl.merge.intake import TEXT_SUFFIXES, Limits, Rejected, open_book, precheck
 from zwgk_xl.merge.results import FileOutcome
 
@@ -34,6 +34,7 @@ class Examined:
     data: bytes | None = None  # the file's bytes, for the archive (None: not read, or too big to pass back)
     archive: bool = True  # False for files over the size limit (never archived)
     skipped: bool = False  # lock files and non-spreadsheets: nothing goes to the ledger
+    extra: list[Submission] = field(default_factory=list)  # other units' forms on further sheets of the file
 
 
 def readable_name(text: str) -> str:
@@ -85,7 +86,7 @@ class Reader:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as e:  # noqa: BLE001 - one file's failure is its finding, never a stopped round
-            ex.submission = None
+            ex.submission, ex.extra = None, []
             ex.skipped = False
             out.outcome = "rejected"
             if not out.sha256:
@@ -133,7 +134,7 @@ class Reader:
                 ex.data = data
             if known is None or not known(out.sha256):
                 try:
-                    ex.submission = self._read(path, stem, data, out, ex.findings)
+                    ex.submission = self._read(path, stem, data, out, ex.findings, ex.extra)
                 except Rejected as r:
                     sniffed = path.suffix.lower() in TEXT_SUFFIXES
                     if sniffed and not out.unit and r.kind in ("not-a-form", "unreadable"):
@@ -143,9 +144,13 @@ class Reader:
                         return ex
                     ex.findings.append(self.finding(r.kind, r.message, out))
         out.outcome = "accepted" if ex.submission else "rejected"
+        out.also = [s.unit for s in ex.extra] if ex.submission else []
+        if not ex.submission:
+            ex.extra = []
         return ex
 
-    def _read(self, path: Path, stem: str, data: bytes, out: FileOutcome, findings: list[Finding]) -> Submission:
+    def _read(self, path: Path, stem: str, data: bytes, out: FileOutcome, findings: list[Finding],
+              extra: list[Submission]) -> Submission:
         book = open_book(data, self.limits, name=path.name)
         try:
             if book.macros:
@@ -156,10 +161,32 @@ class Reader:
         findings.extend(identify(self.ctx, form, stem, self.mail_units.get(out.sha256, ""), out))
         for f in findings:
             f.unit = f.unit or out.unit
-        checker = Checker(self.ctx, form, out.file, out.unit)
+        main = self._submission(form, out, out.unit, out.identified_by, findings)
+        for other in form.others:
+            self._second(other, form, out, extra, findings)
+        return main
+
+    def _submission(self, form, out: FileOutcome, unit: str, way: str, findings: list[Finding]) -> Submission:
+        checker = Checker(self.ctx, form, out.file, unit)
         checker.read_fields()
-        out.rows = checker.check_table()
+        rows = checker.check_table()
+        out.rows = out.rows or rows
         findings.extend(checker.findings)
-        return Submission(round=self.ctx.round, unit=out.unit, sha256=out.sha256, file_name=out.file,
-                          received_at=out.received_at, identified_by=out.identified_by, values=checker.values,
-                          **checker.fields)
+        return Submission(round=self.ctx.round, unit=unit, sha256=out.sha256, file_name=out.file,
+                          received_at=out.received_at, identified_by=way, values=checker.values, **checker.fields)
+
+    def _second(self, other, first, out: FileOutcome, extra: list[Submission], findings: list[Finding]) -> None:
+        """A further task table in the workbook: merged when its 填报单位 (or its task ids) names another unit
+        that sent nothing else in this file, else named."""
+        unit = second_form_unit(self.ctx, other)
+        taken = {out.unit, *(s.unit for s in extra)}
+        if unit and unit not in taken:
+            extra.append(self._submission(other, out, unit, "content", findings))
+            findings.append(fk.finding("second-form", f"工作表「{other.sheet}」中是{unit}的填报表，已按表中内容识别并一并汇总；"
+                                                      f"请核对单位是否正确。", unit=unit, file=out.file,
+                                       sheet=other.sheet, severity=fk.INFO))
+            return
+        why = f"（{unit}的，该单位已有一份）" if unit else "（看不出是哪个单位的）"
+        findings.append(fk.finding("second-form", f"工作表「{other.sheet}」中还有一份填报表{why}，未汇总；"
+                                                  f"本文件只汇总工作表「{first.sheet}」。", unit=out.unit, file=out.file,
+                                   sheet=other.sheet))

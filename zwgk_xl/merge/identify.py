@@ -121,6 +121,12 @@ def evidence(ctx: Context, form: Form, stem: str, mail_unit: str, ids: set[str] 
     return ev
 
 
+def second_form_unit(ctx: Context, form: Form) -> str:
+    """The unit of a further task table in a workbook: its 填报单位 (or title), else the unit its task ids
+    fit, else ""."""
+    return _header_unit(ctx, form) or _tasks_unit(ctx, table_ids(form))
+
+
 def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutcome) -> list[Finding]:
     """Set ``out.unit`` and ``out.identified_by`` from the evidence; findings to add.
 

@@ -26,6 +26,7 @@ class FileOutcome:
     findings: int = 0
     superseded: list[str] = field(default_factory=list)  # older files of this unit it replaces
     superseded_by: str = ""  # a newer file of this unit that replaces it
+    also: list[str] = field(default_factory=list)  # other units whose forms were on further sheets of the file
 
     def to_dict(self) -> dict:
         return asdict(self)
