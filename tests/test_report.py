@@ -74,6 +74,15 @@ def test_opening_cites_superior_documents_and_states_figures(tmp_path):
     assert "某州人民政府办公室：" in paras and paras[-2:] == ["某县人民政府办公室", "2021年7月5日"]
 
 
+def test_as_of_date_is_the_masters(tmp_path):
+    m = sample_master()
+    m.as_of = dt.date(2021, 6, 30)  # build_master(..., as_of=...) keeps it
+    out, _ = render(tmp_path, m)
+    texts = [t for _, t in docx_paragraphs(out)]
+    assert "截至2021年6月30日，4个单位已报送" in next(t for t in texts if t.startswith("根据"))
+    assert texts[-1] == "2021年7月5日"  # the report's own date
+
+
 def test_unknown_document_number_is_a_placeholder(tmp_path):
     m = sample_master()
     m.plan.doc_number, m.plan.cited = "", []

@@ -437,7 +437,7 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
         "recipient": str(settings.get("recipient") or "").strip(),
         "organ": str(settings.get("organ") or "").strip(),
         "date": cn_date(today),
-        "as_of": cn_date(today),
+        "as_of": cn_date(getattr(master, "as_of", None) or today),  # the date the master was built for
         "round": master.round,
         "previous_round": master.previous_round or "",
         "cited": _cited(master, list(settings.get("cited") or []) + list(cited or [])),
