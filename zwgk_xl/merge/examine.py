@@ -112,10 +112,8 @@ class Reader:
                 ex.skipped = True
                 return ex
             out.unit = ex.name_unit = found[0]
-            out.sha256 = sha256_file(path) if st.st_size <= self.limits.max_file_bytes else ""
-            ex.archive = bool(out.sha256)
-            if not out.sha256:
-                out.sha256 = hashlib.sha256(out.file.encode("utf-8")).hexdigest()
+            out.sha256 = sha256_file(path)
+            ex.archive = st.st_size <= self.limits.max_file_bytes
             ex.findings.append(self.finding("reply-not-spreadsheet", f"{found[0]}发来的文件不是填报表格"
                                             f"（{path.suffix or '无扩展名'}），未汇总。", out))
             out.outcome = "rejected"
