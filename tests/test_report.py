@@ -278,6 +278,7 @@ def test_default_template_layout(tmp_path):
     assert east_asia("Normal") == "仿宋_GB2312" and doc.styles["Normal"].font.size == Pt(16)
     assert east_asia("一级标题") == "黑体" and east_asia("二级标题") == "楷体_GB2312"
     assert round(doc.styles["Normal"].paragraph_format.line_spacing.pt, 1) == 29.0  # 22 lines
+    assert doc.styles["落款"].paragraph_format.keep_with_next  # the signature keeps together
     footer = sec.footer._element.xml
     assert "PAGE" in footer and "— " in footer and " —" in footer
 

@@ -128,6 +128,10 @@ def test_report_prints_in_at_most_15_pages(demo, tmp_path):
         pdf = tmp_path / pdf.name
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
     assert 3 <= pages <= 15, pages
+    if shutil.which("pdftotext"):  # the signature never stands alone on the last page
+        last = subprocess.run(["pdftotext", "-f", str(pages), "-l", str(pages), str(pdf), "-"], check=True,
+                              capture_output=True, text=True).stdout
+        assert "下步工作计划" in last or "1. " in last, last
 
 
 def test_master_summary_is_short_and_detail_is_long_form(demo):

@@ -163,7 +163,7 @@ def _define_styles(doc) -> None:
     _paragraph_style(doc, STYLE_TABLE, FONT_BODY, SIZE_5, align=J.CENTER, indent=0, exact=False)
     _paragraph_style(doc, STYLE_TABLE_HEAD, FONT_H1, Pt(9), align=J.CENTER, indent=0, exact=False)
     _paragraph_style(doc, STYLE_CAPTION, FONT_H1, SIZE_4, align=J.CENTER, indent=0, exact=False)
-    sign = _paragraph_style(doc, STYLE_SIGN, FONT_BODY, SIZE_3, align=J.RIGHT, indent=0)
+    sign = _paragraph_style(doc, STYLE_SIGN, FONT_BODY, SIZE_3, align=J.RIGHT, indent=0, keep_next=True)
     sign.paragraph_format.right_indent = Pt(SIZE_3.pt * 4)  # 成文日期右空四字
     # Paragraphs that hold only a {%p ... %} tag disappear on rendering; a small
     # grey style makes them easy to spot in Word.
@@ -378,11 +378,12 @@ def _gaps(doc) -> None:
 
 
 def _points(doc, heading: str, items: str, none: str) -> None:
+    """A heading and a few grouped points, kept with what follows (so the signature never stands alone)."""
     _para(doc, heading, STYLE_H1)
     _tag(doc, "{%p for p in " + items + " %}")
-    _para(doc, _POINT, "Normal")
+    _para(doc, _POINT, "Normal").paragraph_format.keep_with_next = True
     _tag(doc, "{%p else %}")
-    _para(doc, none, "Normal")
+    _para(doc, none, "Normal").paragraph_format.keep_with_next = True
     _tag(doc, "{%p endfor %}")
 
 
@@ -420,7 +421,7 @@ def build_default_template(path) -> Path:
     _gaps(doc)
     _points(doc, "{{ headings.problems }}存在问题", "problems", "各单位本轮未报告存在的问题。")
     _points(doc, "{{ headings.next_steps }}下步工作计划", "next_steps", "各单位本轮未填报下步工作计划。")
-    _para(doc, "", "Normal")
+    _para(doc, "", "Normal").paragraph_format.keep_with_next = True  # the signature stays with the last lines
     _tag(doc, "{%p if organ %}")
     _para(doc, "{{ organ }}", STYLE_SIGN)
     _tag(doc, "{%p endif %}")
