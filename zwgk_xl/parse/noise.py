@@ -28,6 +28,7 @@ from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding, Node
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _MIN_RUN, _MAX_RUN = 3, 4
 
 
@@ -71,9 +72,9 @@ def suspect_runs(text: str) -> list[tuple[int, int, bool]]:
                 if j >= n or i <= taken:
                     continue
                 span = text[i - 1: j + 1]
-                if not all(_cjk(c) for c in span[:-1]):
+                if not _CJK_RUN.fullmatch(span, 0, len(span) - 1):
                     continue
-                if any(span[k:k + 2] in known for k in range(1, len(span) - 2)):
+                if span[1:3] in known or span[2:4] in known or (length == 4 and span[3:5] in known):
                     continue  # a pair inside the run is a word: not noise
                 gap = text[i - 1] + text[j]
                 joined = span[:2] in known or span[-2:] in known
