@@ -60,7 +60,10 @@ def _header_unit(ctx: Context, form: Form) -> str:
     """The unit of the 填报单位 line above the table, else the unit in the form's title, else ""."""
     rows = form.rows[: form.header]
     if len(rows) > fs.INFO_ROW and rows[fs.INFO_ROW][:1] == ["填报单位"]:  # as issued
-        rows = [rows[fs.INFO_ROW]] + rows
+        value = rows[fs.INFO_ROW][1] if len(rows[fs.INFO_ROW]) > 1 else None
+        found = units_in_name(ctx, value) if type(value) is str else []
+        if found:
+            return found[0]
     for row in rows:
         texts = [cell_text(v) for v in row]
         for j, text in enumerate(texts):
@@ -105,9 +108,9 @@ def _none_mine(ctx: Context, unit: str, form: Form) -> bool:
     """Whether the table holds none of ``unit``'s tasks but only another unit's (a form saved under the
     wrong metadata); quick when the ids are as issued."""
     j, mine = form.cols.get("id"), ctx.task_ids(unit)
-    raw = {r[j].strip() for r in form.rows[form.header + 1:] if j < len(r) and type(r[j]) is str}
-    if raw & mine:
-        return False
+    for r in form.rows[form.header + 1:]:  # as issued, the first row is one of the unit's tasks
+        if j < len(r) and type(r[j]) is str and r[j].strip() in mine:
+            return False
     ids = table_ids(form)
     return bool(ids) and not ids & mine and _foreign(ctx, unit, ids)
 

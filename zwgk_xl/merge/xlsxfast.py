@@ -502,17 +502,19 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
     refs, vals = _cells(cells, strings, keyed, kinds, formulas, errors) if cells else ((), ())
     pos = list(map(_POS.__getitem__, refs))
     outside = (0, "")
-    if (full and max(full) >= max_rows) or (pos and (max(map(_ROW_OF, pos)) >= max_rows
-                                                     or max(map(_COL_OF, pos)) >= max_cols)):
+    last = max(full, default=-1)
+    bottom, right = max(map(_ROW_OF, pos), default=-1), max(map(_COL_OF, pos), default=-1)
+    if last >= max_rows or bottom >= max_rows or right >= max_cols:
         far = sorted([(r, 0) for r in full if r >= max_rows]
                      + [(r, c) for r, c in pos if r >= max_rows or c >= max_cols])
         outside = (len(far), f"{column_letter(far[0][1])}{far[0][0] + 1}")
         full = {r: row for r, row in full.items() if r < max_rows}
         keep = [r < max_rows and c < max_cols for r, c in pos]
         pos, vals = list(compress(pos, keep)), list(compress(vals, keep))
-        refs = ()
-    height = max(max(full, default=-1), max(map(_ROW_OF, pos), default=-1)) + 1
-    width = max(dense if full else 0, max(map(_COL_OF, pos), default=-1) + 1)
+        last = max(full, default=-1)
+        bottom, right = max(map(_ROW_OF, pos), default=-1), max(map(_COL_OF, pos), default=-1)
+    height = max(last, bottom) + 1
+    width = max(dense if full else 0, right + 1)
     if full and pos and not full.keys().isdisjoint(map(_ROW_OF, pos)):
         raise Unsupported("a row given twice")
     rows = list(map(full.get, range(height))) if full else [None] * height
