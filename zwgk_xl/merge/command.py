@@ -65,7 +65,7 @@ class Merger(ReadScheduler):
             raise
         except Exception as e:  # noqa: BLE001 - one file's failure is its finding, never a stopped round
             out = ex.out
-            out.outcome = "rejected"
+            out.outcome, out.also = "rejected", []
             found = [f for f in ex.findings if f.severity != fk.INFO] + [self.reader.finding(
                 "unexpected-error", f"保存该文件时发生意外问题（{type(e).__name__}：{e}），未汇总。", out)]
             with contextlib.suppress(Exception):
@@ -92,7 +92,6 @@ class Merger(ReadScheduler):
                 self.timings["read_validate"] += time.perf_counter() - t0
                 return self._store(path, ex)
             ex.data = data
-        self.seen[out.sha256] = out.file
         with self.ledger.transaction():
             if ex.archive:
                 self.ledger.archive_file(path, out.sha256, ex.data, name=out.file.rsplit("/", 1)[-1])
@@ -102,6 +101,7 @@ class Merger(ReadScheduler):
                 self.ledger.store_submission(ex.submission)
             for sub in ex.extra:
                 self.ledger.store_submission(sub)
+        self.seen[out.sha256] = out.file
         self.timings["ledger"] += time.perf_counter() - t0
         return out, ex.findings
 
