@@ -126,9 +126,9 @@ def test_cli_says_when_it_creates_the_ledger(tmp_path, monkeypatch):
     here.mkdir()
     monkeypatch.chdir(here)
     res = CliRunner().invoke(main, ["merge", str(box)])
-    assert res.exit_code == 2  # no plan anywhere yet: a usage error, in Chinese
+    assert res.exit_code == 2  # no plan anywhere yet: a usage error, in Chinese, and nothing created
     assert "请用 --plan 指定分解表" in res.output
-    assert (here / LEDGER_NAME).is_file()
+    assert not (here / LEDGER_NAME).exists()
 
 
 def test_cli_usage_errors(tmp_path):
@@ -137,10 +137,11 @@ def test_cli_usage_errors(tmp_path):
     assert res.exit_code == 2 and "找不到回收文件夹" in res.output
     (tmp_path / "回收").mkdir()
     res = runner.invoke(main, ["merge", str(tmp_path / "回收"), "-C", str(tmp_path)])
-    assert res.exit_code == 2 and "请用 --round 指定" in res.output
+    assert res.exit_code == 2 and "请用 --plan 指定分解表" in res.output
     res = runner.invoke(main, ["merge", str(tmp_path / "回收"), "-C", str(tmp_path), "--round", ROUND,
                                "--plan", str(tmp_path / "无.xlsx")])
-    assert res.exit_code == 2 and "找不到分解表文件" in res.output
+    assert res.exit_code == 2 and "找不到分解表" in res.output and "无.xlsx" in res.output
+    assert not (tmp_path / LEDGER_NAME).exists()
 
 
 def test_progress_callback_and_human_output(tmp_path):

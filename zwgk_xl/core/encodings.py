@@ -20,8 +20,8 @@ def codec_for(label: str | None) -> str | None:
 
 
 def decode_8bit(raw: bytes) -> str:
-    """Bytes of unknown encoding from Chinese software: UTF-8, else GB18030, else UTF-8 with replacements."""
-    for codec in ("utf-8", "gb18030"):
+    """Bytes of unknown encoding from Chinese software: UTF-8, else GB18030, else Big5, else with replacements."""
+    for codec in ("utf-8", "gb18030", "big5"):
         try:
             return raw.decode(codec)
         except UnicodeDecodeError:

@@ -36,7 +36,10 @@ from zwgk_xl.decompose.assign import assignment_ids
 from zwgk_xl.decompose.plan import read_plan
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.forms.metadata import meta_from_rows
-from zwgk_xl.ledger.store import ARCHIVE_DIR, Ledger, find_workspace, read_config
+from zwgk_xl.core import paths
+from zwgk_xl.forms.command import check_round
+from zwgk_xl.ledger.settings import load_settings
+from zwgk_xl.ledger.store import ARCHIVE_DIR, LEDGER_NAME, Ledger, find_workspace
 from zwgk_xl.merge.context import Context
 from zwgk_xl.merge.examine import Examined, Reader
 from zwgk_xl.merge.intake import Limits, Rejected, discover, open_book, precheck
@@ -261,18 +264,20 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
     The master goes to ``output`` (default ``<台账>/汇总表_<round>.xlsx``).  The
     unit directory comes from ``units_path``, else ``units`` in ``zwgk.toml``.
     """
+    folder = paths.input_dir(folder, "回收文件夹")
+    if round is not None:
+        round = check_round(round)
+    if plan_path is not None:
+        paths.input_file(plan_path, "分解表", "--plan")
+    if output is not None:
+        paths.output_file(output, "汇总表")
     ws = find_workspace(Path(workspace) if workspace else None)
-    config = read_config(ws)
-    if units_path is None:
-        configured = config.get("units")
-        units_path = ws / configured if configured else None
-    report = config.get("report") if isinstance(config.get("report"), dict) else {}
-    issuers = [str(report.get(k) or "").strip() for k in ("organ", "office") if str(report.get(k) or "").strip()]
-    directory = None
-    if units_path is not None:
-        from zwgk_xl.core.units import load_directory
-
-        directory = load_directory(units_path)
+    if plan_path is None and not (ws / LEDGER_NAME).is_file():
+        raise UsageError(f"在 {ws} 找不到台账，也没有给出分解表。本轮首次汇总请用 --plan 指定分解表.xlsx，"
+                         "或用 -C 指定台账文件夹。")
+    settings = load_settings(ws)
+    issuers = [name for name in (settings.organ, settings.office) if name]
+    directory = settings.directory(units_path)
     with Ledger.open(ws) as ledger:
         result = merge_folder(folder, ledger, plan=plan_path, round=round, progress=progress, limits=limits,
                               directory=directory, workers=workers, issuers=issuers)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zwgk_xl.core import findings as fk
+from zwgk_xl.core.encodings import decode_8bit
 from zwgk_xl.core.model import Finding
 from zwgk_xl.ledger.store import Submission, sha256_file
 from zwgk_xl.merge.checking import Checker, read_form
@@ -39,18 +40,12 @@ class Examined:
 
 def readable_name(text: str) -> str:
     """A file name as text that can be stored and shown: bytes that were not UTF-8 (a Windows zip unpacked
-    on Linux gives GBK bytes, which Python keeps as surrogates) decoded as GB18030, else replaced."""
+    on Linux gives GBK bytes, which Python keeps as surrogates) decoded as GB18030 or Big5, else replaced."""
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
-        raw = text.encode("utf-8", "surrogateescape")
-    for codec in ("gb18030", "big5"):
-        try:
-            return raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", "replace")
+        return decode_8bit(text.encode("utf-8", "surrogateescape"))
 
 
 class Reader:
