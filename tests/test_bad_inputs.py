@@ -127,6 +127,8 @@ CASES = [
     # report
     ("report-no-ledger", "", ["report", "{ws}"], ["台账"]),
     ("report-missing", "", ["report", "{ws}/无"], ["无"]),
+    ("report-as-of", "", ["report", "{ws}", "--as-of", "明天"], ["--as-of", "明天"]),
+    ("remind-as-of", "", ["mail", "remind", "--as-of", "2021-02-30", "-C", "{ws}"], ["--as-of", "2021-02-30"]),
     ("report-not-xlsx", "units-txt", ["report", "{ws}/名录.txt"], ["名录.txt"]),
     # mail
     ("send-missing-folder", "", ["mail", "send", "{ws}/下发", "--units", "{units}", "-C", "{ws}"], ["下发"]),

@@ -224,3 +224,17 @@ def test_archive_names_bounded_and_safe(tmp_path, name):
     if name.endswith(".xlsx"):
         assert got.endswith(".xlsx")
     (tmp_path / got).write_bytes(b"x")  # a name the file system takes
+
+
+def test_one_as_of_date_per_round(tmp_path):
+    """A round is judged as of its due date once that has passed, else today; an explicit date wins."""
+    import datetime as dt
+
+    with Ledger.open(tmp_path / "台账") as led:
+        assert led.round_due("R") is None and led.as_of("R") == dt.date.today()
+        led.set_round_due("R", "2020-12-25")
+        assert led.round_due("R") == dt.date(2020, 12, 25) and led.as_of("R") == dt.date(2020, 12, 25)
+        assert led.as_of("R", dt.date(2021, 1, 5)) == dt.date(2021, 1, 5)
+        future = dt.date.today() + dt.timedelta(days=30)
+        led.set_round_due("S", future.isoformat())
+        assert led.as_of("S") == dt.date.today()

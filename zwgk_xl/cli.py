@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from zwgk_xl import __version__
+from zwgk_xl.core.errors import UsageError as ZwgkUsage
 from zwgk_xl.core.errors import ZwgkError
 from zwgk_xl.core.paths import os_message
 from zwgk_xl.core.results import EXIT_BUG, EXIT_USAGE
@@ -47,6 +48,18 @@ def render(result, as_json: bool, quiet: bool = False) -> None:
                 click.echo(line)
         click.echo(result.summary())
     sys.exit(result.exit_code)
+
+
+def cli_date(value, option: str):
+    """An optional date option as a date; a Chinese usage error when it is not one."""
+    if value is None:
+        return None
+    from zwgk_xl.core.values import user_date
+
+    try:
+        return user_date(value, f"日期（{option}）")
+    except ValueError as e:
+        raise ZwgkUsage(str(e)) from None
 
 
 def _param_hint(e) -> str:
@@ -321,9 +334,10 @@ def merge(folder, plan_path, round_, output, units_path, workspace, as_json, qui
 @click.option("--template", type=click.Path(path_type=Path),
               help="报告模板 .docx（默认：台账文件夹/templates/报告模板.docx，否则内置公文模板）。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 转出 PDF。")
+@click.option("--as-of", "as_of", metavar="日期", help="判断逾期的截止日期，如 2021-06-30（默认：本轮截止日期已过时取截止日期，否则取今天）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果（与库函数结果相同）。")
 @handle_errors
-def report(source, round_, output, template, pdf, as_json):
+def report(source, round_, output, template, pdf, as_of, as_json):
     """依据台账生成本轮落实情况报告（Word）及统计表（带图表的 Excel）。
 
     报告按上级清单的结构逐项列出各单位落实情况（牵头单位在前），并含统计、
@@ -337,7 +351,8 @@ def report(source, round_, output, template, pdf, as_json):
     """
     from zwgk_xl.report.render import report_workspace
 
-    render(report_workspace(source, output, round=round_, template=template, pdf=pdf), as_json)
+    render(report_workspace(source, output, round=round_, template=template, pdf=pdf, as_of=cli_date(as_of, "--as-of")),
+           as_json)
 
 
 # --- mail (issue 7) ---------------------------------------------------------
@@ -400,11 +415,12 @@ def mail_send(forms_dir, units_path, round_, dry_run, resend, rate, workspace, a
 @click.option("--dry-run", "dry_run", type=click.Path(path_type=Path), metavar="OUTDIR",
               help="不发送，把催报邮件写成 .eml 文件放到 OUTDIR。")
 @click.option("--resend", multiple=True, metavar="UNIT", help="今天已催报过的单位也再发一次（可多次使用）。")
+@click.option("--as-of", "as_of", metavar="日期", help="判断逾期的截止日期，如 2021-06-30（默认：本轮截止日期已过时取截止日期，否则取今天）。")
 @click.option("--rate", type=float, help="每分钟最多发送几封。")
 @_WORKSPACE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出催报结果。")
 @handle_errors
-def mail_remind(round_, units_path, due, dry_run, resend, rate, workspace, as_json):
+def mail_remind(round_, units_path, due, dry_run, resend, rate, as_of, workspace, as_json):
     """给尚未报送、或有逾期未完成任务的单位发催报邮件，并列出这些单位。
 
     \b
@@ -415,7 +431,7 @@ def mail_remind(round_, units_path, due, dry_run, resend, rate, workspace, as_js
     from zwgk_xl.mail.commands import run_remind
 
     render(run_remind(units=units_path, workspace=workspace, round=round_, due=due, dry_run=dry_run, resend=resend,
-                      rate=rate), as_json)
+                      rate=rate, as_of=as_of), as_json)
 
 
 @mail.command("fetch")

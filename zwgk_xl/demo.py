@@ -246,7 +246,7 @@ def run_demo(folder, force: bool = False) -> DemoResult:
         back = folder / "回收" / round_name
         notes = _reply_round(split.forms, back, round_no, leads, res)
         merged = run_merge(back, workspace=folder, round=round_name, output=folder / f"汇总表_{round_name}.xlsx",
-                           units_path=units, today=due + _dt.timedelta(days=5))
+                           units_path=units)  # judged as of the round's due date (Ledger.as_of)
         accepted = sum(1 for f in merged.files if f.outcome == "accepted")
         res.steps.append((f"{round_name}", f"下发 {len(split.forms)} 个填报表；回复 {len(res.replied)} 份，"
                                            f"采用 {accepted} 份；问题 {len(merged.findings)} 条"

@@ -12,6 +12,7 @@ function of the ledger and the plan, consumed by the report stage.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date as _date
 from typing import Any, Iterator
 
 ROLE_LEAD = "牵头"
@@ -240,17 +241,6 @@ class MasterRow:
     reports: list[UnitReport] = field(default_factory=list)  # lead first
     overdue: bool = False
 
-    @property
-    def status(self) -> str:
-        """The task's status: the lead's, else the first reported one."""
-        for r in self.reports:
-            if r.role == "牵头" and r.status:
-                return r.status
-        for r in self.reports:
-            if r.status:
-                return r.status
-        return ""
-
 
 @dataclass
 class UnitStatus:
@@ -274,3 +264,4 @@ class Master:
     findings: list[Finding] = field(default_factory=list)
     previous_round: str | None = None
     previous_status: dict[str, str] = field(default_factory=dict)  # task id -> status
+    as_of: _date | None = None  # the one date overdue tasks are judged against

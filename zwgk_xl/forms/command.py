@@ -84,6 +84,7 @@ def run_split(plan_path, *, round: str, due: str, output, units=None, contact: s
         with Ledger.open(ws) as ledger:
             forms = write_forms(plan, directory, round, due_date.isoformat(), out_dir, ledger=ledger, contact=contact)
             ledger.store_plan(round, plan, source=plan_file, assignment=assignment_ids(plan, directory))
+            ledger.set_round_due(round, due_date.isoformat())
     found = [fk.finding("split-unknown-unit", f"「{u}」不在部门名录中，已按原名生成填报表。", unit=u)
              for u in unknown_units([f.unit for f in forms], directory)]
     found += [fk.finding("split-stale-form", f"输出文件夹中的 {p.name} 不是本次生成的（该单位在分解表中已无任务）。",

@@ -354,6 +354,27 @@ class Ledger:
         """All rounds, oldest first."""
         return [r[0] for r in self.conn.execute("SELECT name FROM rounds ORDER BY seq")]
 
+    def set_round_due(self, round: str, due: str) -> None:
+        """Keep the due date (ISO) the forms of ``round`` were issued with."""
+        with self.transaction():
+            self.ensure_round(round)
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"due:{round}", due))
+
+    def round_due(self, round: str) -> _dt.date | None:
+        """The due date of ``round`` (set by split), or None."""
+        try:
+            return _dt.date.fromisoformat(self._meta(f"due:{round}"))
+        except ValueError:
+            return None
+
+    def as_of(self, round: str, explicit: _dt.date | None = None) -> _dt.date:
+        """The one as-of date of ``round`` for overdue judgements: ``explicit``, else the round's due date
+        once it has passed (a past round is judged as it stood when it closed), else today."""
+        if explicit is not None:
+            return explicit
+        today, due = _dt.date.today(), self.round_due(round)
+        return min(today, due) if due else today
+
     def previous_round(self, round: str) -> str | None:
         """The round before ``round``, or None."""
         names = self.rounds()

@@ -41,7 +41,7 @@ def run_send(forms_dir, *, units=None, workspace=None, round: str | None = None,
 
 
 def run_remind(*, units=None, workspace=None, round: str | None = None, due: str = "", dry_run=None,
-               resend=(), rate: float | None = None) -> MailResult:
+               resend=(), rate: float | None = None, as_of=None) -> MailResult:
     """``mail remind``: addresses from ``units``, else the settings' 部门名录, else the round's sent mail."""
     ws = _workspace(workspace)
     if round is not None:
@@ -54,7 +54,18 @@ def run_remind(*, units=None, workspace=None, round: str | None = None, due: str
     if dry_run is not None:
         paths.output_dir(dry_run, "演练邮件文件夹", "--dry-run")
     directory = _with_addresses(load_settings(ws).directory(units))
-    return remind(ws, directory, round=round, dry_run_dir=dry_run, due=due, resend=resend, rate=rate)
+    return remind(ws, directory, round=round, dry_run_dir=dry_run, due=due, resend=resend, rate=rate,
+                  as_of=_as_of(as_of))
+
+
+def _as_of(value):
+    """``--as-of`` as a date (None stays None: the round's own as-of date is used)."""
+    if value is None or hasattr(value, "isoformat"):
+        return value
+    try:
+        return user_date(value, "统计截止日期（--as-of）")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def run_fetch(*, workspace=None, since=None) -> FetchResult:

@@ -107,7 +107,8 @@ def remind(workspace: Path, directory=None, *, round: str | None = None, dry_run
 
     Addresses come from ``directory`` when given, else from the round's sent
     mail.  A unit already reminded today is skipped unless named in ``resend``.
-    ``as_of`` (default ``today``, else the current date) judges overdue tasks and dates the mails' 截至.
+    ``as_of`` (default ``today``, else the round's as-of date, :meth:`Ledger.as_of`) judges overdue
+    tasks and dates the mails' 截至.
 
     Raises:
         MailError: no ledger, no round, no plan for the round, or a connection/login failure.
@@ -116,8 +117,8 @@ def remind(workspace: Path, directory=None, *, round: str | None = None, dry_run
 
     config = config or load_config(workspace)
     now = now or (lambda: datetime.now().astimezone())
+    explicit = as_of or today
     today = today or now().date()
-    as_of = as_of or today
     directory = load_units(directory)
     ledger, opened = _open_ledger(workspace, ledger, create=False)
     if ledger is None:
@@ -131,6 +132,7 @@ def remind(workspace: Path, directory=None, *, round: str | None = None, dry_run
         plan = ledger.plan_for_round(round)
         if plan is None:
             raise MailError(f"台账中没有轮次「{round}」的分解表，请检查 --round（已有：{'、'.join(rounds) or '无'}）。")
+        as_of = ledger.as_of(round, explicit)  # the round's one as-of date (see Ledger.as_of)
         conn = ledger.conn
         log.ensure_tables(conn)
         master = build_master(ledger, plan, round, directory=directory, today=as_of)

@@ -283,9 +283,10 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
                               directory=directory, workers=workers, issuers=issuers)
         t0 = time.perf_counter()
         master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
-                              today=today, assigned=result.assigned)
+                              as_of=ledger.as_of(result.round, today), assigned=result.assigned)
         target = Path(output) if output else ws / f"汇总表_{result.round}.xlsx"
-        write_master(master, target)
+        write_master(master, target, area=settings.area)
+        result.findings += [f for f in master.findings if f.type == "lead-not-applicable"]
         result.timings["master"] = time.perf_counter() - t0
         result.output = str(target)
     return result

@@ -174,15 +174,13 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
             status = st.task_status(MasterRow(task=task, reports=reps), prev_units).status
             if status not in (NOT_FILLED, NOT_SUBMITTED):
                 prev_status[task.id] = status
-    master = Master(round=round, plan=plan, rows=rows, units=statuses, findings=findings,
-                    previous_round=prev, previous_status=prev_status)
-    master.as_of = today  # read with as_of_date(); TODO: a field of Master
-    return master
+    return Master(round=round, plan=plan, rows=rows, units=statuses, findings=findings,
+                  previous_round=prev, previous_status=prev_status, as_of=today)
 
 
 def as_of_date(master: Master) -> _dt.date:
     """The date the master was built for (overdue flags, title row), else today."""
-    return getattr(master, "as_of", None) or _dt.date.today()
+    return master.as_of or _dt.date.today()
 
 
 # ---------------------------------------------------------------------------

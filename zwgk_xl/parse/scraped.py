@@ -26,7 +26,7 @@ import re
 from zwgk_xl.parse.clauses import is_unit_name, split_units
 from zwgk_xl.parse.deadlines import is_deadline_phrase
 from zwgk_xl.parse.numbering import match_marker
-from zwgk_xl.parse.table import CATEGORY, DEADLINE, LEAD, NOTE, OTHERS, RESP, SEQ, TASK, TEXT, label_role
+from zwgk_xl.parse.table import CATEGORY, DEADLINE, LEAD, OTHERS, RESP, SEQ, TASK, TEXT, label_role
 
 SEQ_K, SEC_K, UNITS_K, DEADLINE_K, TEXT_K, SHORT_K = "seq", "sec", "units", "deadline", "text", "short"
 _UNIT_ROLES = (LEAD, OTHERS, RESP)

@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.cntext import cn_date, int_to_cn
 from zwgk_xl.core.errors import ConverterMissing, InputError, ReportError, WorkspaceError
-from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node, UnitReport
+from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node
 from zwgk_xl.core.office import convert_with_soffice, soffice_path
 from zwgk_xl.core.resources import template_path
 from zwgk_xl.core.xlsxfit import row_height
@@ -704,15 +704,6 @@ def _round_from_name(path: Path) -> str | None:
     return m.group(1) if m else None
 
 
-def _load_directory(workspace: Path, config: dict):
-    units = config.get("units")
-    if not units:
-        return None
-    from zwgk_xl.core.units import load_directory
-
-    return load_directory(workspace / units)
-
-
 def report_workspace(source=None, output=None, *, round: str | None = None, template=None, pdf: bool = False,
                      today: dt.date | None = None, as_of: dt.date | None = None) -> ReportResult:
     """The ``report`` command: read the round from the 台账 and render the report.
@@ -728,9 +719,10 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
             else the bundled one).
         pdf: also write a PDF through LibreOffice.
         today: the report date.
-        as_of: the as-of date for overdue tasks (default: ``today``).
+        as_of: the as-of date for overdue tasks (default: the round's, :meth:`Ledger.as_of`).
     """
-    from zwgk_xl.ledger.store import LEDGER_NAME, Ledger, find_workspace, read_config
+    from zwgk_xl.ledger.settings import load_settings
+    from zwgk_xl.ledger.store import LEDGER_NAME, Ledger, find_workspace
     from zwgk_xl.merge.master import build_master
 
     start = Path(source) if source else None
@@ -747,10 +739,9 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
             f"在 {ws} 及其上级文件夹中找不到台账（{LEDGER_NAME}）。报告依据台账生成："
             "请先用 zwgk-xl merge 汇总回收的填报表，或给出台账文件夹的路径。"
         )
-    config = read_config(ws)
-    directory = _load_directory(ws, config)
+    settings = load_settings(ws)
+    directory = settings.directory()
     today = today or dt.date.today()
-    as_of = as_of or today
     with Ledger.open(ws) as ledger:
         rounds = ledger.rounds()
         if not rounds:
@@ -764,11 +755,13 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
             if found is None:
                 raise WorkspaceError(f"台账中没有{round}的分解表。请先用 zwgk-xl merge --plan 分解表.xlsx 汇总一次。")
             plan = found[1]
-        master = build_master(ledger, plan, round, directory=directory, today=as_of)
+        as_of = ledger.as_of(round, as_of)
+        master = build_master(ledger, plan, round, directory=directory, as_of=as_of)
     target = Path(output) if output else ws / f"落实情况报告_{round}.docx"
-    settings = config.get("report") if isinstance(config.get("report"), dict) else {}
+    report_settings = {**settings.report, "organ": settings.organ, "area": settings.area,
+                       "recipient": settings.recipient or settings.report.get("recipient", "")}
     stats = st.round_statistics(master, as_of)
-    paths = render_report(master, target, template, directory, pdf, settings=settings, today=today, workspace=ws,
+    paths = render_report(master, target, template, directory, pdf, settings=report_settings, today=today, workspace=ws,
                           stats=stats)
     return ReportResult(workspace=str(ws), round=round, outputs=[str(p) for p in paths], tasks=stats.total,
                         by_status=dict(stats.by_status), units=len(stats.units),
