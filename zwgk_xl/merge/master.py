@@ -338,11 +338,13 @@ def status_line(by_status: dict[str, int]) -> str:
 
 
 def _row_height(values: list, widths: list[int]) -> float:
-    """Row height (points) showing every wrapped cell in full."""
+    """Row height (points) showing every wrapped cell in full (short cells are settled without splitting)."""
     lines = 1
     for v, w in zip(values, widths):
-        if isinstance(v, str) and v:
+        if type(v) is str and v:
             usable = max(w - 1.5, 1)
+            if 1.8 * len(v) <= usable and "\n" not in v:
+                continue  # one line at most
             n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in v.split("\n"))
             lines = max(lines, n)
     return min(LINE_HEIGHT * lines + 4, MAX_ROW_HEIGHT)
