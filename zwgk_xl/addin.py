@@ -302,7 +302,7 @@ def action(func):
             return None
         except Exception as e:  # noqa: BLE001 - last line of defence: a bug, said in Chinese
             traceback.print_exc(file=sys.stderr)
-            _alert(book, f"错误：发生意外问题（{type(e).__name__}: {e}）。请把此提示截图发给维护人员。",
+            _alert(book, f"错误：发生意外问题（{type(e).__name__}：{e}）。请把此提示截图发给维护人员。",
                    button.caption, "critical")
             return None
         _alert(book, _summary(result), button.caption, "info" if result.valid else "critical")

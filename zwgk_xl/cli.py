@@ -150,7 +150,7 @@ def handle_errors(fn):
         except Exception as e:  # noqa: BLE001 - last line of defence: a real bug
             if verbose:
                 traceback.print_exc()
-            click.echo(f"错误：发生意外问题（{type(e).__name__}: {e}）。请加 --verbose 重试并把输出发给维护人员。",
+            click.echo(f"错误：发生意外问题（{type(e).__name__}：{e}）。请加 --verbose 重试并把输出发给维护人员。",
                        err=True)
             sys.exit(EXIT_BUG)
 

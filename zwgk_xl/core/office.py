@@ -115,7 +115,7 @@ def convert_with_soffice(src, fmt: str, outdir, timeout: float = 120) -> Path:
                 start_new_session=(os.name == "posix"),
             )
         except OSError as e:
-            raise ConverterMissing(f"无法启动 LibreOffice({exe}):{e}。请检查安装。") from e
+            raise ConverterMissing(f"无法启动 LibreOffice（{exe}）：{e}。请检查安装。") from e
         try:
             _stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -225,7 +225,7 @@ def _read_workbook(path: Path) -> dict[str, list[tuple]]:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - any parse failure is a bad file
-        raise DirectoryError(f"无法打开部门名录「{path.name}」（{type(e).__name__}），请确认它是完好的 Excel 文件。") from e
+        raise DirectoryError(f"无法打开部门名录「{path.name}」，请确认它是完好的 Excel 文件。") from e
     try:
         return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
     finally:

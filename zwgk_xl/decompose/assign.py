@@ -21,7 +21,7 @@ def _resolve(directory, name: str) -> list[str]:
         return []
     members = directory.expand(name) if directory is not None else []
     if not members and directory is not None and (_is_group(directory, name) or _GENERIC.search(name)):
-        raise FormError(f"分解表中的「{name}」在部门名录中没有成员单位。请在部门名录中补充其成员,或在分解表中改为具体单位。")
+        raise FormError(f"分解表中的「{name}」在部门名录中没有成员单位。请在部门名录中补充其成员，或在分解表中改为具体单位。")
     out = []
     for m in members or [name]:
         unit = directory.get(m) if directory is not None else None
@@ -51,7 +51,7 @@ def assign_tasks(plan: Document, directory) -> dict[str, list[tuple[Node, str]]]
     for task in plan.tasks:
         if not task.id or task.id in seen:
             what = f"任务编号「{task.id}」重复" if task.id else f"任务「{task.title[:20]}」没有编号"
-            raise FormError(f"分解表中{what},填报表无法与汇总对应。请改正分解表的任务编号后重新下发。")
+            raise FormError(f"分解表中{what}，填报表无法与汇总对应。请改正分解表的任务编号后重新下发。")
         seen.add(task.id)
         responsible = [u for u in task.others_local if u in task.responsible_local]
         cooperating = [u for u in task.others_local if u not in responsible]

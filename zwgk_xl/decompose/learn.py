@@ -159,7 +159,7 @@ def _write(path: Path, result: LearnResult) -> None:
     try:
         wb = openpyxl.load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm")
     except Exception as e:  # noqa: BLE001
-        raise DirectoryError(f"无法打开部门名录「{path.name}」（{type(e).__name__}），请确认它是完好的 Excel 文件。") from e
+        raise DirectoryError(f"无法打开部门名录「{path.name}」，请确认它是完好的 Excel 文件。") from e
     today = f"{_dt.date.today():%Y年%m月%d日}"
     if result.mappings:
         ws = wb[MAPPING_SHEET] if MAPPING_SHEET in wb.sheetnames else wb.create_sheet(MAPPING_SHEET)

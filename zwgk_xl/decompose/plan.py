@@ -63,7 +63,7 @@ _README = [
     "“牵头单位”牵头负责；“责任单位”按照职责分工负责（上级原文为“按照职责分工负责”“负责落实”等）；“配合单位”只配合。"
     "在这三列中改写即可，可从下拉列表选择；多个单位用顿号“、”分隔。",
     "上级原文的“有关部门”已按任务内容涉及的职能确定为具体单位，“各部门”则为全部部门；匹配的职能关键词见“分配依据”表。",
-    "分组名称（如“县直各部门”“各乡镇(街道)”）在下发填报表时展开为全部成员；如只涉及部分单位，请改为具体单位。",
+    "分组名称（如“县直各部门”“各乡镇（街道）”）在下发填报表时展开为全部成员；如只涉及部分单位，请改为具体单位。",
     "任务要求中的上级用语已改为本级用语，每处改写和“请核实是否适用本级”的句子都列在“分配依据”表。",
     "新增任务：插入一行，填写工作任务、任务要求和责任单位即可，任务编号留空，程序会自动编号。",
     "删除任务：整行删除。排序、筛选：可直接使用表头的筛选按钮。",
@@ -380,7 +380,7 @@ def read_plan(path) -> Document:
     try:
         wb = openpyxl.load_workbook(path, data_only=True)
     except Exception as e:  # noqa: BLE001
-        raise PlanError(f"无法打开分解表「{path.name}」（{type(e).__name__}），请确认它是完好的 .xlsx 文件。") from e
+        raise PlanError(f"无法打开分解表「{path.name}」，请确认它是完好的 .xlsx 文件。") from e
     ws = wb[PLAN_SHEET] if PLAN_SHEET in wb.sheetnames else None
     rows = [tuple(r) for r in ws.iter_rows(values_only=True)] if ws is not None else []
     found = _find_header(rows[:10])

@@ -355,7 +355,7 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise FormError(f"无法创建输出文件夹 {out}:{e}。请换一个可写的文件夹。") from e
+        raise FormError(f"无法创建输出文件夹 {out}：{e}。请换一个可写的文件夹。") from e
     previous = _previous_reports(ledger, round)
     by_unit_prev: dict[str, dict[str, UnitReport]] = {}
     for (task_id, unit), rep in previous.items():

@@ -68,34 +68,34 @@ def parse_path(path, year: int | None = None) -> Document:
     """Parse any supported file into a Document (see :func:`zwgk_xl.parsing.parse_file`)."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"找不到文件「{path}」,请检查路径和文件名。")
+        raise InputError(f"找不到文件「{path}」，请检查路径和文件名。")
     if path.is_dir():
-        raise InputError(f"「{path}」是文件夹,请指定其中的任务清单文件。")
+        raise InputError(f"「{path}」是文件夹，请指定其中的任务清单文件。")
     try:
         with path.open("rb") as f:
             head = f.read(8192)
     except OSError as e:
-        raise InputError(f"无法读取「{path}」:{e.strerror or e}。") from None
+        raise InputError(f"无法读取「{path}」：{e.strerror or e}。") from None
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        raise InputError(f"「{path.name}」是空文件,没有可解析的内容。请确认选对了文件。")
+        raise InputError(f"「{path.name}」是空文件，没有可解析的内容。请确认选对了文件。")
     kind = sniff(path, head)
     suffix = path.suffix.lower()
     name = path.name
 
     if kind == "pdf":
         raise UnsupportedFormat(
-            f"「{name}」是 PDF 文件,暂不支持直接解析。请用 WPS/Word 把它转换为 .docx,"
+            f"「{name}」是 PDF 文件，暂不支持直接解析。请用 WPS/Word 把它转换为 .docx,"
             "或复制全文粘贴到 .txt 文件后重试。"
         )
     if kind == "image":
-        raise UnsupportedFormat(f"「{name}」是图片,无法读取文字。请先做文字识别(OCR)并保存为 .docx 或 .txt 后重试。")
+        raise UnsupportedFormat(f"「{name}」是图片，无法读取文字。请先做文字识别（OCR）并保存为 .docx 或 .txt 后重试。")
     if suffix == ".docx" and kind not in ("docx", "ole", "html", "rtf"):
         raise InputError(
-            f"「{name}」不是有效的 Word 文件(.docx),可能已损坏或只是改了扩展名。"
+            f"「{name}」不是有效的 Word 文件（.docx），可能已损坏或只是改了扩展名。"
             "请用 Word/WPS 打开后另存为 .docx 再试。"
         )
     if suffix in SHEET_SUFFIXES and kind not in ("xlsx", "ole", "ods", "html", "text"):
-        raise InputError(f"「{name}」不是有效的电子表格文件,可能已损坏或只是改了扩展名。请用 Excel/WPS 打开后另存为 .xlsx 再试。")
+        raise InputError(f"「{name}」不是有效的电子表格文件，可能已损坏或只是改了扩展名。请用 Excel/WPS 打开后另存为 .xlsx 再试。")
 
     if kind == "docx":
         return _from_extract(readers.read_docx(path), name, year)
@@ -126,7 +126,7 @@ def parse_path(path, year: int | None = None) -> Document:
                 refuse_non_list(doc, norm.split("\n"), name)
                 return _fill_metadata(doc, text.split("\n"), year)
         return parse_text(text, source=name, year=year)
-    raise UnsupportedFormat(f"不支持的文件类型「{suffix or name}」。可读取:{_SUPPORTED}。")
+    raise UnsupportedFormat(f"不支持的文件类型「{suffix or name}」。可读取：{_SUPPORTED}。")
 
 
 _PIPE_RULE = re.compile(r"^[\s|:+\-=]+$")
@@ -188,7 +188,7 @@ def _from_extract(ex: readers.Extract, name: str, year: int | None) -> Document:
         refuse_non_list(doc, [normalize_cell(l) for l in ex.lines[:60]], name)
         return _fill_metadata(doc, ex.lines, year)
     if not ex.lines:
-        raise NoStructure(f"「{name}」中没有文字内容。如果是扫描件,请先做文字识别(OCR)。")
+        raise NoStructure(f"「{name}」中没有文字内容。如果是扫描件，请先做文字识别（OCR）。")
     return parse_text("\n".join(ex.lines), source=name, year=year)
 
 
@@ -212,11 +212,11 @@ def _from_sheets(sheets: list[readers.Sheet], name: str, year: int | None) -> Do
         return doc
     lines = [v for sh in sheets for row in sh.rows for v in dict.fromkeys(row) if v]
     if not lines:
-        raise NoStructure(f"「{name}」中没有内容(所有工作表都是空的)。")
+        raise NoStructure(f"「{name}」中没有内容（所有工作表都是空的）。")
     try:
         return parse_text("\n".join(lines), source=name, year=year)
     except NoStructure:
         raise NoStructure(
-            f"「{name}」中没有找到任务表:未识别到表头(序号、工作任务、任务要求、责任单位、完成时限等),"
+            f"「{name}」中没有找到任务表：未识别到表头（序号、工作任务、任务要求、责任单位、完成时限等），"
             "也没有带编号的任务条目。请检查表头文字后重试。"
         ) from None

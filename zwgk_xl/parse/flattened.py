@@ -155,7 +155,7 @@ def parse_flattened(text: str, source: str, year: int | None, warnings: list[Fin
         node.title = title_of(task_text)
         node.deadline = find_deadline(task_text, year)
         if cat:
-            node.warnings.append("任务文本中夹有分类标题的片段,请核对")
+            node.warnings.append("任务文本中夹有分类标题的片段，请核对")
         cur_top.children.append(node)
         tasks.append(node)
         seg_units.append(_unit_groups(unit_parts))
@@ -163,7 +163,7 @@ def parse_flattened(text: str, source: str, year: int | None, warnings: list[Fin
     if not tasks:
         from zwgk_xl.core.errors import NoStructure
 
-        raise NoStructure(f"{source or '输入文本'}:没有找到按顺序编号的任务")
+        raise NoStructure(f"{source or '输入文本'}：没有找到按顺序编号的任务")
     return Document(roots=roots, warnings=[f.message for f in warnings], findings=warnings, source_file=source, year=year)
 
 
@@ -184,7 +184,7 @@ def _assign_units(tasks: list[Node], seg_units: list[list[str]]) -> None:
         elif final or len(queue) > len(pending):
             for t in pending:
                 t.review = True
-                t.warnings.append("无法从转换后的文本中确定本项的责任单位,请人工核对")
+                t.warnings.append("无法从转换后的文本中确定本项的责任单位，请人工核对")
             for t, g in zip(pending, queue):
                 t.lead, t.others = split_unit_cell(g)
             pending, queue = [], []
@@ -197,7 +197,7 @@ def _assign_units(tasks: list[Node], seg_units: list[list[str]]) -> None:
     for t in tasks:
         if not (t.lead or t.others) and not t.review:
             t.review = True
-            t.warnings.append("无法从转换后的文本中确定本项的责任单位,请人工核对")
+            t.warnings.append("无法从转换后的文本中确定本项的责任单位，请人工核对")
 
 
 # ---------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def decode_bytes(data: bytes, name: str = "") -> str:
     except UnicodeDecodeError:
         pass
     if b"\x00" in data[:4096]:
-        raise InputError(f"「{name}」不是文本文件(含二进制内容)。请确认文件类型,或另存为 .txt/.docx 后重试。")
+        raise InputError(f"「{name}」不是文本文件（含二进制内容）。请确认文件类型，或另存为 .txt/.docx 后重试。")
     guess = None
     try:
         from charset_normalizer import from_bytes
@@ -109,13 +109,13 @@ def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"找不到文件「{path}」,请检查路径。") from None
+        raise InputError(f"找不到文件「{path}」，请检查路径。") from None
     except IsADirectoryError:
-        raise InputError(f"「{path}」是文件夹,请指定其中的文件。") from None
+        raise InputError(f"「{path}」是文件夹，请指定其中的文件。") from None
     except OSError as e:
-        raise InputError(f"无法读取「{path}」:{e.strerror or e}。") from None
+        raise InputError(f"无法读取「{path}」：{e.strerror or e}。") from None
     if _is_blank_bytes(data):
-        raise InputError(f"「{path.name}」是空文件,没有可解析的内容。请确认选对了文件。")
+        raise InputError(f"「{path.name}」是空文件，没有可解析的内容。请确认选对了文件。")
     return data
 
 
@@ -495,7 +495,7 @@ def read_docx(path) -> Extract:
     _read_bytes(path)  # missing / empty checks
     if not zipfile.is_zipfile(path):
         raise InputError(
-            f"「{path.name}」不是有效的 Word 文件(.docx),可能已损坏或只是改了扩展名。"
+            f"「{path.name}」不是有效的 Word 文件（.docx），可能已损坏或只是改了扩展名。"
             "请用 Word/WPS 打开后另存为 .docx 再试。"
         )
     import docx
@@ -505,7 +505,7 @@ def read_docx(path) -> Extract:
         doc = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as e:
         raise InputError(
-            f"「{path.name}」不是有效的 Word 文件(.docx):{e}。请用 Word/WPS 打开后另存为 .docx 再试。"
+            f"「{path.name}」不是有效的 Word 文件（.docx）：{e}。请用 Word/WPS 打开后另存为 .docx 再试。"
         ) from None
     walker = _DocxWalker(doc)
     walker.body(doc.element.body)
@@ -751,9 +751,9 @@ def read_sheets(path) -> list[Sheet]:
         wb = pc.CalamineWorkbook.from_filelike(__import__("io").BytesIO(data))
     except Exception as e:  # noqa: BLE001 - calamine raises several kinds
         if "password" in str(e).lower() or type(e).__name__ == "PasswordError":
-            raise InputError(f"「{path.name}」设置了打开密码,请先在 Excel/WPS 中取消密码后重试。") from None
+            raise InputError(f"「{path.name}」设置了打开密码，请先在 Excel/WPS 中取消密码后重试。") from None
         raise InputError(
-            f"「{path.name}」不是有效的电子表格文件({type(e).__name__})。"
+            f"「{path.name}」不是有效的电子表格文件。"
             "请用 Excel/WPS 打开后另存为 .xlsx 再试。"
         ) from None
     sheets: list[Sheet] = []

@@ -380,7 +380,7 @@ def _task(b: _Builder, parent: Node | None, row: list[str], r: int, lay: _Layout
     node.note = "\n".join(notes)
     if any(lay.roles.get(c) in _UNIT_ROLES for c in lay.roles) and not (node.lead or node.others):
         node.review = True
-        node.warnings.append("责任单位为空,请核对")
+        node.warnings.append("责任单位为空，请核对")
     return node
 
 

@@ -60,7 +60,7 @@ def write_task_table(doc: Document, path) -> Path:
 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise InputError(f"任务表只能写成 .xlsx 文件,请把输出文件名「{path.name}」改为以 .xlsx 结尾。")
+        raise InputError(f"任务表只能写成 .xlsx 文件，请把输出文件名「{path.name}」改为以 .xlsx 结尾。")
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
                                             "strings_to_urls": False})
@@ -109,7 +109,7 @@ def _write_tasks(wb, doc: Document) -> None:
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(1)
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.set_footer("&C第 &P 页,共 &N 页")
+    ws.set_footer("&C第 &P 页，共 &N 页")
     ws.hide_gridlines(0)
 
 
@@ -154,17 +154,17 @@ def read_task_table(path) -> Document:
     try:
         wb = pc.CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001
-        raise InputError(f"「{path.name}」不是有效的 .xlsx 任务表({type(e).__name__}),请用 zwgk-xl parse -o 重新生成。") from None
+        raise InputError(f"「{path.name}」不是有效的 .xlsx 任务表，请用 zwgk-xl parse -o 重新生成。") from None
     if SHEET_TASKS not in wb.sheet_names:
-        raise InputError(f"「{path.name}」中没有工作表「{SHEET_TASKS}」,它不是 zwgk-xl parse 写出的任务表。")
+        raise InputError(f"「{path.name}」中没有工作表「{SHEET_TASKS}」，它不是 zwgk-xl parse 写出的任务表。")
     rows = [[cell_text(v) for v in r] for r in wb.get_sheet_by_name(SHEET_TASKS).to_python(skip_empty_area=False)]
     header = next((i for i, r in enumerate(rows[:10]) if r and r[0] == "编号"), None)
     if header is None:
-        raise InputError(f"「{path.name}」工作表「{SHEET_TASKS}」找不到表头行(第一列为“编号”)。")
+        raise InputError(f"「{path.name}」工作表「{SHEET_TASKS}」找不到表头行（第一列为“编号”）。")
     col = {name: i for i, name in enumerate(rows[header]) if name}
     missing = [c for c in ("编号", "层级路径", "工作任务") if c not in col]
     if missing:
-        raise InputError(f"「{path.name}」工作表「{SHEET_TASKS}」缺少列:{'、'.join(missing)}。")
+        raise InputError(f"「{path.name}」工作表「{SHEET_TASKS}」缺少列：{'、'.join(missing)}。")
 
     def get(row, name):
         i = col.get(name)

@@ -180,7 +180,7 @@ def _drop_repeat_runs(paras: list[_Para], warnings: list[Finding]) -> list[_Para
             first, last = run[0], run[-1]
             orig = paras[first.dup_of]
             toks = [p.marker.token for p in numbered]
-            span = f"(编号 {toks[0]} 至 {toks[-1]})" if len(toks) > 1 else (f"(编号 {toks[0]})" if toks else "")
+            span = f"（编号 {toks[0]} 至 {toks[-1]}）" if len(toks) > 1 else (f"（编号 {toks[0]}）" if toks else "")
             warnings.append(fk.finding(
                 "parse-duplicate-block", f"第{first.line}–{last.line}行与第{orig.line}行起的内容重复{span}，已删除重复部分",
                 line=first.line))
@@ -370,7 +370,7 @@ def _mark_tasks(node: Node, inherited: list[tuple[list[str], list[str]]], any_cl
     if node.is_task and not (node.lead or node.others) and inherited:
         lead, others = inherited[-1]
         node.lead, node.others = list(lead), list(others)
-        node.warnings.append("本项未写责任单位,沿用上级标题的责任单位")
+        node.warnings.append("本项未写责任单位，沿用上级标题的责任单位")
 
 
 _INLINE_MARKER = re.compile(
@@ -426,8 +426,8 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     if not roots:
         refuse_non_list(None, lines, source)
         raise NoStructure(
-            f"{source or '输入文本'}:没有找到带编号的任务(如“一、”“(一)”“1.”),"
-            "请确认文件是任务清单/工作要点,或将其另存为 Word/Excel 后重试"
+            f"{source or '输入文本'}：没有找到带编号的任务（如“一、”“（一）”“1.”），"
+            "请确认文件是任务清单/工作要点，或将其另存为 Word/Excel 后重试"
         )
     _assign_ids(roots, "", warnings, {})
     finish_nodes(roots, meta.year)
@@ -439,5 +439,5 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
                    source_file=source, cited=meta.cited)
     refuse_non_list(doc, lines, source)
     if not doc.tasks:
-        raise NoStructure(f"{source or '输入文本'}:找到了编号,但没有可识别的任务条目,请检查文件内容")
+        raise NoStructure(f"{source or '输入文本'}：找到了编号，但没有可识别的任务条目，请检查文件内容")
     return doc
