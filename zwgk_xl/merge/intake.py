@@ -60,7 +60,9 @@ class Rejected(Exception):
 
 
 @dataclass
-class Sheet:
+class ReadSheet:
+    """One sheet of a returned workbook as read: raw cell values, formulas without values, error cells."""
+
     name: str
     rows: list[list]  # cell values from A1 (python-calamine types)
     formula_cells: set[str] = field(default_factory=set)  # "G6": formula without a cached value
@@ -75,7 +77,7 @@ class ReadBook:
     kind: str  # "xlsx" | "xls" | "ods"
     sheet_names: list[str]
     macros: bool = False
-    sheets: dict[str, Sheet] = field(default_factory=dict)  # read on demand via ``sheet``
+    sheets: dict[str, ReadSheet] = field(default_factory=dict)  # read on demand via ``sheet``
     _data: bytes = b""
     _fast: FastBook | None = None
     _wb: CalamineWorkbook | None = None
@@ -86,14 +88,14 @@ class ReadBook:
         """"fast" or "calamine": which reader read the sheets so far."""
         return "fast" if self._fast is not None else "calamine"
 
-    def sheet(self, name: str, dense: int = 0) -> Sheet:
+    def sheet(self, name: str, dense: int = 0) -> ReadSheet:
         """Cell values of sheet ``name`` (read once).  ``dense``: the width of most rows (a hint for speed)."""
         if name not in self.sheets:
             limits = self._limits or Limits()
             if self._fast is not None:
                 try:
                     got = self._fast.sheet(name, dense, limits.max_rows, limits.max_cols)
-                    self.sheets[name] = Sheet(name, got.rows, got.formula_cells, got.error_cells, got.outside)
+                    self.sheets[name] = ReadSheet(name, got.rows, got.formula_cells, got.error_cells, got.outside)
                     return self.sheets[name]
                 except Unsupported:  # something the fast reader does not handle: calamine from here on
                     self._fast = None
@@ -111,7 +113,7 @@ class ReadBook:
             except BaseException as e:  # noqa: BLE001 - calamine raises several unrelated types (a Rust panic too)
                 raise Rejected("unreadable", f"工作表「{name}」无法读取（{type(e).__name__}：{e}），文件可能已损坏。") from e
             formulas = self._formulas(name) if self.kind == "xlsx" else set()
-            self.sheets[name] = Sheet(name, rows, formulas)
+            self.sheets[name] = ReadSheet(name, rows, formulas)
         return self.sheets[name]
 
     def _formulas(self, name: str) -> set[str]:
@@ -219,7 +221,7 @@ def text_book(data: bytes, limits: Limits, name: str) -> ReadBook:
         rows.append(row)
     width = max(map(len, rows), default=0)
     rows = [r + [""] * (width - len(r)) for r in rows]
-    sheet = Sheet(name, rows, outside=(outside, "") if outside else (0, ""))
+    sheet = ReadSheet(name, rows, outside=(outside, "") if outside else (0, ""))
     return ReadBook(kind="csv", sheet_names=[name], sheets={name: sheet}, _data=data, _limits=limits)
 
 

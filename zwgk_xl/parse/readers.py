@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zwgk_xl.core.encodings import codec_for
 from zwgk_xl.core.errors import InputError
 from zwgk_xl.core.values import cell_text
 from zwgk_xl.parse.numbering import int_to_cn
@@ -52,10 +53,6 @@ def _is_blank_bytes(data: bytes) -> bool:
 # ---------------------------------------------------------------------------
 # Plain text
 
-_CJK_ENCODINGS = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "hz": "hz",
-                  "big5": "big5", "big5hkscs": "big5hkscs", "cp950": "cp950", "cp936": "gb18030"}
-
-
 def decode_bytes(data: bytes, name: str = "") -> str:
     """Decode text bytes: BOMs, UTF-8, then GB18030/GBK/Big5 (charset-normalizer)."""
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
@@ -81,11 +78,8 @@ def decode_bytes(data: bytes, name: str = "") -> str:
     except Exception:  # noqa: BLE001 - the decoder below still has a chance
         guess = None
     order: list[str] = []
-    if guess:
-        key = {"gb2312": "gb2312", "gbk": "gbk", "gb18030": "gb18030", "big5": "big5",
-               "cp950": "cp950", "big5hkscs": "big5hkscs", "cp936": "cp936", "hz": "hz"}.get(guess)
-        if key:
-            order.append(_CJK_ENCODINGS[key])
+    if codec_for(guess):
+        order.append(codec_for(guess))
     order.append("gb18030")
     if guess and guess not in order:
         order.append(guess)
@@ -564,7 +558,7 @@ def _decode_html(data: bytes, name: str) -> str:
         m = _META_CHARSET.search(data[:8192])
         charset = m.group(1).decode("ascii").lower() if m else None
     if charset:
-        charset = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}.get(charset.lower(), charset)
+        charset = codec_for(charset) or charset
         try:
             return data.decode(charset)
         except (UnicodeDecodeError, LookupError):

@@ -153,7 +153,7 @@ def read_task_table(path) -> Document:
         raise InputError(f"找不到任务表「{path}」。")
     try:
         wb = pc.CalamineWorkbook.from_path(str(path))
-    except Exception as e:  # noqa: BLE001
+    except Exception:  # noqa: BLE001
         raise InputError(f"「{path.name}」不是有效的 .xlsx 任务表，请用 zwgk-xl parse -o 重新生成。") from None
     if SHEET_TASKS not in wb.sheet_names:
         raise InputError(f"「{path.name}」中没有工作表「{SHEET_TASKS}」，它不是 zwgk-xl parse 写出的任务表。")
