@@ -16,11 +16,21 @@ def text_width(text: str) -> float:
     return n + 0.4 * (len(text.encode("utf-8", "surrogatepass")) - n)
 
 
-def row_height(cells: list[str], widths: list[float], line: float = 13.5, min_lines: int = 1) -> float:
-    """Height (points) that shows every wrapped cell of a row in full."""
+def row_height(cells: list, widths: list[float], line: float = 13.5, min_lines: int = 1, margin: float = 1.0,
+               pad: float = 3.0) -> float:
+    """Height (points) that shows every wrapped cell of a row in full.
+
+    ``margin``: column-width units lost to the cell's padding; ``pad``: points
+    added to the lines.  Numbers and empty cells take one line; a short cell is
+    settled without splitting it.
+    """
     lines = min_lines
     for text, width in zip(cells, widths):
-        usable = max(width - 1.0, 1.0)
-        n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in str(text or "").split("\n"))
+        if not text or not isinstance(text, str):
+            continue
+        usable = max(width - margin, 1.0)
+        if 1.8 * len(text) <= usable and "\n" not in text:
+            continue  # one line at most
+        n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in text.split("\n"))
         lines = max(lines, n)
-    return min(line * lines + 3, MAX_ROW_HEIGHT)
+    return min(line * lines + pad, MAX_ROW_HEIGHT)

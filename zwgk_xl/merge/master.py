@@ -22,7 +22,7 @@ from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.spec import ROLE_LEAD
 from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
-from zwgk_xl.core.xlsxfit import MAX_ROW_HEIGHT, text_width
+from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.merge import statistics as st
 from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
 
@@ -338,16 +338,8 @@ def status_line(by_status: dict[str, int]) -> str:
 
 
 def _row_height(values: list, widths: list[int]) -> float:
-    """Row height (points) showing every wrapped cell in full (short cells are settled without splitting)."""
-    lines = 1
-    for v, w in zip(values, widths):
-        if type(v) is str and v:
-            usable = max(w - 1.5, 1)
-            if 1.8 * len(v) <= usable and "\n" not in v:
-                continue  # one line at most
-            n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in v.split("\n"))
-            lines = max(lines, n)
-    return min(LINE_HEIGHT * lines + 4, MAX_ROW_HEIGHT)
+    """Row height (points) showing every wrapped cell in full (the estimate every writer uses)."""
+    return row_height(values, widths, line=LINE_HEIGHT, margin=1.5, pad=4)
 
 
 # ---------------------------------------------------------------------------
