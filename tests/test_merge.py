@@ -10,7 +10,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from _merge_helpers import (CMD, INJECTION, ROUND, build_messy, copy_values, fill, issue_forms, ledger_tables,
-                            sample_plan)
+                            sample_plan, task)
 from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.merge.checking import normalize_status
 from zwgk_xl.merge.command import merge_folder, run_merge
@@ -342,3 +342,24 @@ def test_groups_expand_without_units_when_split_stored_the_plan(tmp_path):
     summary = sheet(tmp_path / "汇总表.xlsx", "汇总")
     assert summary[3][3] == "县财政局" and summary[4][3] == "县教育体育局"
     assert summary[3][6].startswith("已报 1/39，已完成 1；未报：县人民政府办公室、")
+
+
+def test_a_plan_edited_after_the_forms_went_out_is_a_finding(tmp_path):
+    """The form's checksum and task ids are read back: a changed or added task of a unit is named."""
+    import shutil as _shutil
+
+    ws, forms = issue_forms(tmp_path)
+    plan = sample_plan()
+    plan.roots[0].children[1].text = "第2项任务的具体要求已调整，按季度公开收费信息。"  # 县教育局's task 2 reworded
+    plan.roots[0].children.append(task(5, ["县卫生健康局"], [], "2021-09-30", "新增事项"))  # 县卫生健康局 gets a task
+    with Ledger.open(ws) as ledger:
+        ledger.store_plan(ROUND, plan)
+    box = tmp_path / "回收"
+    box.mkdir()
+    for unit in ("县财政局", "县教育局", "县卫生健康局"):
+        _shutil.copy(forms[unit], box / forms[unit].name)
+    result = run_merge(box, workspace=ws, round=ROUND, output=tmp_path / "汇总表.xlsx")
+    changed = {f.unit: f.message for f in result.findings if f.type == "plan-changed"}
+    assert set(changed) == {"县教育局", "县卫生健康局"}  # 县财政局's tasks are as issued
+    assert "新增任务 一.(5) 不在该表中" in changed["县卫生健康局"]
+    assert "任务内容、要求或时限有变化" in changed["县教育局"]

@@ -43,6 +43,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "duplicate-submission": (WARNING, "重复报送", "已采用最新收到的一份；旧的一份仍保存在台账中。"),
     "resubmitted-same": (INFO, "重复报送（内容相同）", "无需处理：两份填报内容相同（重新保存或重复发送），采用较新的一份。"),
     "missing-submission": (WARNING, "未报送", "请催报。"),
+    "plan-changed": (WARNING, "下发后分解表有改动", "已按当前分解表汇总；如有新增任务，请给该单位补发填报表。"),
     "unexpected-error": (ERROR, "处理该文件时发生意外问题", "其他文件已照常汇总；请把该文件和本提示发给维护人员。"),
     # parse
     "parse-traditional": (INFO, "繁体转简体", "无需处理：已转换为简体。"),

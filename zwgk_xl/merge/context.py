@@ -110,6 +110,11 @@ class Context:
             self.expectations[unit] = Expected.of(self.assigned.get(unit, []), self.locked)
         return self.expectations[unit]
 
+    def checksum(self, unit: str) -> str:
+        """The checksum the form of ``unit`` would carry if it were issued from the current plan."""
+        exp = self.expected(unit)
+        return fs.locked_checksum([exp.locked[tid] for tid in exp.issued])
+
     def issued_table(self, unit: str) -> list[tuple]:
         """The locked cells of ``unit``'s form as issued: one tuple (LOCKED_KEYS order) a row."""
         table = self.tables.get(unit)

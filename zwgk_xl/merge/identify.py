@@ -163,6 +163,8 @@ def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutco
             note("other-ledger", "该表不是由本台账下发的（台账编号不同）。")
         if meta.get("template_version") != fs.TEMPLATE_VERSION:
             note("old-template", f"模板版本为「{meta.get('template_version') or '未知'}」，当前为「{fs.TEMPLATE_VERSION}」。")
+        if meta.get("checksum") and meta["checksum"] != ctx.checksum(unit):
+            note("plan-changed", _plan_change(ctx, unit, meta))
         return findings
     # no metadata: the file name, the sender, the 填报单位 line and the task ids
     strong = [u for u in (ev.mail, ev.header) if u]
@@ -186,6 +188,18 @@ def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutco
            "content": "表中没有填报表元数据，文件名也不含单位名称，按表格内容"}[way]
     note(f"unit-from-{way}", f"{how}识别为「{unit}」。")
     return findings
+
+
+def _plan_change(ctx: Context, unit: str, meta: dict) -> str:
+    """What changed in ``unit``'s part of the plan since its form was issued (from the form's task ids)."""
+    sent, now = set(fs.decode_task_ids(meta.get("task_ids"))), ctx.task_ids(unit)
+    added, dropped = sorted(now - sent), sorted(sent - now)
+    parts = []
+    if added and sent:
+        parts.append(f"新增任务 {'、'.join(added)} 不在该表中")
+    if dropped:
+        parts.append(f"任务 {'、'.join(dropped)} 已从分解表删去")
+    return "该表下发后，分解表中本单位的任务有改动：" + ("；".join(parts) if parts else "任务内容、要求或时限有变化") + "。"
 
 
 def _conflict(ctx: Context, out: FileOutcome, ev: Evidence, candidates: list[str]) -> None:
