@@ -257,6 +257,40 @@ def _roles(s: str) -> tuple[list[str], list[str]]:
     return lead, _dedupe([o for o in others if o not in lead])
 
 
+_COOP_LABEL = re.compile(r"^(?:配合|协办|参与|协助)")
+_COOP_WORD = re.compile(r"(?:配合|协助|参与|协办)")
+
+
+def cooperating_units(clause: str) -> list[str]:
+    """Units a clause, labelled line or cell names in a cooperating role (「B配合」, 「配合单位：B」, 「C协助」).
+
+    They are among the clause's ``others``; the rest of the others are responsible
+    for their part (按照职责分工负责), which decomposition keeps apart.
+    """
+    return list(_cooperating(clause or ""))
+
+
+@lru_cache(maxsize=8192)
+def _cooperating(clause: str) -> tuple[str, ...]:
+    s = clause.strip()
+    out: list[str] = []
+    if _LABELLED.search(s):
+        pieces = _LABELLED.split(s)
+        for label, value in zip(pieces[1::2], pieces[2::2]):
+            value = value.strip(" ;,。；，")
+            if _COOP_LABEL.match(label):
+                out += split_units(value)
+            elif "配合" in value or "协助" in value:
+                out += _cooperating(value)
+        return tuple(_dedupe(out))
+    for part in re.split(r"[;,；，]", _mask_brackets(s)):
+        part = part.translate(_UNMASK).strip(" 。")
+        m = _COOP_WORD.search(part)
+        if m and m.start() > 0 and "牵头" not in part[: m.start()]:
+            out += _names(part[: m.start()])
+    return tuple(_dedupe(out))
+
+
 def _names(part: str) -> list[str]:
     """Unit names of a list, without pieces that are plainly not units (what the units are to do)."""
     return [n for n in split_units(part) if is_unit_name(n) or (len(n) <= 12 and not _UNIT_VERB.search(n))]

@@ -16,7 +16,7 @@ import re
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import split_unit_cell, title_of
+from zwgk_xl.parse.clauses import cooperating_units, split_unit_cell, title_of
 from zwgk_xl.parse.deadlines import find_deadline
 from zwgk_xl.parse.numbering import cn_to_int, make_token
 
@@ -180,6 +180,7 @@ def _assign_units(tasks: list[Node], seg_units: list[list[str]]) -> None:
         if len(queue) == len(pending):
             for t, g in zip(pending, queue):
                 t.lead, t.others = split_unit_cell(g)
+                t.cooperate = [u for u in t.others if u in cooperating_units(g)]
             pending, queue = [], []
         elif final or len(queue) > len(pending):
             for t in pending:

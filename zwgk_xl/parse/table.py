@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Deadline, Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import FIRST_LEADS, first_unit_leads, split_clause, split_unit_cell, split_units
+from zwgk_xl.parse.clauses import cooperating_units, FIRST_LEADS, first_unit_leads, split_clause, split_unit_cell, split_units
 from zwgk_xl.parse.deadlines import find_deadline, is_deadline_phrase, milestone_note, parse_deadline_cell
 from zwgk_xl.parse.noise import mark_noise
 from zwgk_xl.parse.normalize import normalize_cell
@@ -366,6 +366,7 @@ def _task(b: _Builder, parent: Node | None, row: list[str], r: int, lay: _Layout
     _add_units(node, row, lay)
     if not (node.lead or node.others) and clause.raw:
         node.lead, node.others = list(clause.lead), list(clause.others)
+        node.cooperate = [u for u in node.others if u in cooperating_units(clause.raw)]
     deadline_cols = [c for c, role in lay.roles.items() if role == DEADLINE]
     cell = row[deadline_cols[0]] if deadline_cols else ""
     if cell:
@@ -400,6 +401,9 @@ def _add_units(node: Node, row: list[str], lay: _Layout) -> None:
             lead, others = split_unit_cell(cell)
         node.lead += [u for u in lead if u not in node.lead]
         node.others += [u for u in others if u not in node.others and u not in node.lead]
+        key = lay.header_keys[c] if c < len(lay.header_keys) else ""
+        coop = others if re.match(r"(?:配合|协办|参与|协助)", key) else cooperating_units(cell)
+        node.cooperate += [u for u in others if u in coop and u not in node.cooperate]
 
 
 _FOOTNOTE = re.compile(r"^(?:注|说明|备注|附|填表|联系人|制表)")

@@ -18,7 +18,7 @@ from rapidfuzz.distance import Indel
 from zwgk_xl.core.errors import NoStructure
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Document, Finding, Node, Source
-from zwgk_xl.parse.clauses import (FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, first_unit_leads, clause_brackets, clause_segments, has_clause, split_clause,
+from zwgk_xl.parse.clauses import (cooperating_units, FIRST_LEADS, LABELLED_LINE, UNIT_SUFFIX, first_unit_leads, clause_brackets, clause_segments, has_clause, split_clause,
                                    split_labelled, title_of)
 from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.noise import mark_noise
@@ -320,6 +320,9 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
                 any_clause = True
                 n.lead, n.others = n.lead + [u for u in lead if u not in n.lead], \
                     n.others + [u for u in others if u not in n.others]
+            if n.others:
+                named = set(cooperating_units(c.raw)) | set(cooperating_units(n.text))
+                n.cooperate = [u for u in n.others if u in named]
             if label_deadline and not c.deadline_text:
                 c.deadline_text = label_deadline
             n.title = title_of(body.split("\n", 1)[0])
