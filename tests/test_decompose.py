@@ -11,16 +11,6 @@ from zwgk_xl.parse import parse_file
 from zwgk_xl.core.units import load_directory, sample_directory_path
 
 
-@pytest.fixture(scope="module")
-def county():
-    return load_directory(sample_directory_path("county"))
-
-
-@pytest.fixture(scope="module")
-def bureau():
-    return load_directory(sample_directory_path("bureau"), level="局")
-
-
 @pytest.mark.parametrize("superior, local", [
     ("省发展改革委", "县发展和改革局"),
     ("省人力资源社会保障厅", "县人力资源和社会保障局"),
@@ -157,7 +147,7 @@ def test_core_names():
 def test_min_prefixed_units_map_by_level():
     """市民政局 / 省民政厅 are 民政 units: the level char before 民 is still a level."""
     from zwgk_xl.decompose.mapping import core_name, map_unit
-    from zwgk_xl.core.units import load_directory, sample_directory_path
+    from zwgk_xl.core.units import sample_directory_path
 
     d = load_directory(sample_directory_path("county"))
     assert core_name("市民政局") == core_name("县民政局") == "民政"

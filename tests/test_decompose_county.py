@@ -27,11 +27,6 @@ GROUPS = ("县直各部门", "各乡镇(街道)")
 
 
 @pytest.fixture(scope="module")
-def county():
-    return load_directory(sample_directory_path("county"))
-
-
-@pytest.fixture(scope="module")
 def superior():
     return parse_file(SEED_004)
 

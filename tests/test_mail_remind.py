@@ -135,7 +135,7 @@ def test_only_units_that_owe_something_and_one_as_of_date(ws):
 
     box = ws / "回收2"
     box.mkdir()
-    form = next((ws / "下发").glob(f"*县财政局*.xlsx"))
+    form = next((ws / "下发").glob("*县财政局*.xlsx"))
     ids = [t.id for t in make_plan(UNIT_NAMES).tasks]
     fill(form, box / form.name, rows={ids[1]: {"status": "已完成", "progress": "已公开。"},
                                       ids[2]: {"status": "长期推进", "progress": "持续公开。"}},

@@ -15,14 +15,9 @@ from zwgk_xl.core.errors import PlanError
 from zwgk_xl.core.office import convert_with_soffice
 from zwgk_xl.parse import parse_file
 from zwgk_xl.decompose.plan import HEADERS, HIDDEN_COLUMNS, VISIBLE_COLUMNS, is_plan, read_plan, write_plan
-from zwgk_xl.core.units import load_directory, sample_directory_path
+from zwgk_xl.core.units import sample_directory_path
 
 COL = {h: i for i, h in enumerate(HEADERS)}
-
-
-@pytest.fixture(scope="module")
-def county():
-    return load_directory(sample_directory_path("county"))
 
 
 @pytest.fixture(scope="module")

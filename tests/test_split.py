@@ -15,15 +15,10 @@ from zwgk_xl.core.errors import FormError
 from zwgk_xl.forms.metadata import read_form_metadata
 from zwgk_xl.forms.writer import form_file_name, write_forms
 from zwgk_xl.core.model import Document, Node
-from zwgk_xl.core.units import load_directory, sample_directory_path
+from zwgk_xl.core.units import sample_directory_path
 
 ROUND = "2021年第二季度"
 SEED = Path(__file__).parent / "fixtures" / "004_c4b3b1eb13022469.txt"
-
-
-@pytest.fixture(scope="module")
-def county():
-    return load_directory(sample_directory_path("county"))
 
 
 def assert_every_task_in_its_units_forms(plan: Document, directory, infos) -> None:
