@@ -26,11 +26,15 @@ def row_height(cells: list, widths: list[float], line: float = 13.5, min_lines: 
     """
     lines = min_lines
     for text, width in zip(cells, widths):
-        if not text or not isinstance(text, str):
+        if not text or type(text) is not str:
             continue
         usable = max(width - margin, 1.0)
-        if 1.8 * len(text) <= usable and "\n" not in text:
-            continue  # one line at most
-        n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in text.split("\n"))
-        lines = max(lines, n)
+        if 1.8 * len(text) <= usable:
+            n = text.count("\n") + 1
+        elif "\n" in text:
+            n = sum(max(1, -(-int(text_width(part)) // int(usable))) for part in text.split("\n"))
+        else:
+            n = -(-int(text_width(text)) // int(usable))
+        if n > lines:
+            lines = n
     return min(line * lines + pad, MAX_ROW_HEIGHT)
