@@ -1,4 +1,4 @@
-"""Render the README's pictures: the 汇总 sheet's first printed page and the report's page 1.
+"""Render the README's pictures: the 汇总 sheet's first printed page, the report's page 1 and a unit's form.
 
 Runs the demo in a temporary folder (or uses ``--folder`` of an existing demo
 台账), converts 汇总表.xlsx and 落实情况报告.docx to PDF with LibreOffice and the
@@ -62,8 +62,10 @@ def main(argv=None) -> int:
         from zwgk_xl.demo import ROUNDS
 
         last = ROUNDS[-1][0]
+        form = next((folder / "下发" / last).glob("*_县财政局_落实情况填报表.xlsx"))
         for src, name in ((folder / f"汇总表_{last}.xlsx", "master_page1.png"),
-                          (folder / f"落实情况报告_{last}.docx", "report_page1.png")):
+                          (folder / f"落实情况报告_{last}.docx", "report_page1.png"),
+                          (form, "form_page1.png")):
             pdf = to_pdf(src, pdf_dir)
             png = first_page_png(pdf, args.out / name, args.dpi)
             print(f"{src.name}: {pages(pdf)} pages -> {png} ({png.stat().st_size // 1024} KB)")
