@@ -83,3 +83,33 @@ def test_every_sheet_prints_legibly(tmp_path):
 def test_dates_as_the_clerk_reads_them():
     assert show_date("2020-12-20T00:00:00") == "2020-12-20" and show_date("6月底") == "6月底"
     assert show_time("2020-12-28T09:15:31") == "2020-12-28 09:15" and show_time("") == ""
+
+
+def test_formulas_in_returns_reach_the_master_as_text_with_findings(tmp_path):
+    """A formula with an error value and one without a cached value: visible as inert text, the cell named."""
+    import re as _re
+
+    from _merge_helpers import edit_part, fill, issue_forms, task_sheet_part
+    from zwgk_xl.merge import run_merge
+
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    rows = {"一.(1)": {"status": "已完成", "progress": "占位"}}
+    cases = {"县财政局": '<c r="G6" t="e"><f>VLOOKUP(A1,Sheet9!A:B,2,0)</f><v>#NAME?</v></c>',
+             "县教育局": '<c r="G6" t="str"><f>CONCATENATE("已公开","12条")</f></c>'}
+    for unit, cell in cases.items():
+        filled = fill(forms[unit], tmp_path / f"{unit}_填.xlsx", rows=rows if unit == "县财政局" else
+                      {"一.(2)": {"status": "推进中", "progress": "占位"}})
+        edit_part(filled, box / f"{unit}.xlsx", task_sheet_part(filled),
+                  lambda xml, c=cell: _re.sub(rb'<c r="G6"[^>]*?(/>|>.*?</c>)', c.encode(), xml, count=1, flags=_re.S))
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx")
+    kinds = {(f.unit, f.type, f.cell) for f in result.findings}
+    assert ("县财政局", "formula-error", "G6") in kinds
+    assert ("县教育局", "formula-no-value", "G6") in kinds
+    wb = openpyxl.load_workbook(tmp_path / "汇总表.xlsx")
+    cells = [c for row in wb["明细"].iter_rows() for c in row if isinstance(c.value, str) and "(" in c.value]
+    texts = {c.value for c in cells}
+    assert any("VLOOKUP(A1,Sheet9!A:B,2,0)" in t for t in texts)
+    assert any("CONCATENATE(" in t for t in texts)
+    assert all(c.data_type == "s" for c in cells)  # text, never a live formula

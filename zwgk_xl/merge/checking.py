@@ -61,7 +61,25 @@ class Form:
     meta: dict | None
     notes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (kind, message, sheet, cell) to report
     error_cells: dict[str, str] = field(default_factory=dict)  # "G6" -> "#DIV/0!"
+    formula_texts: dict[str, str] = field(default_factory=dict)  # "G6" -> "=…": kept as text in place of the value
     others: list["Form"] = field(default_factory=list)  # further task tables on other sheets of the workbook
+
+
+def _with_formula_texts(sheet) -> list[list]:
+    """The sheet's rows with each formula that has no usable value replaced by its text (inert, visible)."""
+    if not sheet.formula_texts:
+        return sheet.rows
+    rows = [list(r) for r in sheet.rows]
+    for ref, text in sheet.formula_texts.items():
+        m = re.match(r"([A-Z]+)(\d+)$", ref)
+        col = 0
+        for ch in m.group(1):
+            col = col * 26 + ord(ch) - 64
+        i, j = int(m.group(2)) - 1, col - 1
+        if i < len(rows):
+            rows[i] += [None] * (j + 1 - len(rows[i]))
+            rows[i][j] = text
+    return rows
 
 
 def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
@@ -82,11 +100,11 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
         if not found:
             continue
         if form is None:
-            form = Form(sheet.name, sheet.rows, found[0], found[1], sheet.formula_cells, None,
-                        error_cells=dict(sheet.error_cells))
+            form = Form(sheet.name, _with_formula_texts(sheet), found[0], found[1], sheet.formula_cells, None,
+                        error_cells=dict(sheet.error_cells), formula_texts=dict(sheet.formula_texts))
         elif all(k in found[1] for k in REQUIRED):
-            form.others.append(Form(sheet.name, sheet.rows, found[0], found[1], sheet.formula_cells, None,
-                                    error_cells=dict(sheet.error_cells)))
+            form.others.append(Form(sheet.name, _with_formula_texts(sheet), found[0], found[1], sheet.formula_cells,
+                                    None, error_cells=dict(sheet.error_cells), formula_texts=dict(sheet.formula_texts)))
     if form is None:
         raise Rejected("not-a-form", "文件中找不到填报表的表头（任务编号、工作任务……完成状态），不是下发的填报表。")
     missing = [k for k in REQUIRED if k not in form.cols]
@@ -165,6 +183,8 @@ class Checker:
         return row[j] if j is not None and j < len(row) else None
 
     def _inert(self, i: int, j: int, value: str, label: str) -> None:
+        if self.form.formula_texts and self.addr(i, j) in self.form.formula_texts:
+            return  # a formula kept as text: its own finding says so
         if len(value) > 1 and value[0] in _FORMULA_CHARS and not _NUMBER.match(value):
             self.add("formula-text", f"「{label}」内容「{clip(value, 40)}」以「{value[0]}」开头，形似公式，已按纯文本保存。", i, j)
 
@@ -263,12 +283,15 @@ class Checker:
                                         f"本单位未报送该任务的情况。")
         for ref in sorted(self.form.error_cells, key=ref_key)[:20]:
             self.findings.append(fk.finding(
-                "formula-error", f"单元格 {ref} 的公式结果为错误值「{clip(self.form.error_cells[ref], 20)}」，按空白处理。",
+                "formula-error", f"单元格 {ref} 的公式结果为错误值「{clip(self.form.error_cells[ref], 20)}」，"
+                                 + (f"已把公式「{clip(self.form.formula_texts[ref], 40)}」按文字保存。" if ref in
+                                    self.form.formula_texts else "按空白处理。"),
                 unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
         for ref in sorted(self.form.formula_cells, key=ref_key):
             self.findings.append(fk.finding(
                 "formula-no-value", f"单元格 {ref} 是公式，但文件中没有保存计算结果（可能由程序生成后未在 Excel 中打开），"
-                                    f"读不到数值。", unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
+                                    + (f"已把公式「{clip(self.form.formula_texts[ref], 40)}」按文字保存。" if ref in
+                                       self.form.formula_texts else "读不到数值。"), unit=self.unit, file=self.rel, sheet=self.form.sheet, cell=ref))
         return n
 
     def _clean_table(self) -> int | None:

@@ -68,6 +68,7 @@ class ReadSheet:
     formula_cells: set[str] = field(default_factory=set)  # "G6": formula without a cached value
     error_cells: dict[str, str] = field(default_factory=dict)  # "G6" -> "#DIV/0!" (fast reader only)
     outside: tuple[int, str] = (0, "")  # cells beyond the limits, left out: (count, first ref)
+    formula_texts: dict[str, str] = field(default_factory=dict)  # "G6" -> "=SUM(A1:A3)" for formula/error cells
 
 
 @dataclass
@@ -95,7 +96,8 @@ class ReadBook:
             if self._fast is not None:
                 try:
                     got = self._fast.sheet(name, dense, limits.max_rows, limits.max_cols)
-                    self.sheets[name] = ReadSheet(name, got.rows, got.formula_cells, got.error_cells, got.outside)
+                    self.sheets[name] = ReadSheet(name, got.rows, got.formula_cells, got.error_cells, got.outside,
+                                                  self._formula_texts(name, {*got.formula_cells, *got.error_cells}))
                     return self.sheets[name]
                 except Unsupported:  # something the fast reader does not handle: calamine from here on
                     self._fast = None
@@ -113,8 +115,18 @@ class ReadBook:
             except BaseException as e:  # noqa: BLE001 - calamine raises several unrelated types (a Rust panic too)
                 raise Rejected("unreadable", f"工作表「{name}」无法读取（{type(e).__name__}：{e}），文件可能已损坏。") from e
             formulas = self._formulas(name) if self.kind == "xlsx" else set()
-            self.sheets[name] = ReadSheet(name, rows, formulas)
+            self.sheets[name] = ReadSheet(name, rows, formulas, formula_texts=self._formula_texts(name, formulas))
         return self.sheets[name]
+
+    def _formula_texts(self, name: str, refs: set[str]) -> dict[str, str]:
+        """The formulas as written (``=…``) of the cells ``refs`` that lack a usable value (.xlsx only)."""
+        if not refs or self.kind != "xlsx":
+            return {}
+        try:
+            xml = _sheet_xml(self._data, self.sheet_names.index(name))
+        except (Unsupported, Broken, KeyError, ValueError, zipfile.BadZipFile):
+            return {}
+        return _formula_texts(xml, refs) if xml else {}
 
     def _formulas(self, name: str) -> set[str]:
         try:
@@ -327,6 +339,24 @@ def _sheet_xml(data: bytes, index: int) -> bytes | None:
 def _has_formula(xml: bytes) -> bool:
     """Quick test for a formula element (``<f>``, ``<f t=…>``, ``<x:f>``) before any regex work."""
     return any(tag in xml for tag in (b"<f>", b"<f ", b":f>", b":f "))
+
+
+_F_TEXT = re.compile(rb"<(?:\w+:)?f\b[^>]*>(.*?)</(?:\w+:)?f>", re.S)
+
+
+def _formula_texts(xml: bytes, refs: set[str]) -> dict[str, str]:
+    """ref -> ``=formula`` for the cells ``refs`` of a sheet's XML (a shared formula's follower has no text)."""
+    from zwgk_xl.merge.xlsxfast import _xml_text
+
+    out = {}
+    for m in _CELL.finditer(xml):
+        ref = _REF.search(m.group(1))
+        if not ref or ref.group(1).decode() not in refs:
+            continue
+        f = _F_TEXT.search(m.group(2) or b"")
+        if f and f.group(1).strip():
+            out[ref.group(1).decode()] = "=" + _xml_text(f.group(1).decode("utf-8", "replace"))
+    return out
 
 
 def _formulas_without_value(xml: bytes) -> set[str]:
