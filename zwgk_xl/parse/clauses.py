@@ -267,7 +267,9 @@ def cooperating_units(clause: str) -> list[str]:
     They are among the clause's ``others``; the rest of the others are responsible
     for their part (按照职责分工负责), which decomposition keeps apart.
     """
-    return list(_cooperating(clause or ""))
+    if not clause or not _COOP_WORD.search(clause):
+        return []
+    return list(_cooperating(clause))
 
 
 @lru_cache(maxsize=8192)
