@@ -113,3 +113,22 @@ def test_formulas_in_returns_reach_the_master_as_text_with_findings(tmp_path):
     assert any("VLOOKUP(A1,Sheet9!A:B,2,0)" in t for t in texts)
     assert any("CONCATENATE(" in t for t in texts)
     assert all(c.data_type == "s" for c in cells)  # text, never a live formula
+
+
+def test_a_hyperlink_keeps_its_address_visible(tmp_path):
+    import re as _re
+
+    from _merge_helpers import edit_part, fill, issue_forms, task_sheet_part
+    from zwgk_xl.merge import run_merge
+
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    filled = fill(forms["县财政局"], tmp_path / "填.xlsx", rows={"一.(1)": {"status": "已完成", "progress": "x"}})
+    cell = '<c r="G6" t="str"><f>HYPERLINK("http://www.x.gov.cn/zwgk/1.html","预算公开专栏")</f><v>预算公开专栏</v></c>'
+    edit_part(filled, box / "县财政局.xlsx", task_sheet_part(filled),
+              lambda xml: _re.sub(rb'<c r="G6"[^>]*?(/>|>.*?</c>)', cell.encode(), xml, count=1, flags=_re.S))
+    run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "汇总表.xlsx")
+    texts = [c.value for row in wb["明细"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "预算公开专栏（http://www.x.gov.cn/zwgk/1.html）" in texts

@@ -97,7 +97,8 @@ class ReadBook:
                 try:
                     got = self._fast.sheet(name, dense, limits.max_rows, limits.max_cols)
                     self.sheets[name] = ReadSheet(name, got.rows, got.formula_cells, got.error_cells, got.outside,
-                                                  self._formula_texts(name, {*got.formula_cells, *got.error_cells}))
+                                                  self._formula_texts(name, {*got.formula_cells, *got.error_cells},
+                                                                      got.rows, got.hyperlinks))
                     return self.sheets[name]
                 except Unsupported:  # something the fast reader does not handle: calamine from here on
                     self._fast = None
@@ -115,18 +116,27 @@ class ReadBook:
             except BaseException as e:  # noqa: BLE001 - calamine raises several unrelated types (a Rust panic too)
                 raise Rejected("unreadable", f"工作表「{name}」无法读取（{type(e).__name__}：{e}），文件可能已损坏。") from e
             formulas = self._formulas(name) if self.kind == "xlsx" else set()
-            self.sheets[name] = ReadSheet(name, rows, formulas, formula_texts=self._formula_texts(name, formulas))
+            self.sheets[name] = ReadSheet(name, rows, formulas,
+                                          formula_texts=self._formula_texts(name, formulas, rows, links=None))
         return self.sheets[name]
 
-    def _formula_texts(self, name: str, refs: set[str]) -> dict[str, str]:
-        """The formulas as written (``=…``) of the cells ``refs`` that lack a usable value (.xlsx only)."""
-        if not refs or self.kind != "xlsx":
+    def _formula_texts(self, name: str, refs: set[str], rows: list[list], links: bool | None) -> dict[str, str]:
+        """Text to keep in place of a cell's value (.xlsx only): the formula as written (``=…``) of the cells
+        ``refs`` that lack a usable value, and 「shown text（address）」 of HYPERLINK formulas.
+
+        ``links``: whether the sheet holds a HYPERLINK formula (None: not known, look)."""
+        if self.kind != "xlsx" or (not refs and links is False):
             return {}
         try:
             xml = _sheet_xml(self._data, self.sheet_names.index(name))
         except (Unsupported, Broken, KeyError, ValueError, zipfile.BadZipFile):
             return {}
-        return _formula_texts(xml, refs) if xml else {}
+        if not xml:
+            return {}
+        out = _formula_texts(xml, refs) if refs else {}
+        if b"HYPERLINK" in xml:
+            out.update({ref: text for ref, text in _hyperlinks(xml, rows).items() if ref not in out})
+        return out
 
     def _formulas(self, name: str) -> set[str]:
         try:
@@ -356,6 +366,34 @@ def _formula_texts(xml: bytes, refs: set[str]) -> dict[str, str]:
         f = _F_TEXT.search(m.group(2) or b"")
         if f and f.group(1).strip():
             out[ref.group(1).decode()] = "=" + _xml_text(f.group(1).decode("utf-8", "replace"))
+    return out
+
+
+_HYPERLINK = re.compile(r'^HYPERLINK\(\s*"([^"]+)"', re.I)
+
+
+def _hyperlinks(xml: bytes, rows: list[list]) -> dict[str, str]:
+    """ref -> 「shown text（address）」 for cells holding =HYPERLINK("address", …): the address stays visible."""
+    from zwgk_xl.merge.xlsxfast import _xml_text
+
+    out = {}
+    for m in _CELL.finditer(xml):
+        f = _F_TEXT.search(m.group(2) or b"")
+        ref = _REF.search(m.group(1))
+        if not f or not ref:
+            continue
+        link = _HYPERLINK.match(_xml_text(f.group(1).decode("utf-8", "replace")).lstrip("="))
+        if not link:
+            continue
+        r = ref.group(1).decode()
+        col = 0
+        for ch in r.rstrip("0123456789"):
+            col = col * 26 + ord(ch) - 64
+        i, j = int(r[len(r.rstrip("0123456789")):]) - 1, col - 1
+        shown = rows[i][j] if i < len(rows) and j < len(rows[i]) else None
+        shown = str(shown).strip() if shown not in (None, "") else ""
+        address = link.group(1)
+        out[r] = f"{shown}（{address}）" if shown and shown != address else address
     return out
 
 

@@ -455,12 +455,13 @@ class SheetData:
     """Rows of one sheet (python-calamine's values), formula cells without a cached value, cells holding an
     error value (ref -> "#DIV/0!" …), and the cells left out beyond the size limit (count, first ref)."""
 
-    __slots__ = ("rows", "formula_cells", "error_cells", "outside")
+    __slots__ = ("rows", "formula_cells", "error_cells", "outside", "hyperlinks")
 
     def __init__(self, rows: list[list], formula_cells: set[str], error_cells: dict[str, str] | None = None,
-                 outside: tuple[int, str] = (0, "")):
+                 outside: tuple[int, str] = (0, ""), hyperlinks: bool = False):
         self.rows, self.formula_cells = rows, formula_cells
         self.error_cells, self.outside = error_cells or {}, outside
+        self.hyperlinks = hyperlinks  # some cell holds a HYPERLINK formula
 
 
 MAX_ROWS, MAX_COLS = 1_048_576, 16_384  # Excel's own limits (the default bound)
@@ -525,7 +526,7 @@ def read_sheet(xml: str, strings: list[str], kinds, keyed: dict[str, str] | None
             row.extend([""] * (width - dense))
     for (r, c), x in zip(pos, vals):
         rows[r][c] = x
-    return SheetData(rows, formulas, errors, outside)
+    return SheetData(rows, formulas, errors, outside, "HYPERLINK" in body)
 
 
 def _shared(indexes, keyed: dict[str, str], strings: list[str]) -> list[str]:
