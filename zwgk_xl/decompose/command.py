@@ -119,10 +119,7 @@ def run_decompose(input_path, *, units=None, output=None, level: str | None = No
     """The ``decompose`` command: the 部门名录 from ``units`` or the settings; outputs checked first."""
     settings = load_settings(find_workspace(Path(workspace) if workspace else None))
     src = paths.input_file(input_path, "输入文件")
-    units_path = settings.units_path(units)
-    if units_path is None:
-        raise UsageError("没有指定部门名录。请用 --units 给出部门名录.xlsx，或在 zwgk.toml 中写 units = \"部门名录.xlsx\"。")
-    paths.input_file(units_path, "部门名录", "--units" if units else "zwgk.toml 的 units")
+    units_path = settings.required_units_path(units)
     if output is not None:
         paths.output_file(output, "分解表", inputs=[src, units_path])
     doc = decompose_file(src, units_path, output=output, level=level or settings.level, year=year,
@@ -139,8 +136,4 @@ def run_learn(plan_path, *, units=None, level: str | None = None, workspace=None
     """``decompose --learn``: remember the clerk's corrections in an edited 分解表 (the 部门名录 backed up first)."""
     settings = load_settings(find_workspace(Path(workspace) if workspace else None))
     plan = paths.input_file(plan_path, "分解表")
-    units_path = settings.units_path(units)
-    if units_path is None:
-        raise UsageError("没有指定部门名录。请用 --units 给出部门名录.xlsx，或在 zwgk.toml 中写 units = \"部门名录.xlsx\"。")
-    paths.input_file(units_path, "部门名录", "--units" if units else "zwgk.toml 的 units")
-    return learn_from_plan(plan, units_path, level=level or settings.level)
+    return learn_from_plan(plan, settings.required_units_path(units), level=level or settings.level)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from zwgk_xl.core import paths
 from zwgk_xl.core.errors import InputError, WorkspaceError
 from zwgk_xl.ledger.store import CONFIG_NAME, read_config
 
@@ -54,19 +55,21 @@ class Settings:
         p = Path(self.units).expanduser()
         return p if p.is_absolute() or self.workspace is None else self.workspace / p
 
+    def required_units_path(self, explicit=None) -> Path:
+        """:meth:`units_path`, which must name an existing file (an :class:`InputError` names what is missing)."""
+        path = self.units_path(explicit)
+        if path is None:
+            raise InputError("没有指定部门名录。请用 --units 给出部门名录.xlsx，或在 zwgk.toml 中写 units = \"部门名录.xlsx\"。")
+        where = "--units" if explicit else f"zwgk.toml 的 units：{self.origins.get('units', CONFIG_NAME)}"
+        return paths.input_file(path, "部门名录", where)
+
     def directory(self, explicit=None, *, required: bool = False, level: str | None = None):
         """The unit directory (:class:`zwgk_xl.core.units.Directory`), or None when none is configured."""
         from zwgk_xl.core.units import load_directory  # heavy (openpyxl); only when asked
 
-        path = self.units_path(explicit)
-        if path is None:
-            if required:
-                raise InputError("没有指定部门名录。请用 --units 给出部门名录.xlsx，或在 zwgk.toml 中写 units = \"部门名录.xlsx\"。")
+        if not required and self.units_path(explicit) is None:
             return None
-        if not path.is_file():
-            where = "--units" if explicit else f"zwgk.toml 的 units（{self.origins.get('units', CONFIG_NAME)}）"
-            raise InputError(f"找不到部门名录：{path}（来自 {where}）。请检查路径。")
-        return load_directory(path, level=level or self.level)
+        return load_directory(self.required_units_path(explicit), level=level or self.level)
 
     def to_dict(self) -> dict:
         return {"workspace": str(self.workspace or ""), "units": self.units, "area": self.area, "level": self.level,
