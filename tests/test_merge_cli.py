@@ -92,20 +92,49 @@ def test_interrupted_merge_then_rerun_equals_uninterrupted(tmp_path, monkeypatch
 
 
 def test_cli_json_equals_library_result(tmp_path, monkeypatch):
+    import shutil as _shutil
+
     ws, forms = issue_forms(tmp_path)
     box = returns(tmp_path, forms)
     out = tmp_path / "汇总表.xlsx"
-    lib = run_merge(box, workspace=ws, output=out, workers=1).to_dict()
-    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json"])
+    fresh = [tmp_path / f"台账{i}" for i in range(3)]  # each run on an untouched copy (a re-run reads nothing new)
+    for copy in fresh:
+        _shutil.copytree(ws, copy)
+    lib = run_merge(box, workspace=fresh[0], output=out, workers=1).to_dict()
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(fresh[1]), "-o", str(out), "--json"])
     assert res.exit_code == 1 == lib["exit_code"]
-    assert json.loads(res.stdout) == lib
+    norm = lambda d: json.loads(json.dumps(d, ensure_ascii=False).replace(str(fresh[1]), str(fresh[0]))  # noqa: E731
+                                .replace(str(fresh[2]), str(fresh[0])))
+    assert norm(json.loads(res.stdout)) == lib
     monkeypatch.setattr("zwgk_xl.merge.workers.PARALLEL_MIN_FILES", 1)  # a worker process reads some of the 4 files
-    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(out), "--json", "--workers", "2"])
-    assert json.loads(res.stdout) == lib
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(fresh[2]), "-o", str(out), "--json", "--workers", "2"])
+    assert norm(json.loads(res.stdout)) == lib
     assert CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "--workers", "0"]).exit_code == 2
-    assert lib["totals"] == {"files": 4, "accepted": 4, "rejected": 0, "skipped": 0, "errors": 0, "warnings": 3,
-                              "notes": 0, "units_submitted": 3, "units_missing": 0}
+    assert lib["totals"] == {"files": 4, "accepted": 4, "rejected": 0, "skipped": 0, "new": 4, "unchanged": 0,
+                              "errors": 0, "warnings": 3, "notes": 0, "units_submitted": 3, "units_missing": 0}
     assert [f["type"] for f in lib["findings"]] == ["invalid-status", "required-empty", "duplicate-submission"]
+
+
+def test_a_rerun_reads_nothing_new_and_changes_nothing(tmp_path):
+    """Incremental merge: files merged before (same name, time and content, same plan) are not read again;
+    the ledger stays as it was and the master is not rewritten; a new file costs only itself."""
+    import shutil as _shutil
+
+    ws, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms)
+    out = tmp_path / "汇总表.xlsx"
+    first = run_merge(box, workspace=ws, output=out, workers=1)
+    tables, written = ledger_tables(ws), out.stat().st_mtime_ns
+    again = run_merge(box, workspace=ws, output=out, workers=1)
+    assert again.unchanged == len(again.files) == 4 and not again.master_written
+    assert ledger_tables(ws) == tables and out.stat().st_mtime_ns == written
+    assert [(f.file, f.outcome, f.unit) for f in again.files] == [(f.file, f.outcome, f.unit) for f in first.files]
+    assert sorted((f.type, f.unit) for f in again.findings) == sorted((f.type, f.unit) for f in first.findings)
+    assert "没有变化" in "\n".join(again.details())
+    _shutil.copy(forms["县卫生健康局"], box / "县卫生健康局_补报.xlsx")  # one more file arrives
+    more = run_merge(box, workspace=ws, output=out, workers=1)
+    assert more.unchanged == 4 and len(more.files) == 5 and more.master_written
+    assert out.stat().st_mtime_ns != written
 
 
 def test_cli_clean_quiet_exit_zero_finds_ledger_upward(tmp_path, monkeypatch):

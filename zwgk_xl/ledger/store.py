@@ -297,6 +297,28 @@ class Ledger:
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else ""
 
+    def merge_basis(self, round: str) -> str:
+        """A fingerprint of what the files of ``round`` were last checked against (plan and assignment)."""
+        row = self.conn.execute("SELECT plan_json, assignment_json FROM plans WHERE round=?", (round,)).fetchone()
+        return hashlib.sha256(json.dumps(list(row) if row else [], ensure_ascii=False).encode()).hexdigest()
+
+    def merged_basis(self, round: str) -> str:
+        """The :meth:`merge_basis` the last merge of ``round`` ran with ("" before any)."""
+        return self._meta(f"merged:{round}")
+
+    def master_stamp(self, round: str) -> str:
+        """What the last master of ``round`` was written as (path, as-of date, area): "" before any."""
+        return self._meta(f"master:{round}")
+
+    def set_master_stamp(self, round: str, stamp: str) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"master:{round}", stamp))
+
+    def set_merged_basis(self, round: str, basis: str) -> None:
+        if self.merged_basis(round) != basis:
+            with self.transaction():
+                self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"merged:{round}", basis))
+
     # -- files ---------------------------------------------------------------
 
     def archive_file(self, path: Path, sha256: str | None = None, data: bytes | None = None,

@@ -39,7 +39,7 @@ from zwgk_xl.forms.metadata import meta_from_rows
 from zwgk_xl.core import paths
 from zwgk_xl.forms.command import check_round
 from zwgk_xl.ledger.settings import load_settings
-from zwgk_xl.ledger.store import ARCHIVE_DIR, LEDGER_NAME, Ledger, find_workspace
+from zwgk_xl.ledger.store import ARCHIVE_DIR, LEDGER_NAME, Ledger, find_workspace, sha256_file
 from zwgk_xl.merge.context import Context
 from zwgk_xl.merge.examine import Examined, Reader
 from zwgk_xl.merge.intake import Limits, Rejected, discover, open_book, precheck
@@ -206,14 +206,25 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     run = ledger.start_run(round, str(folder))
     result = MergeResult(folder=str(folder), workspace=str(ledger.workspace), ledger_created=ledger.created,
                          round=round, plan_source=plan_source, backup=str(backup or ""))
-    with _no_cyclic_gc(), contextlib.closing(merger.examined(files)) as stream:
-        for n, (path, ex) in enumerate(stream, start=1):
-            out, found = merger.store(path, ex)
-            out.findings = sum(1 for f in found if f.severity != fk.INFO)
-            result.files.append(out)
-            result.findings.extend(found)
+    basis = ledger.merge_basis(round)
+    done = _already_merged(ledger, round, merger.reader, files) if ledger.merged_basis(round) == basis else {}
+    outcomes: dict[Path, tuple[FileOutcome, list[Finding]]] = {}
+    for path, (out, found) in done.items():  # merged before against the same plan: the ledger's record stands
+        merger.seen.setdefault(out.sha256, out.file)
+        outcomes[path] = out, found
+    result.unchanged = len(done)
+    n = len(done)
+    with _no_cyclic_gc(), contextlib.closing(merger.examined([p for p in files if p not in done])) as stream:
+        for path, ex in stream:
+            outcomes[path] = merger.store(path, ex)
+            n += 1
             if progress:
-                progress(n, len(files), out.file)
+                progress(n, len(files), outcomes[path][0].file)
+    for path in files:
+        out, found = outcomes[path]
+        out.findings = sum(1 for f in found if f.severity != fk.INFO)
+        result.files.append(out)
+        result.findings.extend(found)
     _link_supersedes(ledger, round, result.files)
     touched = {u for f in result.files if f.outcome == "accepted" for u in (f.unit, *f.also)}
     result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched))
@@ -224,7 +235,34 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     result.workers = merger.used_workers
     result.assigned = ctx.assigned
     ledger.finish_run(run, len(files), len(result.findings))
+    ledger.set_merged_basis(round, basis)
     return result
+
+
+def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path]) -> dict:
+    """path -> (outcome, findings) as recorded, for files merged before for ``round``: same name, same
+    arrival time and same content (hashed to be sure).  Skipped files are not recorded and are looked at again."""
+    known = {(r["file_name"], r["received_at"]): r for r in ledger.receipts(round)}
+    if not known:
+        return {}
+    also = {}
+    for sub in ledger.submissions(round):
+        also.setdefault(sub.sha256, []).append(sub.unit)
+    done = {}
+    for path in files:
+        try:
+            rel = reader.relative(path)
+            when = _dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
+            r = known.get((rel, when))
+            if r is None or sha256_file(path) != r["sha256"]:
+                continue
+        except (OSError, ValueError):
+            continue
+        out = FileOutcome(file=rel, outcome=r["outcome"], sha256=r["sha256"], unit=r["unit"], round=round,
+                          identified_by=r["identified_by"], meta_source=r["meta_source"], received_at=when,
+                          also=[u for u in also.get(r["sha256"], []) if u != r["unit"]])
+        done[path] = out, [f for _, f in ledger.file_findings(round, r["sha256"])]
+    return done
 
 
 @contextlib.contextmanager
@@ -282,10 +320,16 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
         result = merge_folder(folder, ledger, plan=plan_path, round=round, progress=progress, limits=limits,
                               directory=directory, workers=workers, issuers=issuers)
         t0 = time.perf_counter()
+        as_of = ledger.as_of(result.round, today)
         master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
-                              as_of=ledger.as_of(result.round, today), assigned=result.assigned)
+                              as_of=as_of, assigned=result.assigned)
         target = Path(output) if output else ws / f"汇总表_{result.round}.xlsx"
-        write_master(master, target, area=settings.area)
+        stamp = f"{target.resolve()}|{as_of.isoformat()}|{settings.area}"
+        if result.unchanged == len(result.files) and target.is_file() and ledger.master_stamp(result.round) == stamp:
+            result.master_written = False  # nothing new since the master was written: it stands
+        else:
+            write_master(master, target, area=settings.area)
+            ledger.set_master_stamp(result.round, stamp)
         result.findings += [f for f in master.findings if f.type == "lead-not-applicable"]
         result.timings["master"] = time.perf_counter() - t0
         result.output = str(target)

@@ -49,6 +49,8 @@ class MergeResult(Result):
     units_missing: list[str] = field(default_factory=list)
     output: str = ""
     backup: str = ""  # the copy of the ledger kept before this merge wrote ("" if none was made)
+    unchanged: int = 0  # files already merged for this round with the same plan, taken from the ledger unread
+    master_written: bool = True  # False: nothing changed since the last merge, the master stood
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (not serialised)
     workers: int = 0  # worker processes that read the files, 0: read in this process (not serialised)
     assigned: dict | None = field(default=None, repr=False)  # unit -> [(task, role)] used (not serialised)
@@ -57,13 +59,15 @@ class MergeResult(Result):
         """Files per outcome, findings per severity, units submitted and missing."""
         count = lambda what: sum(1 for f in self.files if f.outcome == what)  # noqa: E731
         return {"files": len(self.files), "accepted": count("accepted"), "rejected": count("rejected"),
-                "skipped": count("skipped"), **fk.counts(self.findings),
+                "skipped": count("skipped"), "new": len(self.files) - self.unchanged, "unchanged": self.unchanged,
+                **fk.counts(self.findings),
                 "units_submitted": len(self.units_submitted), "units_missing": len(self.units_missing)}
 
     def summary(self) -> str:
         """One Chinese line: the round, files by outcome, units submitted, findings and the master's path."""
         s = self.counts()
-        line = (f"{self.round}：{s['files']} 个文件，采用 {s['accepted']}，拒收 {s['rejected']}，跳过 {s['skipped']}；"
+        fresh = f"（新收 {s['new']}，此前已汇总 {s['unchanged']}）" if s["unchanged"] else ""
+        line = (f"{self.round}：{s['files']} 个文件{fresh}，采用 {s['accepted']}，拒收 {s['rejected']}，跳过 {s['skipped']}；"
                 f"已报送 {s['units_submitted']}/{s['units_submitted'] + s['units_missing']} 个单位；"
                 f"错误 {s['errors']} 条，警告 {s['warnings']} 条，提示 {s['notes']} 条。")
         return line + (f"汇总表：{self.output}" if self.output else "")
@@ -76,6 +80,8 @@ class MergeResult(Result):
         lines.append(f"台账：{self.workspace}；分解表：{self.plan_source}")
         if self.units_missing:
             lines.append(f"未报送：{'、'.join(self.units_missing)}")
+        if not self.master_written:
+            lines.append("回收文件夹与上次汇总相比没有变化，台账和汇总表保持不变。")
         return lines
 
     def data(self) -> dict:
