@@ -245,9 +245,11 @@ def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path
     known = {(r["file_name"], r["received_at"]): r for r in ledger.receipts(round)}
     if not known:
         return {}
-    also = {}
+    also, stored = {}, {}
     for sub in ledger.submissions(round):
         also.setdefault(sub.sha256, []).append(sub.unit)
+    for sha, f in ledger.file_findings(round):
+        stored.setdefault(sha, []).append(f)
     done = {}
     for path in files:
         try:
@@ -261,7 +263,7 @@ def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path
         out = FileOutcome(file=rel, outcome=r["outcome"], sha256=r["sha256"], unit=r["unit"], round=round,
                           identified_by=r["identified_by"], meta_source=r["meta_source"], received_at=when,
                           also=[u for u in also.get(r["sha256"], []) if u != r["unit"]])
-        done[path] = out, [f for _, f in ledger.file_findings(round, r["sha256"])]
+        done[path] = out, stored.get(r["sha256"], [])
     return done
 
 
