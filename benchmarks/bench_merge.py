@@ -96,6 +96,14 @@ def write_returned(plan: Document, folder: Path, ledger_id: str) -> list[Path]:
     return paths
 
 
+def new_workspace(base: Path, plan: Document) -> tuple[Path, str]:
+    """A 台账 under ``base`` holding ``plan`` for the round: (its folder, its ledger id)."""
+    ws = base / "台账"
+    with Ledger.open(ws) as ledger:
+        ledger.store_plan(ROUND, plan)
+        return ws, ledger.ledger_id
+
+
 def naive(paths: list[Path], out: Path) -> float:
     t0 = time.perf_counter()
     frames = [pd.read_excel(p, sheet_name=fs.TASK_SHEET, header=fs.HEADER_ROW, engine="openpyxl") for p in paths]
@@ -120,11 +128,8 @@ def main() -> None:
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench_merge_"))
     try:
-        ws = base / "台账"
         plan = make_plan(args.units, args.rows)
-        with Ledger.open(ws) as ledger:
-            ledger.store_plan(ROUND, plan)
-            ledger_id = ledger.ledger_id
+        ws, ledger_id = new_workspace(base, plan)
         t0 = time.perf_counter()
         paths = write_returned(plan, base / "回收", ledger_id)
         print(f"generated {len(paths)} forms x {args.rows} rows in {time.perf_counter() - t0:.2f} s")

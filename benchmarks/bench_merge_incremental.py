@@ -20,8 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout, not an installed copy
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_merge import ROUND, make_plan, write_returned  # noqa: E402
-from zwgk_xl.ledger.store import Ledger  # noqa: E402
+from bench_merge import ROUND, make_plan, new_workspace, write_returned  # noqa: E402
 from zwgk_xl.merge import run_merge  # noqa: E402
 
 
@@ -32,11 +31,8 @@ def main() -> None:
     args = ap.parse_args()
     base = Path(tempfile.mkdtemp(prefix="bench_incr_"))
     try:
-        ws = base / "台账"
         plan = make_plan(args.units, args.rows)
-        with Ledger.open(ws) as ledger:
-            ledger.store_plan(ROUND, plan)
-            ledger_id = ledger.ledger_id
+        ws, ledger_id = new_workspace(base, plan)
         paths = write_returned(plan, base / "all", ledger_id)
         box = base / "回收"
         box.mkdir()

@@ -182,23 +182,6 @@ def test_mail_send_and_remind_json_equal_the_library_results(demo, tmp_path):
     assert res.exit_code == lib["exit_code"] and lib["command"] == "mail-remind"
 
 
-def test_mail_fetch_prints_the_library_result_unchanged(monkeypatch, tmp_path):
-    """fetch changes the mailbox state, so the contract is shown on a given result: the CLI adds nothing."""
-    from zwgk_xl.core import findings as fk
-    from zwgk_xl.mail import commands
-    from zwgk_xl.mail.fetch import FetchResult, ReceivedFile
-
-    given = FetchResult(mailbox="INBOX", folder=str(tmp_path / "回收"), messages=2,
-                        saved=[ReceivedFile(filename="a.xlsx", original_name="a.xlsx", sha256="0" * 64, sender="a@x.cn", unit="县财政局", message_id="<1>",
-                                            subject="回复", path=str(tmp_path / "回收" / "a.xlsx"))],
-                        findings=[fk.finding("fetch-attachment-unusable", "附件为空，未保存。")])
-    monkeypatch.setattr(commands, "fetch", lambda workspace, since=None: given)
-    res = _invoke("mail", "fetch", "-C", tmp_path, "--json")
-    assert json.loads(res.stdout) == given.to_dict() and res.exit_code == given.exit_code == 1
-    res = _invoke("mail", "fetch", "-C", tmp_path)
-    assert "附件为空" in res.stdout and given.summary() in res.stdout
-
-
 def test_decompose_learn_is_wired_to_the_library(plan_file, tmp_path):
     units = tmp_path / "部门名录.xlsx"
     shutil.copy(sample_directory_path("county"), units)
@@ -206,3 +189,12 @@ def test_decompose_learn_is_wired_to_the_library(plan_file, tmp_path):
     data = json.loads(res.stdout)
     assert data["command"] == "decompose-learn" and res.exit_code == data["exit_code"] == 0
     assert not data["mappings"] and not list(tmp_path.glob("*备份*"))  # an unedited plan teaches nothing
+
+
+def test_decompose_keeps_the_plan_it_replaces(plan_file, tmp_path):
+    """The clerk may have edited the 分解表: writing a new one keeps the old beside it, from either front end."""
+    out = tmp_path / "分解表.xlsx"
+    shutil.copy(plan_file, out)
+    before = out.read_bytes()
+    res = _invoke("decompose", SEED_004, "--units", sample_directory_path("county"), "-o", out)
+    assert res.exit_code in (0, 1) and (tmp_path / "分解表.bak.xlsx").read_bytes() == before

@@ -178,3 +178,22 @@ def test_names_from_older_chinese_clients_are_read_right(ws, imap):
     result = _fetch(ws, imap)
     assert sorted(f.filename for f in result.saved) == sorted([name, "乙" + name, "丙" + name])
     assert (ws / "回收" / ("乙" + name)).read_bytes() == b"b@dept.example.cn"
+
+
+def test_cli_fetch_json_equals_the_library_result(tmp_path, imap):
+    """Two 台账 folders fetch the same mailbox from the real server: one through the CLI, one through the
+    library; their results are equal but for the folder each saved into."""
+    from zwgk_xl.mail.commands import run_fetch
+
+    imap.deliver(reply("a@dept.example.cn", [("填报表.xlsx", b"data")]))
+    folders = [tmp_path / "甲", tmp_path / "乙"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "zwgk.toml").write_text(
+            f'[mail]\nimap_host = "127.0.0.1"\nimap_port = {imap.port}\nimap_user = "{DOVECOT_USER}"\n'
+            f'cafile = "{imap.cert.as_posix()}"\n', encoding="utf-8")
+    res = CliRunner().invoke(main, ["mail", "fetch", "-C", str(folders[0]), "--json"])
+    lib = run_fetch(workspace=folders[1]).to_dict()
+    cli = json.loads(res.stdout.replace(str(folders[0]), str(folders[1])))
+    assert cli == lib and res.exit_code == lib["exit_code"] == 0
+    assert lib["command"] == "mail-fetch" and [f["filename"] for f in lib["saved"]] == ["填报表.xlsx"]

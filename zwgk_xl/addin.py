@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -23,11 +22,11 @@ from pathlib import Path
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.errors import UsageError, ZwgkError
 from zwgk_xl.core.paths import os_message
+from zwgk_xl.core.values import cell_text
 from zwgk_xl.ledger.store import CONFIG_NAME, LEDGER_NAME
 from zwgk_xl.ledger.workbooks import layout as L
 
 BUTTONS = {b.function: b for b in L.BUTTONS}
-_SEVERITY = {fk.ERROR: "错误", fk.WARNING: "警告", fk.INFO: "提示"}
 _FILL = {fk.ERROR: "#F8CBAD", fk.WARNING: "#FFF2CC"}
 _HEADER_FILL = "#DDEBF7"
 _RULES = {"exact": "名称一致", "alias": "别名/对照", "level": "层级替换", "group": "泛称归入分组",
@@ -100,18 +99,6 @@ def _rows(sheet) -> list[list]:
     return [list(r) for r in values or []]
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 class Inputs:
     """What the 设置 sheet says, with paths resolved against the 台账 folder."""
 
@@ -120,18 +107,18 @@ class Inputs:
         self.values: dict[str, object] = {}
         self.rows: dict[str, int] = {}
         for i, row in enumerate(_rows(_sheet(book, L.SETTINGS)), start=1):
-            label = _text(row[0]) if row else ""
+            label = cell_text(row[0]) if row else ""
             if label and label not in self.rows:
                 self.rows[label] = i
                 self.values[label] = row[1] if len(row) > 1 else None
         self.workspace = self._workspace()
 
     def text(self, label: str) -> str:
-        return _text(self.values.get(label))
+        return cell_text(self.values.get(label))
 
     def yes(self, label: str) -> bool:
         v = self.values.get(label)
-        return v is True or _text(v).lower() in L.YES
+        return v is True or cell_text(v).lower() in L.YES
 
     def path(self, label: str) -> Path | None:
         """A path setting, relative to the 台账 folder; None when the cell is empty."""
@@ -155,7 +142,7 @@ class Inputs:
 
     def _workspace(self) -> Path:
         text = self.text(L.S_WORKSPACE)
-        full = Path(_text(getattr(self.book, "fullname", "")) or L.WORKBOOK_NAME)
+        full = Path(cell_text(getattr(self.book, "fullname", "")) or L.WORKBOOK_NAME)
         here = full.parent if full.is_absolute() else None
         if text:
             ws = Path(text).expanduser()
@@ -190,7 +177,7 @@ def _superior_source(inp: Inputs) -> Path:
     """The superior list: text pasted in column A of 上级任务, else 设置's 上级文件, else the one file in 上级文件/."""
     ws = inp.workspace
     rows = _rows(_sheet(inp.book, L.SUPERIOR))[L.FIRST_ROW - 1:]
-    pasted = [_text(r[0]) for r in rows if r and _text(r[0])]
+    pasted = [cell_text(r[0]) for r in rows if r and cell_text(r[0])]
     if pasted:
         target = ws / L.SUPERIOR_DIR / L.PASTED_NAME
         target.parent.mkdir(exist_ok=True)
@@ -273,17 +260,12 @@ def _findings(sheet, row: int, findings) -> None:
     sheet.range((row, 1)).font.bold = True
     if not findings:
         return
-    rows = [[_SEVERITY.get(f.severity, f.severity), f.unit, f.file, _where(f), f.message, f.action]
+    rows = [[fk.SEVERITY_TITLES.get(f.severity, f.severity), f.unit, f.file, _where(f), f.message, f.action]
             for f in findings]
     _table(sheet, row + 1, 1, L.FINDING_HEADERS, rows)
     for i, f in enumerate(findings):
         if f.severity in _FILL:
             sheet.range((row + 2 + i, 1)).color = _FILL[f.severity]
-
-
-def _summary(result) -> str:
-    s = result.summary()
-    return s if isinstance(s, str) else str(result.to_dict().get("summary", s))
 
 
 def action(func):
@@ -305,7 +287,7 @@ def action(func):
             _alert(book, f"错误：发生意外问题（{type(e).__name__}：{e}）。请把此提示截图发给维护人员。",
                    button.caption, "critical")
             return None
-        _alert(book, _summary(result), button.caption, "info" if result.valid else "critical")
+        _alert(book, result.summary(), button.caption, "info" if result.valid else "critical")
         return result
 
     return run
@@ -352,8 +334,6 @@ def decompose_plan_action(book):
     src = _superior_source(inp)
     plan = inp.path(L.S_PLAN) or inp.workspace / "分解表.xlsx"
     units = inp.path(L.S_UNITS)
-    if plan.is_file():  # a 分解表 the clerk may have edited: keep the previous one beside it
-        shutil.copyfile(plan, plan.with_name(f"{plan.stem}.bak{plan.suffix}"))
     result = run_decompose(src, units=units, output=plan, workspace=inp.workspace)
     sheet = _sheet(book, L.PLAN)
     _clear(sheet, L.HEADER_ROW)
@@ -416,18 +396,8 @@ def merge_returns_action(book):
     # One process: Python started by Excel should not spawn worker processes.
     result = run_merge(inp.workspace / L.RETURNS_DIR, workspace=inp.workspace, round=round_, output=output,
                        units_path=inp.path(L.S_UNITS), workers=1)
-    files: dict[str, list[str]] = {}
-    problems: dict[str, int] = {}
-    for f in result.files:
-        if f.unit and f.outcome == "accepted":
-            files.setdefault(f.unit, []).append(f.file)
-    for f in result.findings:
-        if f.unit and f.severity != fk.INFO:
-            problems[f.unit] = problems.get(f.unit, 0) + 1
-    rows = [[u, "已报送", files.get(u, []), problems.get(u, "")] for u in result.units_submitted]
-    rows += [[u, "未报送", "", problems.get(u, "")] for u in result.units_missing]
     _progress(book, f"汇总回收表：{result.round}（汇总表：{result.output}）", ["单位", "报送情况", "文件", "问题数"],
-              rows, result.findings)
+              result.unit_rows(), result.findings)
     return result
 
 

@@ -16,13 +16,12 @@ from pathlib import Path
 import click
 
 from zwgk_xl import __version__
-from zwgk_xl.core.errors import UsageError as ZwgkUsage
+from zwgk_xl.core import findings as fk
 from zwgk_xl.core.errors import ZwgkError
 from zwgk_xl.core.paths import os_message
 from zwgk_xl.core.results import EXIT_BUG, EXIT_USAGE
 
 
-SEVERITY_LABELS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 def _echo_json(data) -> None:
@@ -33,7 +32,7 @@ def finding_line(f) -> str:
     """One printed line per finding: [级别] 单位 文件 位置：消息"""
     where = " ".join(x for x in (f.unit, f.file, f.sheet, f.cell, f"第{f.line}行" if f.line else "") if x)
     action = f"（{f.action}）" if f.action and f.severity != "info" else ""
-    return f"[{SEVERITY_LABELS.get(f.severity, f.severity)}] {where + '：' if where else ''}{f.message}{action}"
+    return f"[{fk.SEVERITY_TITLES.get(f.severity, f.severity)}] {where + '：' if where else ''}{f.message}{action}"
 
 
 def render(result, as_json: bool, quiet: bool = False) -> None:
@@ -48,18 +47,6 @@ def render(result, as_json: bool, quiet: bool = False) -> None:
                 click.echo(line)
         click.echo(result.summary())
     sys.exit(result.exit_code)
-
-
-def cli_date(value, option: str):
-    """An optional date option as a date; a Chinese usage error when it is not one."""
-    if value is None:
-        return None
-    from zwgk_xl.core.values import user_date
-
-    try:
-        return user_date(value, f"日期（{option}）")
-    except ValueError as e:
-        raise ZwgkUsage(str(e)) from None
 
 
 def _param_hint(e) -> str:
@@ -351,7 +338,7 @@ def report(source, round_, output, template, pdf, as_of, as_json):
     """
     from zwgk_xl.report.render import report_workspace
 
-    render(report_workspace(source, output, round=round_, template=template, pdf=pdf, as_of=cli_date(as_of, "--as-of")),
+    render(report_workspace(source, output, round=round_, template=template, pdf=pdf, as_of=as_of),
            as_json)
 
 

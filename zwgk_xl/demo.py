@@ -54,7 +54,7 @@ class DemoResult(Result):
     open_first: list[str] = field(default_factory=list)
 
     @property
-    def valid(self) -> bool:  # the demo's findings are the point of it, not a failure
+    def valid(self) -> bool:  # the findings it shows are the point of the demo, not its failure
         return True
 
     def details(self) -> list[str]:
@@ -73,11 +73,6 @@ class DemoResult(Result):
     def data(self) -> dict:
         return {"folder": str(self.folder), "steps": [list(s) for s in self.steps], "replied": self.replied,
                 "silent": self.silent, "open_first": self.open_first}
-
-    def to_dict(self) -> dict:
-        d = super().to_dict()
-        d["findings_shown"] = d.pop("findings")
-        return d
 
 
 def _data(name: str) -> Path:

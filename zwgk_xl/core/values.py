@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from zwgk_xl.core.errors import UsageError
+
 
 def cell_text(value) -> str:
     """A cell value as text: numbers without a spurious ``.0``, dates as ISO, strings stripped."""
@@ -84,3 +86,21 @@ def user_date(text, what: str = "日期") -> _dt.date:
         y, mo, d = parts
         why = f"没有{mo}月" if not 1 <= mo <= 12 else f"{y}年{mo}月没有{d}日"
         raise ValueError(f"{what}「{text}」不存在（{why}）。请改正，如 2021-06-25。") from None
+
+
+def date_option(value, what: str) -> _dt.date | None:
+    """An optional date given to a command (a date, or text as :func:`user_date` reads it); None when empty.
+
+    Raises:
+        UsageError: the text is not a date (the message names ``what``, e.g. 「截止日期（--due）」).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        return user_date(value, what)
+    except ValueError as e:
+        raise UsageError(str(e)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import shutil
 from pathlib import Path
 from typing import ClassVar
 
@@ -10,7 +11,8 @@ from python_calamine import CalamineWorkbook
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core import paths
-from zwgk_xl.core.errors import InputError, UsageError
+from zwgk_xl.core.atomic import atomic_path
+from zwgk_xl.core.errors import InputError, PlanError, UsageError
 from zwgk_xl.core.model import Document, Finding
 from zwgk_xl.core.results import Result
 from zwgk_xl.core.units import load_directory
@@ -78,8 +80,19 @@ def decompose_file(
                     area=area, organ=organ, office=office)
     doc.warnings = [*directory.warnings, *doc.warnings]
     if output is not None:
+        keep_previous(Path(output))
         write_plan(doc, output, directory=directory, level=level, area=area, organ=organ)
     return doc
+
+
+def keep_previous(plan: Path) -> Path | None:
+    """A 分解表 about to be replaced may hold the clerk's edits: keep it beside as ``<名>.bak.xlsx``."""
+    if not plan.is_file():
+        return None
+    backup = plan.with_name(f"{plan.stem}.bak{plan.suffix}")
+    with atomic_path(backup, PlanError) as tmp:
+        shutil.copyfile(plan, tmp)
+    return backup
 
 
 @dataclass

@@ -11,7 +11,7 @@ from zwgk_xl.core import paths
 from zwgk_xl.core.errors import UsageError
 from zwgk_xl.core.model import Finding
 from zwgk_xl.core.results import Result
-from zwgk_xl.core.values import user_date
+from zwgk_xl.core.values import date_option
 from zwgk_xl.decompose.assign import assignment_ids, unknown_units
 from zwgk_xl.decompose.plan import read_plan
 from zwgk_xl.forms.writer import FormInfo, stale_forms, write_forms
@@ -66,10 +66,9 @@ def run_split(plan_path, *, round: str, due: str, output, units=None, contact: s
     the first file is written.
     """
     round = check_round(round)
-    try:
-        due_date = user_date(due, "截止日期（--due）")
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    due_date = date_option(due, "截止日期（--due）")
+    if due_date is None:
+        raise UsageError("截止日期（--due）不能为空。请写明日期，如 2021-06-25。")
     plan_file = paths.input_file(plan_path, "分解表")
     out_dir = paths.output_dir(output, "填报表输出文件夹")
     ws = find_workspace(Path(workspace) if workspace else None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from zwgk_xl.core import paths
-from zwgk_xl.core.errors import MailError, UsageError
-from zwgk_xl.core.values import user_date
+from zwgk_xl.core.errors import MailError
+from zwgk_xl.core.values import date_option
 from zwgk_xl.forms.command import check_round
 from zwgk_xl.ledger.settings import load_settings
 from zwgk_xl.ledger.store import find_workspace
@@ -46,26 +46,13 @@ def run_remind(*, units=None, workspace=None, round: str | None = None, due: str
     ws = _workspace(workspace)
     if round is not None:
         round = check_round(round)
-    if due:
-        try:
-            due = user_date(due, "截止日期（--due）").isoformat()
-        except ValueError as e:
-            raise UsageError(str(e)) from None
+    due_date = date_option(due, "截止日期（--due）")
+    as_of = date_option(as_of, "统计截止日期（--as-of）")
     if dry_run is not None:
         paths.output_dir(dry_run, "演练邮件文件夹", "--dry-run")
     directory = _with_addresses(load_settings(ws).directory(units))
-    return remind(ws, directory, round=round, dry_run_dir=dry_run, due=due, resend=resend, rate=rate,
-                  as_of=_as_of(as_of))
-
-
-def _as_of(value):
-    """``--as-of`` as a date (None stays None: the round's own as-of date is used)."""
-    if value is None or hasattr(value, "isoformat"):
-        return value
-    try:
-        return user_date(value, "统计截止日期（--as-of）")
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    return remind(ws, directory, round=round, dry_run_dir=dry_run, due=due_date.isoformat() if due_date else "",
+                  resend=resend, rate=rate, as_of=as_of)
 
 
 def run_fetch(*, workspace=None, since=None) -> FetchResult:

@@ -63,6 +63,19 @@ class MergeResult(Result):
                 **fk.counts(self.findings),
                 "units_submitted": len(self.units_submitted), "units_missing": len(self.units_missing)}
 
+    def unit_rows(self) -> list[list]:
+        """Per unit, reported first: unit, 已报送/未报送, its accepted files, its findings above info."""
+        files: dict[str, list[str]] = {}
+        problems: dict[str, int] = {}
+        for f in self.files:
+            if f.unit and f.outcome == "accepted":
+                files.setdefault(f.unit, []).append(f.file)
+        for f in self.findings:
+            if f.unit and f.severity != fk.INFO:
+                problems[f.unit] = problems.get(f.unit, 0) + 1
+        return ([[u, "已报送", files.get(u, []), problems.get(u, "")] for u in self.units_submitted]
+                + [[u, "未报送", [], problems.get(u, "")] for u in self.units_missing])
+
     def summary(self) -> str:
         """One Chinese line: the round, files by outcome, units submitted, findings and the master's path."""
         s = self.counts()

@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.cntext import cn_date, int_to_cn
+from zwgk_xl.core.values import date_option
 from zwgk_xl.core.errors import ConverterMissing, InputError, ReportError, WorkspaceError
 from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node
 from zwgk_xl.core.office import convert_with_soffice, soffice_path
@@ -437,7 +438,7 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
         "recipient": str(settings.get("recipient") or "").strip(),
         "organ": str(settings.get("organ") or "").strip(),
         "date": cn_date(today),
-        "as_of": cn_date(getattr(master, "as_of", None) or today),  # the date the master was built for
+        "as_of": cn_date(master.as_of or today),  # the date the master was built for
         "round": master.round,
         "previous_round": master.previous_round or "",
         "cited": _cited(master, list(settings.get("cited") or []) + list(cited or [])),
@@ -705,7 +706,7 @@ def _round_from_name(path: Path) -> str | None:
 
 
 def report_workspace(source=None, output=None, *, round: str | None = None, template=None, pdf: bool = False,
-                     today: dt.date | None = None, as_of: dt.date | None = None) -> ReportResult:
+                     today: dt.date | None = None, as_of=None) -> ReportResult:
     """The ``report`` command: read the round from the 台账 and render the report.
 
     Args:
@@ -719,12 +720,14 @@ def report_workspace(source=None, output=None, *, round: str | None = None, temp
             else the bundled one).
         pdf: also write a PDF through LibreOffice.
         today: the report date.
-        as_of: the as-of date for overdue tasks (default: the round's, :meth:`Ledger.as_of`).
+        as_of: the as-of date for overdue tasks, a date or text such as 2021-06-30 (default: the
+            round's, :meth:`Ledger.as_of`).
     """
     from zwgk_xl.ledger.settings import load_settings
     from zwgk_xl.ledger.store import LEDGER_NAME, Ledger, find_workspace
     from zwgk_xl.merge.master import build_master
 
+    as_of = date_option(as_of, "统计截止日期（--as-of）")  # checked where it enters, before anything is read
     start = Path(source) if source else None
     if start is not None and not start.exists():
         raise InputError(f"找不到 {start}。请给出台账文件夹或汇总表 .xlsx 的路径。")
