@@ -22,6 +22,7 @@ from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.spec import ROLE_LEAD
 from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
+from zwgk_xl.core.xlsxbulk import BulkSheet
 from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.merge import statistics as st
 from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
@@ -356,7 +357,7 @@ class _Sheet:
 
     def __init__(self, wb, name: str, headers: list[str], widths: list[int], formats: dict, title: str,
                  title_lines: list[str] | None = None):
-        self.ws = wb.add_worksheet(name)
+        self.ws = wb.add_worksheet(name, worksheet_class=BulkSheet)
         self.fmt, self.num, self.note_fmt = formats["text"], formats["number"], formats["note"]
         self.widths = widths
         for i, w in enumerate(widths):
@@ -388,15 +389,11 @@ class _Sheet:
 
     def write(self, values: list) -> None:
         # xlsxwriter cannot autofit and LibreOffice keeps the default height: size the row to its wrapped text
-        self.ws.set_row(self.row, _row_height(values, self.widths))
-        for c, v in enumerate(values):
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                self.ws.write_number(self.row, c, v, self.num)
-            elif v:
-                self.ws.write_string(self.row, c, str(v), self.fmt)
-            else:
-                self.ws.write_blank(self.row, c, None, self.fmt)
-        self.row += 1
+        self.row = self.ws.append_rows(self.row, [values], [_row_height(values, self.widths)], self.fmt, self.num)
+
+    def write_many(self, rows: list[list]) -> None:
+        widths = self.widths
+        self.row = self.ws.append_rows(self.row, rows, [_row_height(v, widths) for v in rows], self.fmt, self.num)
 
     def note(self, text: str) -> None:
         """A wrapped note below the table, merged across its width (overflowing text would widen the print)."""
@@ -470,8 +467,7 @@ def _write(master: Master, filename: str, area: str = "") -> None:
 
     s = _Sheet(wb, "明细", DETAIL_HEADERS, DETAIL_WIDTHS, formats, title)
     for row in master.rows:
-        for values in detail_rows(row, submitted):
-            s.write(values)
+        s.write_many(detail_rows(row, submitted))
     highlight(s, DETAIL_HEADERS.index("完成状态"), status_rules)
     s.ws.autofilter(s.header_row, 0, s.last, len(DETAIL_HEADERS) - 1)
 

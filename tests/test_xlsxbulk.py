@@ -1,0 +1,104 @@
+"""BulkSheet: rows written in one pass read back like rows written cell by cell by xlsxwriter."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+
+import openpyxl
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from zwgk_xl.core.office import soffice_path
+from zwgk_xl.core.xlsxbulk import BulkSheet
+
+ROWS = [["1", "推进政务公开标准化规范化", "县财政局", 3, "", "完成 <100> 条 & 更多\n第二行"],
+        ["2", " 前后有空格 ", "", 2.5, "控制符\x07在此", "_x0041_ 字面"],
+        ["3", "长" * 40000, "县教育局", 0, None, ""]]
+
+
+def _write(path, bulk: bool) -> None:
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+    text = wb.add_format({"text_wrap": True, "border": 1, "valign": "top"})
+    num = wb.add_format({"border": 1, "valign": "top"})
+    ws = wb.add_worksheet("明细", worksheet_class=BulkSheet)
+    ws.merge_range(0, 0, 0, 5, "标题行", wb.add_format({"bold": True}))
+    for c, h in enumerate(["编号", "任务", "单位", "数", "空", "说明"]):
+        ws.write_string(1, c, h)
+    heights = [30.0, 44.5, 409.0]
+    if bulk:
+        nxt = ws.append_rows(2, ROWS, heights, text, num)
+        assert nxt == 5
+    else:
+        for r, (values, h) in enumerate(zip(ROWS, heights), start=2):
+            ws.set_row(r, h)
+            for c, v in enumerate(values):
+                if isinstance(v, (int, float)):
+                    ws.write_number(r, c, v, num)
+                elif v:
+                    ws.write_string(r, c, v[:32767], text)
+                else:
+                    ws.write_blank(r, c, None, text)
+    ws.write_string(6, 0, "表后说明")  # an xlsxwriter row after the bulk rows
+    ws.autofilter(1, 0, 4, 5)
+    wb.close()
+
+
+def _read(path) -> tuple[dict, dict, dict]:
+    ws = openpyxl.load_workbook(path)["明细"]
+    cells = {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value not in (None, "")}
+    heights = {r: ws.row_dimensions[r].height for r in range(1, 8) if ws.row_dimensions[r].height}
+    styles = {c.coordinate: (c.border.left.style, c.alignment.wrap_text) for row in ws.iter_rows(min_row=3, max_row=5)
+              for c in row}
+    return cells, heights, styles
+
+
+def test_bulk_rows_read_back_like_xlsxwriter_cells(tmp_path):
+    _write(tmp_path / "bulk.xlsx", True)
+    _write(tmp_path / "plain.xlsx", False)
+    bulk, plain = _read(tmp_path / "bulk.xlsx"), _read(tmp_path / "plain.xlsx")
+    assert bulk == plain
+    cells, heights, styles = bulk
+    assert cells["F3"] == "完成 <100> 条 & 更多\n第二行" and cells["B4"] == " 前后有空格 "
+    assert cells["F4"] == "_x0041_ 字面" and len(cells["B5"]) == 32767
+    assert cells["D4"] == 2.5 and cells["A7"] == "表后说明"
+    assert heights[3] == 30 and heights[5] == 408.75  # whole pixels, as set_row
+    assert styles["E3"] == ("thin", True) and styles["D3"] == ("thin", None)
+
+
+def test_bulk_rows_in_order_and_read_by_calamine(tmp_path):
+    _write(tmp_path / "bulk.xlsx", True)
+    rows = CalamineWorkbook.from_path(str(tmp_path / "bulk.xlsx")).get_sheet_by_name("明细").to_python()
+    assert [r[0] for r in rows] == ["标题行", "编号", "1", "2", "3", "", "表后说明"]
+    assert rows[2][3] == 3 and rows[3][4] == "控制符\x07在此"
+
+
+def test_bulk_rows_must_come_in_order(tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
+    ws = wb.add_worksheet("a", worksheet_class=BulkSheet)
+    fmt = wb.add_format()
+    ws.append_rows(5, [["a"]], [15], fmt)
+    with pytest.raises(ValueError):
+        ws.append_rows(3, [["b"]], [15], fmt)
+    wb.close()
+
+
+def test_non_finite_numbers_are_text(tmp_path):
+    wb = xlsxwriter.Workbook(str(tmp_path / "x.xlsx"))
+    ws = wb.add_worksheet("a", worksheet_class=BulkSheet)
+    ws.append_rows(0, [[math.nan, math.inf, 7]], [15], wb.add_format())
+    wb.close()
+    ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["a"]
+    assert [c.value for c in ws[1]] == ["nan", "inf", 7]
+
+
+@pytest.mark.skipif(not soffice_path(), reason="LibreOffice is not installed")
+def test_libreoffice_reads_bulk_rows(tmp_path):
+    _write(tmp_path / "bulk.xlsx", True)
+    subprocess.run([soffice_path(), "--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76",
+                    "--outdir", str(tmp_path), str(tmp_path / "bulk.xlsx")], check=True, capture_output=True,
+                   timeout=120)
+    text = (tmp_path / "bulk.csv").read_text("utf-8")
+    assert "推进政务公开标准化规范化" in text and "表后说明" in text and "县教育局" in text
