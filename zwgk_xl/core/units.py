@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Iterable
 
 from zwgk_xl.core.errors import DirectoryError, InputError
 
@@ -158,6 +159,52 @@ class Directory:
     def choices(self) -> list[str]:
         """Names offered in dropdowns: units first, then groups."""
         return self.names + [g for g in self.groups if g not in self._index]
+
+
+class NameIndex:
+    """Finds whole names in a text as ``re.finditer`` over the alternation of the names, longest first, would.
+
+    Scanning left to right, the longest name starting at a position matches and the scan resumes after it,
+    so a name inside a longer matched name does not count.  Instead of trying every name at every position,
+    a character class of the names' first characters skips the positions no name starts at, and at the
+    others the next two characters select the lengths of the names starting with them, each length costing
+    one set lookup: the cost per position is bounded by the longest name, not the number of names.  The
+    empty name matches nothing (the regex matched it between any two characters).
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(n for n in names if n)
+        lengths: dict[str, set[int]] = {}
+        for name in self.names:
+            if len(name) >= 2:
+                lengths.setdefault(name[:2], set()).add(len(name))
+        self._lengths = {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
+        self._singles = frozenset(n for n in self.names if len(n) == 1)
+        firsts = "".join(sorted({n[0] for n in self.names}))
+        self._starts = re.compile(f"[{re.escape(firsts)}]") if firsts else None
+
+    def find(self, text: str) -> list[str]:
+        """The names matched in ``text``, in order of position (repeats included)."""
+        out: list[str] = []
+        if self._starts is None or not text:
+            return out
+        names, lengths, singles = self.names, self._lengths, self._singles
+        end = 0
+        for m in self._starts.finditer(text):
+            i = m.start()
+            if i < end:  # inside the name matched last
+                continue
+            for k in lengths.get(text[i:i + 2], ()):
+                got = text[i:i + k]
+                if got in names:  # a cut-off slice is a name only if nothing longer fits
+                    out.append(got)
+                    end = i + len(got)
+                    break
+            else:
+                if singles and text[i] in singles:
+                    out.append(text[i])
+                    end = i + 1
+        return out
 
 
 _FOLD = str.maketrans({"（": "(", "）": ")", "〔": "(", "〕": ")", "【": "(", "】": ")", "，": ",", "；": ";"})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from zwgk_xl.core.model import Node
+from zwgk_xl.core.units import NameIndex
 from zwgk_xl.core.values import cell_text, parse_date
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.forms.writer import locked_rows
@@ -71,7 +71,7 @@ class Context:
     issuers: frozenset[str] = frozenset()  # the issuing office (names as configured; canonical after init)
     unit_of_name: dict[str, str] = field(default_factory=dict)  # name or alias -> unit
     ids: dict[str, frozenset[str]] = field(default_factory=dict)  # unit -> ids of its tasks (see task_ids)
-    names_pattern: re.Pattern | None = None  # any name or alias (longest first)
+    name_index: NameIndex | None = None  # finds names and aliases in file names (see units_in_name)
 
     def __post_init__(self):
         issuers = {self.canonical(n) or n for n in self.issuers}
@@ -84,8 +84,7 @@ class Context:
                     pairs.setdefault(alias, u)
         self.names = sorted(pairs.items(), key=lambda p: -len(p[0]))
         self.unit_of_name = dict(self.names)
-        # longest first: at each position the longest name matches, and a match is never inside another
-        self.names_pattern = re.compile("|".join(map(re.escape, self.unit_of_name)) or "(?!)")
+        self.name_index = NameIndex(self.unit_of_name)
 
     def canonical(self, name: str) -> str | None:
         """The expected unit ``name`` stands for (exact, or via the directory's aliases)."""

@@ -29,7 +29,7 @@ def units_in_name(ctx: Context, text: str) -> list[str]:
     matched name does not count, and the issuing office comes last."""
     if not text:
         return []
-    found = list(dict.fromkeys(ctx.unit_of_name[m.group(0)] for m in ctx.names_pattern.finditer(text)))
+    found = list(dict.fromkeys(ctx.unit_of_name[name] for name in ctx.name_index.find(text)))
     return sorted(found, key=lambda u: u in ctx.issuers) if len(found) > 1 else found
 
 
