@@ -40,23 +40,23 @@ class BulkSheet(Worksheet):
         if self._bulk and first <= self._bulk[-1][0]:
             raise ValueError("bulk rows must be appended in order")
         sst = self.str_table._get_shared_string_index
-        cols = [xl_col_to_name(c) for c in range(max(map(len, rows), default=0))]
+        starts = [f'<c r="{xl_col_to_name(c)}' for c in range(max(map(len, rows), default=0))]
+
+        def other(start: str, n: str, v) -> str:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                return f'{start}{n}" s="{{n}}"><v>{v!r}</v></c>'
+            return f'{start}{n}" s="{{s}}" t="s"><v>{sst(str(v)[:MAX_STRING])}</v></c>'
+
         out = self._bulk
         r = first
         for values, height in zip(rows, heights):
-            n = r + 1
-            cells = []
-            for col, v in zip(cols, values):
-                if type(v) is str and v:
-                    cells.append(f'<c r="{col}{n}" s="{{s}}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>')
-                elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                    cells.append(f'<c r="{col}{n}" s="{{n}}"><v>{v!r}</v></c>')
-                elif v not in (None, ""):
-                    cells.append(f'<c r="{col}{n}" s="{{s}}" t="s"><v>{sst(str(v)[:MAX_STRING])}</v></c>')
-                else:
-                    cells.append(f'<c r="{col}{n}" s="{{s}}"/>')
+            n = str(r + 1)
+            cells = "".join([f'{start}{n}" s="{{s}}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>'
+                             if v.__class__ is str and v else
+                             f'{start}{n}" s="{{s}}"/>' if v is None or v == "" else other(start, n, v)
+                             for start, v in zip(starts, values)])
             pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
-            out.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{"".join(cells)}</row>'))
+            out.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
             self._bulk_formats.append((cell_format, number_format or cell_format))
             r += 1
         if r > first:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -218,18 +219,23 @@ class Quantity:
     measure: str  # 条
 
 
+_LABEL_EDGES = re.compile(r"^(共|累计|合计|均)|(共|累计|合计|达|约|近|逾|超过|了)+$")
+_DIGIT = re.compile(r"\d")
+
+
 def quantities(text: str) -> list[Quantity]:
     """Numbers with a measure word in ``text``, each labelled with the phrase before it
     (from the first verb in its clause, else the clause's last six characters)."""
     out = []
+    breaks = None
     for m in _QUANTITY.finditer(text or ""):
-        before = text[:m.start()]
-        start = max((b.end() for b in _CLAUSE_BREAK.finditer(before)), default=0)
-        clause = before[start:]
+        if breaks is None:  # clause starts, found once per text
+            breaks = [0, *(b.end() for b in _CLAUSE_BREAK.finditer(text))]
+        clause = text[breaks[bisect_right(breaks, m.start()) - 1]:m.start()]
         verb = _VERB.search(clause)
         label = clause[verb.start():] if verb else clause[-6:]
-        label = re.sub(r"^(共|累计|合计|均)|(共|累计|合计|达|约|近|逾|超过|了)+$", "", label.strip())
-        if not label or re.search(r"\d", label):
+        label = _LABEL_EDGES.sub("", label.strip())
+        if not label or _DIGIT.search(label):
             continue
         try:
             value = float(m.group(1).replace(",", "").replace("，", ""))
