@@ -13,6 +13,7 @@ from pathlib import Path
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import InputError
+from zwgk_xl.core.xlsxbulk import MAX_STRING, BulkSheet
 from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 from zwgk_xl.parse.deadlines import DEADLINE_RECURRING
@@ -70,8 +71,27 @@ def write_task_table(doc: Document, path) -> Path:
     return path
 
 
+class _TaskSheet(BulkSheet):
+    """A :class:`BulkSheet` whose rows have a format per cell: the task table has thousands of rows of
+    ten cells, centred, plain or red."""
+
+    def append_cells(self, r: int, values: list[str], formats: list, height: float) -> None:
+        """Add row ``r`` (after the rows added before): strings, each in its format, ``height`` points."""
+        sst, n = self.str_table._get_shared_string_index, str(r + 1)
+        cells = "".join([f'<c r="{col}{n}" s="{f._get_xf_index()}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>' if v
+                         else f'<c r="{col}{n}" s="{f._get_xf_index()}"/>'
+                         for col, v, f in zip(_LETTERS, values, formats)])
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
+        self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
+        self._bulk_formats.append((formats[0], formats[0]))  # the row holds no {s} or {n} to fill in
+        self._check_dimensions(r, len(values) - 1)
+
+
+_LETTERS = "ABCDEFGHIJ"  # the columns of COLUMNS
+
+
 def _write_tasks(wb, doc: Document) -> None:
-    ws = wb.add_worksheet(SHEET_TASKS)
+    ws = wb.add_worksheet(SHEET_TASKS, worksheet_class=_TaskSheet)
     base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "top", "border": 1}
     f_title = wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center",
                              "valign": "vcenter"})
@@ -87,20 +107,15 @@ def _write_tasks(wb, doc: Document) -> None:
     ws.write_row(1, 0, COLUMNS, f_head)
     for c, w in enumerate(WIDTHS):
         ws.set_column(c, c, w, None, {"hidden": True} if COLUMNS[c] == "类型" else None)
+    section = [f_section] * len(COLUMNS)
+    task = [f_center if c in ("编号", "层级路径", "完成时限") else f_cell for c in COLUMNS]
+    warned = [f_warn if c == "警告" else f for c, f in zip(COLUMNS, task)]
+    warn_col = COLUMNS.index("警告")
     r = 2
     for node in doc.walk():
         values = _row(node)
-        ws.set_row(r, row_height(values[:-1], WIDTHS[:-1]))
-        for c, v in enumerate(values):
-            if not node.is_task:
-                fmt = f_section
-            elif COLUMNS[c] == "警告" and v:
-                fmt = f_warn
-            elif COLUMNS[c] in ("编号", "层级路径", "完成时限"):
-                fmt = f_center
-            else:
-                fmt = f_cell
-            ws.write_string(r, c, v, fmt)
+        formats = section if not node.is_task else warned if values[warn_col] else task
+        ws.append_cells(r, values, formats, row_height(values[:-1], WIDTHS[:-1]))
         r += 1
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, max(r - 1, 1), last_col)
