@@ -226,3 +226,19 @@ def test_same_answers_sent_twice_is_only_a_note(tmp_path):
     kinds = {(f.type, f.severity) for f in result.findings if f.unit == "县卫生健康局"}
     assert ("resubmitted-same", "info") in kinds
     assert not any(t == "duplicate-submission" for t, _ in kinds)
+
+
+def test_a_rerun_keeps_the_masters_own_findings(tmp_path):
+    """A lead answering 不涉及 is a finding the master adds; an unchanged re-run does not rebuild the master
+    but reports the same findings."""
+    ws, forms = issue_forms(tmp_path)
+    box = tmp_path / "回收"
+    box.mkdir()
+    for unit, path in forms.items():
+        fill(path, box / f"{unit}.xlsx", rows={t: dict(OK, status="不涉及") for t in IDS[unit]},
+             fields={"filler": "某某"})
+    out = tmp_path / "汇总表.xlsx"
+    first = run_merge(box, workspace=ws, output=out, workers=1)
+    again = run_merge(box, workspace=ws, output=out, workers=1)
+    mine = lambda r: sorted((f.type, f.unit, f.message) for f in r.findings if f.type == "lead-not-applicable")  # noqa: E731
+    assert mine(first) and mine(again) == mine(first) and not again.master_written

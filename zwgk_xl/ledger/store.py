@@ -310,9 +310,20 @@ class Ledger:
         """What the last master of ``round`` was written as (path, as-of date, area): "" before any."""
         return self._meta(f"master:{round}")
 
-    def set_master_stamp(self, round: str, stamp: str) -> None:
+    def set_master_stamp(self, round: str, stamp: str, findings: list[dict] = ()) -> None:
+        """Record the master just written (``stamp``) and the findings it added to the merge's."""
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"master:{round}", stamp))
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                              (f"master-findings:{round}", json.dumps(list(findings), ensure_ascii=False)))
+
+    def master_findings(self, round: str) -> list[dict] | None:
+        """The findings the last master of ``round`` added (see :meth:`set_master_stamp`); None when not recorded."""
+        try:
+            found = json.loads(self._meta(f"master-findings:{round}") or "null")
+        except ValueError:
+            return None
+        return found if isinstance(found, list) else None
 
     def set_merged_basis(self, round: str, basis: str) -> None:
         if self.merged_basis(round) != basis:

@@ -284,14 +284,18 @@ def _link_supersedes(ledger: Ledger, round: str, outcomes: list[FileOutcome]) ->
     """Name, for each accepted file, the older files it replaces (or the newer one replacing it)."""
     subs = ledger.submissions(round)
     by_id = {s.id: s for s in subs}
+    by_unit: dict[str, list] = {}
+    for s in subs:
+        by_unit.setdefault(s.unit, []).append(s)
     for out in outcomes:
         if out.outcome != "accepted":
             continue
-        mine = next((s for s in subs if s.unit == out.unit and s.sha256 == out.sha256), None)
+        unit_subs = by_unit.get(out.unit, [])
+        mine = next((s for s in unit_subs if s.sha256 == out.sha256), None)
         if mine is None:
             continue
-        out.superseded = [s.file_name for s in subs if s.superseded_by is not None and s.unit == out.unit
-                          and s.id != mine.id and mine.superseded_by is None]
+        out.superseded = [s.file_name for s in unit_subs if s.superseded_by is not None and s.id != mine.id
+                          and mine.superseded_by is None]
         if mine.superseded_by is not None:
             out.superseded_by = by_id[mine.superseded_by].file_name
 
@@ -323,16 +327,20 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
                               directory=directory, workers=workers, issuers=issuers)
         t0 = time.perf_counter()
         as_of = ledger.as_of(result.round, today)
-        master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
-                              as_of=as_of, assigned=result.assigned)
         target = Path(output) if output else ws / f"汇总表_{result.round}.xlsx"
         stamp = f"{target.resolve()}|{as_of.isoformat()}|{settings.area}"
-        if result.unchanged == len(result.files) and target.is_file() and ledger.master_stamp(result.round) == stamp:
+        kept = ledger.master_findings(result.round)
+        if (result.unchanged == len(result.files) and target.is_file() and ledger.master_stamp(result.round) == stamp
+                and kept is not None):
             result.master_written = False  # nothing new since the master was written: it stands
+            added = [Finding(**f) for f in kept]
         else:
+            master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
+                                  as_of=as_of, assigned=result.assigned)
             write_master(master, target, area=settings.area)
-            ledger.set_master_stamp(result.round, stamp)
-        result.findings += [f for f in master.findings if f.type == "lead-not-applicable"]
+            added = [f for f in master.findings if f.type == "lead-not-applicable"]
+            ledger.set_master_stamp(result.round, stamp, [f.to_dict() for f in added])
+        result.findings += added
         result.timings["master"] = time.perf_counter() - t0
         result.output = str(target)
     return result
