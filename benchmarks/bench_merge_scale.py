@@ -1,0 +1,82 @@
+"""Benchmark how ``merge`` grows with the folder: time per file and peak memory at 300, 1,000 and 3,000 returns.
+
+For each size the returns are generated first (xlsxwriter, as ``bench_merge.py``), then one merge runs in a
+fresh Python process (one process, no workers) so that its peak memory (``ru_maxrss``) is the merge's own.
+It prints the time and peak memory per size, and the cost per file between sizes: growth is linear when the
+cost per file from 1,000 to 3,000 is within 10 % of the cost per file from 300 to 1,000.
+
+Usage:
+    python benchmarks/bench_merge_scale.py [--sizes 300 1000 3000] [--rows 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # measure this checkout, not an installed copy
+sys.path.insert(0, str(HERE))
+
+from bench_merge import ROUND, make_plan, new_workspace, write_returned  # noqa: E402
+
+CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from zwgk_xl.merge import run_merge
+t0 = time.perf_counter()
+r = run_merge(Path({box!r}), workspace=Path({ws!r}), round={round!r}, output=Path({out!r}), workers=1)
+t = time.perf_counter() - t0
+print(json.dumps({{"seconds": t, "accepted": r.counts()["accepted"], "timings": r.timings,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def measure(base: Path, units: int, rows: int) -> dict:
+    """Generate ``units`` returns and merge them in a fresh process: its figures."""
+    folder = base / str(units)
+    plan = make_plan(units, rows)
+    ws, ledger_id = new_workspace(folder, plan)
+    write_returned(plan, folder / "回收", ledger_id)
+    code = CHILD.format(root=str(HERE.parent), box=str(folder / "回收"), ws=str(ws), round=ROUND,
+                        out=str(folder / "汇总表.xlsx"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    shutil.rmtree(folder)
+    return figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 3000])
+    ap.add_argument("--rows", type=int, default=20)
+    args = ap.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench_scale_"))
+    try:
+        got = {}
+        print(f"{'returns':>8}{'seconds':>9}{'ms/file':>9}{'peak MB':>9}  read+validate / ledger / master (s)")
+        for n in args.sizes:
+            f = got[n] = measure(base, n, args.rows)
+            tm = f["timings"]
+            print(f"{n:>8}{f['seconds']:>9.2f}{1000 * f['seconds'] / n:>9.2f}{f['peak_mb']:>9.0f}  "
+                  f"{tm.get('read_validate', 0):.2f} / {tm.get('ledger', 0):.2f} / {tm.get('master', 0):.2f}")
+        sizes = sorted(got)
+        steps = [(a, b, (got[b]["seconds"] - got[a]["seconds"]) / (b - a)) for a, b in zip(sizes, sizes[1:])]
+        for a, b, per in steps:
+            print(f"cost per file {a} -> {b}: {1000 * per:.2f} ms")
+        if len(steps) >= 2:
+            ratio = steps[-1][2] / steps[-2][2]
+            print(f"growth: the last step costs {ratio:.2f}x per file the step before (linear: within 0.90-1.10)")
+        print(f"peak memory at {sizes[-1]}: {got[sizes[-1]]['peak_mb']:.0f} MB (target <= 400 MB at 3,000)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
