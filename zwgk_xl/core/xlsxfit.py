@@ -1,7 +1,12 @@
 """Row heights for wrapped text: xlsxwriter cannot autofit, and Excel/LibreOffice
-keep the default height of rows written without one, clipping wrapped cells."""
+keep the default height of rows written without one, clipping wrapped cells.
+
+:class:`StyledBulkSheet` writes many such rows fast, each cell in its own format.
+"""
 
 from __future__ import annotations
+
+from zwgk_xl.core.xlsxbulk import MAX_STRING, BulkSheet
 
 MAX_ROW_HEIGHT = 409  # points, Excel's maximum
 
@@ -38,3 +43,23 @@ def row_height(cells: list, widths: list[float], line: float = 13.5, min_lines: 
         if n > lines:
             lines = n
     return min(line * lines + pad, MAX_ROW_HEIGHT)
+
+
+_LETTERS = [chr(65 + c) for c in range(26)]  # column names A..Z
+
+
+class StyledBulkSheet(BulkSheet):
+    """A :class:`~zwgk_xl.core.xlsxbulk.BulkSheet` whose bulk rows have a format per cell (the task table,
+    the forms' task rows): thousands of rows of strings and blanks written without a record per cell."""
+
+    def append_cells(self, r: int, values: list, formats: list, height: float) -> None:
+        """Add row ``r`` (after the bulk rows added before, on no row written otherwise): strings and blanks
+        ("" or None), each in its format, ``height`` points high; at most 26 columns."""
+        sst, n = self.str_table._get_shared_string_index, str(r + 1)
+        cells = "".join([f'<c r="{col}{n}" s="{f._get_xf_index()}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>' if v
+                         else f'<c r="{col}{n}" s="{f._get_xf_index()}"/>'
+                         for col, v, f in zip(_LETTERS, values, formats)])
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
+        self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
+        self._bulk_formats.append((formats[0], formats[0]))  # the row holds no {s} or {n} to fill in
+        self._check_dimensions(r, len(values) - 1)

@@ -31,7 +31,7 @@ from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import FormError, UsageError
 from zwgk_xl.core.values import parse_date
 from zwgk_xl.core.model import Document, Node, UnitReport
-from zwgk_xl.core.xlsxfit import row_height
+from zwgk_xl.core.xlsxfit import StyledBulkSheet, row_height
 from zwgk_xl.decompose.assign import assign_tasks
 
 FORM_SUFFIX = "_落实情况填报表.xlsx"
@@ -149,6 +149,31 @@ def _row_height(row: dict) -> float:
     return row_height(list(row.values()), [COLUMN_WIDTHS[k] for k in row], line=LINE_HEIGHT, min_lines=MIN_DATA_LINES)
 
 
+class _TaskRows:
+    """The task rows' cells and heights, worked out once per task and role for all the forms of a ``split``
+    (a task goes to many units), and their formats in one form."""
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple, tuple[list[str], float]] = {}  # locked cells -> (row values, height)
+        self.order = [k for k, _ in fs.COLUMNS]
+        self.blank_inputs = {k: "" for k in INPUT_KEYS}
+
+    def row(self, locked: dict) -> tuple[list[str], float]:
+        """The row's values in column order (inputs blank) and its height."""
+        key = tuple(locked.values())
+        got = self.cells.get(key)
+        if got is None:
+            values = {**locked, **self.blank_inputs}
+            got = self.cells[key] = ([values[k] for k in self.order], _row_height(locked))
+        return got
+
+    def formats(self, f: _Formats) -> list:
+        """The formats of a task row without answers, in column order."""
+        return [f.locked_center if k in ("id", "role", "deadline") else f.locked if k not in INPUT_KEYS
+                else f.input_date if k in ("done_date", "fill_date") else f.input_center if k == "status"
+                else f.input for k in self.order]
+
+
 def _notes(round: str, due: str, contact: str) -> str:
     lines = [
         "填报说明：",
@@ -225,7 +250,7 @@ def _write_meta(wb: xlsxwriter.Workbook, meta: dict) -> None:
 
 
 def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: str, due: str,
-                contact: str, ledger_id: str, previous: dict, fields: dict) -> int:
+                contact: str, ledger_id: str, previous: dict, fields: dict, task_rows: _TaskRows | None = None) -> int:
     rows = locked_rows(tasks)
     meta = {
         "ledger_id": ledger_id,
@@ -241,7 +266,7 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
     wb.set_properties({"title": f"{round}落实情况填报表", "subject": unit, "author": "zwgk-xl",
                        "comments": fs.TEMPLATE_VERSION})
     f = _Formats(wb)
-    ws = wb.add_worksheet(fs.TASK_SHEET)
+    ws = wb.add_worksheet(fs.TASK_SHEET, worksheet_class=StyledBulkSheet)
     ncols = len(fs.COLUMNS)
     last_col = ncols - 1
     for key, i in fs.COLUMN_INDEX.items():
@@ -272,17 +297,22 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
 
     first = fs.FIRST_DATA_ROW
     prefilled = 0
+    task_rows = task_rows or _TaskRows()
+    blank = task_rows.formats(f)
     for n, (row, (task, role)) in enumerate(zip(rows, tasks)):
         r = first + n
+        report = previous.get(task.id)
+        if report is None:  # the usual row: locked cells and blank inputs, written in bulk
+            values, height = task_rows.row(row)
+            ws.append_cells(r, values, blank, height)
+            continue
+        prefilled += 1
         ws.set_row(r, _row_height(row))
         for key, _ in fs.LOCKED_COLUMNS:
             fmt = f.locked_center if key in ("id", "role", "deadline") else f.locked
             ws.write_string(r, fs.COLUMN_INDEX[key], row[key], fmt)
-        report = previous.get(task.id)
-        if report is not None:
-            prefilled += 1
         for key in INPUT_KEYS:
-            _write_input(ws, r, fs.COLUMN_INDEX[key], key, getattr(report, key, "") if report else "", f)
+            _write_input(ws, r, fs.COLUMN_INDEX[key], key, getattr(report, key, ""), f)
     last = first + max(len(rows), 1) - 1
     if rows:
         for key in INPUT_KEYS:
@@ -364,6 +394,7 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
 
     infos: list[FormInfo] = []
     used: set[str] = set()
+    task_rows = _TaskRows()
     for unit, tasks in assigned.items():
         name = form_file_name(round, unit)
         stem = name[: -len(".xlsx")]
@@ -376,7 +407,7 @@ def write_forms(plan: Document, directory, round: str, due: str, out_dir, ledger
         prev = by_unit_prev.get(unit, {})
         fields = _form_fields(unit, list(prev.values()), directory)
         prefilled = _write_atomic(path, unit, tasks, round=round, due=due, contact=contact,
-                                  ledger_id=ledger_id, previous=prev, fields=fields)
+                                  ledger_id=ledger_id, previous=prev, fields=fields, task_rows=task_rows)
         infos.append(FormInfo(unit=unit, task_count=len(tasks), path=path, prefilled=prefilled))
     return infos
 

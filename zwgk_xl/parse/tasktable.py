@@ -13,8 +13,7 @@ from pathlib import Path
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import InputError
-from zwgk_xl.core.xlsxbulk import MAX_STRING, BulkSheet
-from zwgk_xl.core.xlsxfit import row_height
+from zwgk_xl.core.xlsxfit import StyledBulkSheet, row_height
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 from zwgk_xl.parse.deadlines import DEADLINE_RECURRING
 
@@ -71,27 +70,8 @@ def write_task_table(doc: Document, path) -> Path:
     return path
 
 
-class _TaskSheet(BulkSheet):
-    """A :class:`BulkSheet` whose rows have a format per cell: the task table has thousands of rows of
-    ten cells, centred, plain or red."""
-
-    def append_cells(self, r: int, values: list[str], formats: list, height: float) -> None:
-        """Add row ``r`` (after the rows added before): strings, each in its format, ``height`` points."""
-        sst, n = self.str_table._get_shared_string_index, str(r + 1)
-        cells = "".join([f'<c r="{col}{n}" s="{f._get_xf_index()}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>' if v
-                         else f'<c r="{col}{n}" s="{f._get_xf_index()}"/>'
-                         for col, v, f in zip(_LETTERS, values, formats)])
-        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
-        self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
-        self._bulk_formats.append((formats[0], formats[0]))  # the row holds no {s} or {n} to fill in
-        self._check_dimensions(r, len(values) - 1)
-
-
-_LETTERS = "ABCDEFGHIJ"  # the columns of COLUMNS
-
-
 def _write_tasks(wb, doc: Document) -> None:
-    ws = wb.add_worksheet(SHEET_TASKS, worksheet_class=_TaskSheet)
+    ws = wb.add_worksheet(SHEET_TASKS, worksheet_class=StyledBulkSheet)
     base = {"font_name": "宋体", "font_size": 10, "text_wrap": True, "valign": "top", "border": 1}
     f_title = wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center",
                              "valign": "vcenter"})
