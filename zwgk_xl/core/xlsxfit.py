@@ -52,13 +52,20 @@ class StyledBulkSheet(BulkSheet):
     """A :class:`~zwgk_xl.core.xlsxbulk.BulkSheet` whose bulk rows have a format per cell (the task table,
     the forms' task rows): thousands of rows of strings and blanks written without a record per cell."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._styles: dict[tuple, list[tuple[str, str, str]]] = {}  # a row's formats -> its cells' XML parts
+
     def append_cells(self, r: int, values: list, formats: list, height: float) -> None:
         """Add row ``r`` (after the bulk rows added before, on no row written otherwise): strings and blanks
         ("" or None), each in its format, ``height`` points high; at most 26 columns."""
+        styles = self._styles.get(key := tuple(formats))
+        if styles is None:
+            styles = self._styles[key] = [(f'<c r="{col}', f'" s="{f._get_xf_index()}" t="s"><v>',
+                                           f'" s="{f._get_xf_index()}"/>') for col, f in zip(_LETTERS, formats)]
         sst, n = self.str_table._get_shared_string_index, str(r + 1)
-        cells = "".join([f'<c r="{col}{n}" s="{f._get_xf_index()}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>' if v
-                         else f'<c r="{col}{n}" s="{f._get_xf_index()}"/>'
-                         for col, v, f in zip(_LETTERS, values, formats)])
+        cells = "".join([f"{start}{n}{text}{sst(v[:MAX_STRING])}</v></c>" if v else f"{start}{n}{blank}"
+                         for (start, text, blank), v in zip(styles, values)])
         pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
         self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
         self._bulk_formats.append((formats[0], formats[0]))  # the row holds no {s} or {n} to fill in
