@@ -1,18 +1,22 @@
-"""merge: the fast .xlsx reader gives exactly python-calamine's rows, on every kind of returned file."""
+"""merge reading: python-calamine's values, plus what calamine does not give (formulas without a value, error
+values, HYPERLINK addresses), and cells beyond the limits left out before calamine could allocate for them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
 from _merge_helpers import copy_values, fill, issue_forms
-from zwgk_xl.merge import xlsxfast
-from zwgk_xl.forms.spec import COLUMNS
+from zwgk_xl.merge import xlsxscan
 from zwgk_xl.merge.intake import Limits, Rejected, open_book
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed")
@@ -70,29 +74,24 @@ def central_entry(data: bytes, name: str) -> int:
     return pos
 
 
-def both(path: Path):
-    """(fast book, calamine book) of one file."""
+def calamine_rows(data: bytes) -> dict[str, list[list]]:
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    return {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names}
+
+
+def assert_calamine(path: Path) -> None:
+    """Every sheet as read is python-calamine's plain read (nothing beyond the limits in these files)."""
     data = path.read_bytes()
-    return open_book(data, Limits()), open_book(data, Limits(), fast=False)
-
-
-def assert_same(path: Path, reader: str = "fast") -> None:
-    """Both readers give the same rows, the fast one read cell by cell and with whole-row matching."""
-    for dense in (0, len(COLUMNS), 3):
-        fast, slow = both(path)
-        assert fast.sheet_names == slow.sheet_names
-        for name in fast.sheet_names:
-            a, b = fast.sheet(name, dense), slow.sheet(name)
-            assert a.rows == b.rows, (path.name, name, dense)
-            assert [[type(v) for v in r] for r in a.rows] == [[type(v) for v in r] for r in b.rows]
-            assert a.formula_cells == b.formula_cells, (path.name, name)
-        assert fast.reader == reader, path.name
-        assert slow.reader == "calamine"
+    book, want = open_book(data, Limits()), calamine_rows(data)
+    assert book.sheet_names == list(want)
+    for name in book.sheet_names:
+        got = book.sheet(name)
+        assert got.rows == want[name] and got.outside == (0, ""), (path.name, name)
 
 
 @pytest.fixture(scope="module")
 def returned(tmp_path_factory):
-    """Forms as issued, filled in openpyxl, pasted into a new workbook, and (with LibreOffice) re-saved."""
+    """Forms as issued, filled in openpyxl, pasted into a new workbook, and a hand-written one."""
     box = tmp_path_factory.mktemp("reader")
     _, forms = issue_forms(box)
 
@@ -115,23 +114,38 @@ def returned(tmp_path_factory):
 
 
 @pytest.mark.parametrize("kind", ["issued", "filled", "copied", "crafted"])
-def test_fast_reader_equals_calamine(returned, kind):
+def test_values_are_calamines(returned, kind):
     _, files = returned
-    assert_same(files[kind])
+    assert_calamine(files[kind])
 
 
 def test_crafted_values(returned):
-    """Spot checks of what both readers return for the hand-written cells."""
+    """Spot checks of the hand-written cells: values, formulas without a value, error values, formula texts."""
     _, files = returned
-    fast, _ = both(files["crafted"])
-    rows = fast.sheet("甲").rows
+    sheet = open_book(files["crafted"].read_bytes(), Limits()).sheet("甲")
+    rows = sheet.rows
     assert rows[0][:9] == ["任务编号", "", "", "", "x&y", False, " 12 ", "abc", True]
-    assert rows[1][:9] == ["a b", "rich", "", "#DIV/0!", "", 'x\ny 中中 "q\' a_x000D_b', "", "", " a <b> "]
     assert rows[2][:9] == [dt.date(2021, 6, 30), dt.datetime(2021, 6, 30, 12, 30), dt.time(10, 30),
                            dt.timedelta(days=1, hours=12), 0.25, dt.date(2021, 7, 1), 1000.0, -0.0015, 7.0]
-    assert rows[4] == [""] * 12 and rows[6][11] == "" and rows[8][2] == "行1\n行2"
-    assert fast.sheet("甲").formula_cells == {"C2", "G2", "H2"}
+    assert sheet.formula_cells == {"C2", "G2", "H2"}
+    assert sheet.error_cells == {"D1": "#N/A", "E2": "#DIV/0!"}
+    assert sheet.formula_texts == {"C2": '="a"', "G2": "=SUM(A1:A2)", "H2": "=1+1", "E2": "=1/0"}
     assert len(rows) == 9 and len(rows[0]) == 12
+
+
+def test_filled_formula_kept_as_text(returned):
+    _, files = returned
+    sheet = open_book(files["filled"].read_bytes(), Limits()).sheet("填报表")
+    assert list(sheet.formula_texts.values()) == ["=A6&B6"]  # no cached value: the formula is kept as text
+    assert set(sheet.formula_texts) == sheet.formula_cells
+    assert '=HYPERLINK("x")' in {v for r in sheet.rows for v in r}  # typed as text: a text
+
+
+def test_hyperlink_with_a_value_shows_text_and_address(tmp_path):
+    sheet = CRAFTED_SHEET.replace('<c r="H3"><v>-1.5e-3</v></c>',
+                                  '<c r="H3" t="str"><f>HYPERLINK("http://a.cn/x?a=1&amp;b=2","专栏")</f><v>专栏</v></c>')
+    got = open_book(crafted(tmp_path / "link.xlsx", sheet).read_bytes(), Limits()).sheet("甲")
+    assert got.formula_texts["H3"] == "专栏（http://a.cn/x?a=1&b=2）" and "H3" not in got.formula_cells
 
 
 @needs_soffice
@@ -140,48 +154,7 @@ def test_libreoffice_resaved_xlsx(returned, kind):
     from zwgk_xl.core.office import convert_with_soffice
 
     box, files = returned
-    out = convert_with_soffice(files[kind], "xlsx", box / f"lo_{kind}")
-    assert_same(out)
-
-
-WHOLE_ROWS_SHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>\
-<row r="1" spans="1:3"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" s="2" t="s"><v>1</v></c>\
-<c r="C1" s="1" t="s"><v>3</v></c></row>\
-<row r="2"><c r="A2" t="s"><v>4</v></c><c r="B2" t="s"><v>0</v></c><c r="C2" t="s"><v>6</v></c></row>\
-<row r="3"><c r="A3" s="1" t="s"><v>0</v></c><c r="B3" s="1" t="s"><v>5</v></c><c r="C3" s="1" t="s"><v>2</v></c>\
-<c r="D3" s="1"><v>5</v></c></row>\
-<row r="4" spans="1:3" ht="20" customHeight="1"><c r="A4" s="1" t="s"><v>6</v></c><c r="B4" s="1" t="s"><v>4</v></c>\
-<c r="C4" s="1" t="s"><v>0</v></c></row>\
-<row r="6"><c r="A7" s="1" t="s"><v>0</v></c><c r="B7" s="1" t="s"><v>1</v></c><c r="C7" s="1" t="s"><v>4</v></c></row>\
-<row r="8"><c r="A8" s="1" t="s"><v>0</v></c><c r="C8" s="1" t="s"><v>1</v></c><c r="D8" s="1" t="s"><v>4</v></c></row>\
-<row r="9"><c r="A9" s="1" t="s"><v>3</v></c><c r="B9" s="1" t="s"><v>3</v></c><c r="C9" s="1" t="s"><v>3</v></c></row>\
-</sheetData></worksheet>"""
-
-
-def test_whole_rows_matched_at_once(tmp_path):
-    """Rows of exactly ``dense`` shared strings are taken whole; every other row cell by cell; same rows."""
-    body = WHOLE_ROWS_SHEET[WHOLE_ROWS_SHEET.index("<sheetData"):]
-    whole = [m[0] for m in xlsxfast._row_pattern(3, True).findall(body) if m[0]]
-    assert whole == ["1", "4", "9"]  # row 2: no styles; 3: a fourth cell; 6: refs of row 7; 8: a gap
-    assert_same(crafted(tmp_path / "whole.xlsx", WHOLE_ROWS_SHEET))
-    fast = open_book(crafted(tmp_path / "whole.xlsx", WHOLE_ROWS_SHEET).read_bytes(), Limits()).sheet("甲", 3)
-    assert fast.rows[0] == ["任务编号", "", "a b", ""] and fast.rows[6][:3] == ["任务编号", "", 'x\ny 中中 "q\' a_x000D_b']
-    # row 4 again, cell by cell: which one wins is calamine's call
-    twice = WHOLE_ROWS_SHEET.replace('<row r="6"><c r="A7"', '<row r="4"><c r="A4"').replace("B7", "B4")
-    fast, slow = both(crafted(tmp_path / "twice.xlsx", twice.replace('C7" s="1" t="s"', 'C4" s="1"')))
-    assert fast.sheet("甲", 3).rows == slow.sheet("甲").rows and fast.reader == "calamine"
-    unknown = WHOLE_ROWS_SHEET.replace('<c r="C9" s="1" t="s"><v>3</v>', '<c r="C9" s="1" t="s"><v>99</v>')
-    for book in both(crafted(tmp_path / "index.xlsx", unknown)):  # no such shared string: unreadable either way
-        with pytest.raises(Rejected):
-            book.sheet("甲", 3)
-
-
-def test_unsupported_cells_fall_back_to_calamine(tmp_path):
-    sheet = CRAFTED_SHEET.replace('<c r="H3"><v>-1.5e-3</v></c>', '<c r="H3" t="d"><v>2021-06-30T00:00:00</v></c>')
-    assert_same(crafted(tmp_path / "d.xlsx", sheet), reader="calamine")
-    prefixed = CRAFTED_SHEET.replace('<c r="G3">', '<c s="0" r="G3">')  # r not first: not for the fast reader
-    assert_same(crafted(tmp_path / "order.xlsx", prefixed), reader="calamine")
+    assert_calamine(convert_with_soffice(files[kind], "xlsx", box / f"lo_{kind}"))
 
 
 def test_zip_member_lying_about_its_size_is_refused(returned):
@@ -197,29 +170,125 @@ def test_zip_member_lying_about_its_size_is_refused(returned):
 def test_corrupt_member_is_unreadable(returned):
     _, files = returned
     data = bytearray(files["filled"].read_bytes())
-    e = {x.name: x for x in xlsxfast.zip_entries(bytes(data))}["xl/worksheets/sheet1.xml"]
-    data[e.offset + 30 + len(e.name) + 40] ^= 0xFF  # flip bits inside the deflate stream
+    e = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    data[e.header_offset + 30 + len(e.filename) + 40] ^= 0xFF  # flip bits inside the deflate stream
     with pytest.raises(Rejected) as err:
         open_book(bytes(data), Limits()).sheet("填报表")
     assert err.value.kind == "unreadable"
 
 
-FORMAT_CODES = ["yyyy-mm-dd", "[h]:mm:ss", "0.00%", '"第"0"项"', 'yyyy"年"m"月"d"日"', "#,##0_);[Red](#,##0)",
-                "[$-804]aaaa", "[$-804]yyyy年m月d日 aaaa", "h:mm AM/PM", "\\Y000000", "@", "[>=100][Magenta].00",
-                "[mm]", "mm:ss.0", "[DBNum1][$-804]yyyy年m月", "0_ ;[Red]\\-0\\ ", "# ?/?", "General"]
+# ---------------------------------------------------------------------------
+# Cells beyond the limits: left out (never allocated by calamine), counted, the rest read as calamine reads it
+
+LIMITS = Limits(max_rows=30, max_cols=12)
+NEAR = st.tuples(st.integers(0, LIMITS.max_rows - 1), st.integers(0, LIMITS.max_cols - 1))
+FAR = st.one_of(st.tuples(st.integers(LIMITS.max_rows, 1_048_575), st.integers(0, 16_383)),
+                st.tuples(st.integers(0, 1_048_575), st.integers(LIMITS.max_cols, 16_383)))
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=6)
 
 
-def test_date_formats_as_calamine_decides(tmp_path):
-    """Which number formats make a number a date: the fast reader's rule against the installed calamine."""
-    from python_calamine import CalamineWorkbook
+def ref(row: int, col: int) -> str:
+    return f"{xlsxscan.column_letter(col)}{row + 1}"
 
+
+def cell_xml(row: int, col: int, text: str, style: int) -> str:
+    """One inline-string cell written in one of the ways spreadsheet programs (or hostile files) do."""
+    body = "<is><t>%s</t></is>" % text.replace("&", "&amp;").replace("<", "&lt;")
+    return [f'<c r="{ref(row, col)}" t="inlineStr">{body}</c>',
+            f'<c t="inlineStr" s="0" r="{ref(row, col)}">{body}</c>',
+            f"<c r='{ref(row, col)}' t='inlineStr'>{body}</c>",
+            f'<x:c r="{ref(row, col)}" t="inlineStr">{body}</x:c>'.replace("<is><t>", "<x:is><x:t>")
+            .replace("</t></is>", "</x:t></x:is>")][style]
+
+
+def sheet_xml(cells: dict, extra: str = "") -> bytes:
+    rows: dict[int, list] = {}
+    for (r, c), (text, style) in sorted(cells.items()):
+        rows.setdefault(r, []).append(cell_xml(r, c, text, style))
+    body = "".join(f'<row r="{r + 1}">{"".join(cs)}</row>' for r, cs in sorted(rows.items()))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+            f'2006/main" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}{extra}'
+            f'</sheetData></worksheet>').encode()
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    """The parts of a one-sheet .xlsx, its sheet to be replaced."""
     wb = openpyxl.Workbook()
-    for i, code in enumerate(FORMAT_CODES, start=1):
-        wb.active.cell(i, 1, 44377.25).number_format = code
-    wb.save(tmp_path / "formats.xlsx")
-    values = [r[0] for r in CalamineWorkbook.from_path(str(tmp_path / "formats.xlsx")).get_sheet_by_name("Sheet")
-              .to_python()]
-    want = [xlsxfast.DURATION if isinstance(v, dt.timedelta) else xlsxfast.DATE if isinstance(v, (dt.date, dt.time))
-            else 0 for v in values]
-    assert [xlsxfast.format_kind(c) for c in FORMAT_CODES] == want
-    assert want.count(0) >= 6 and xlsxfast.DATE in want and xlsxfast.DURATION in want
+    wb.active.title = "甲"
+    path = tmp_path_factory.mktemp("pkg") / "p.xlsx"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        return {i.filename: z.read(i.filename) for i in z.infolist()}
+
+
+def with_sheet(parts: dict, xml: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, xml if name == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(near=st.dictionaries(NEAR, st.tuples(TEXT, st.integers(0, 3)), max_size=12),
+       far=st.dictionaries(FAR, st.tuples(TEXT, st.integers(0, 3)), max_size=3))
+def test_far_cells_left_out_and_counted(package, near, far):
+    """Whatever the far cells and however cells are written, the sheet reads as calamine reads its near cells."""
+    got = open_book(with_sheet(package, sheet_xml({**near, **far})), LIMITS).sheet("甲")
+    want = calamine_rows(with_sheet(package, sheet_xml(near)))["甲"]
+    assert got.rows == want
+    first = min(far, default=None)
+    assert got.outside == ((len(far), ref(*first)) if far else (0, ""))
+
+
+@pytest.mark.parametrize("extra, outside", [
+    ('<row r="9"><c r="B7" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>', 1),  # calamine takes the last r
+    ('<row r="9"><c r="xfd9" t="inlineStr"><is><t>x</t></is></c></row>', 1),  # lower case: calamine reads it
+    ('<row r="9"><c r="A0" t="inlineStr"><is><t>x</t></is></c></row>', 1),  # no valid place
+    ('<row r="40">' + '<c t="inlineStr"><is><t>x</t></is></c>' * 3 + "</row>", 3),  # placed by their row
+    ('<row r="3">' + '<c t="inlineStr"><is><t>x</t></is></c>' * 14 + "</row>", 2),  # placed one after another
+    ('<row r="3"><c r="K3" t="inlineStr"><is><t>x</t></is></c><c t="n"><v>1</v></c><c><v>2</v></c></row>', 1),
+    ('<row r="29"><c r="A29"><v>1</v></c></row>' + "<row><c><v>2</v></c></row>" * 5, 4),  # rows one after another
+    ("".join(f'<row r="{i}"><c r="A{i}" s="1"/></row>' for i in range(31, 3000)), 0),  # styled, empty: harmless
+    ('<row r="99999999"><c r="A99999999"><f>1+1</f></c></row>', 0),  # a formula without a value is no content
+])
+def test_unusual_cells_are_placed_as_calamine_places_them(package, extra, outside):
+    data = with_sheet(package, sheet_xml({(0, 0): ("a", 0), (1, 0): ("b", 0)}, extra))
+    got = open_book(data, LIMITS).sheet("甲")
+    assert got.outside[0] == outside
+    assert len(got.rows) <= LIMITS.max_rows and all(len(r) <= LIMITS.max_cols for r in got.rows)
+    assert got.rows[0][0] == "a" and got.rows[1][0] == "b"
+
+
+def filled_cells(rows: list[list], max_rows: int = 1 << 30, max_cols: int = 1 << 30) -> dict:
+    return {(i, j): v for i, r in enumerate(rows[:max_rows]) for j, v in enumerate(r[:max_cols]) if v != ""}
+
+
+ROWS = st.lists(st.tuples(st.one_of(st.none(), st.integers(1, 45)),  # the row's r (None: none)
+                          st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 20)), st.integers(0, 99)),
+                                   max_size=5)),  # cells: (column, else none; a number)
+                max_size=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS)
+def test_cells_without_references_placed_as_calamine_does(package, rows):
+    """Rows and cells with and without ``r``, some beyond the limits: the cells within read as calamine reads
+    them in the whole sheet (small enough here for calamine to read whole)."""
+    body = "".join((f'<row r="{r}">' if r else "<row>") + "".join(
+        (f'<c r="{ref(0, c)[:-1]}{r or 7}">' if c is not None else "<c>") + f"<v>{v}</v></c>" for c, v in cells)
+        + "</row>" for r, cells in rows)
+    data = with_sheet(package, sheet_xml({}, body))
+    want = filled_cells(calamine_rows(data)["甲"], LIMITS.max_rows, LIMITS.max_cols)
+    assert filled_cells(open_book(data, LIMITS).sheet("甲").rows) == want
+
+
+def test_sheet_not_found_in_the_package_means_no_worksheet_may_reach_far(package, monkeypatch):
+    """Should a sheet's part not be found as calamine names it, any far cell in any worksheet refuses the file."""
+    monkeypatch.setattr(xlsxscan, "sheet_parts", lambda workbook, rels: {})
+    near = with_sheet(package, sheet_xml({(0, 0): ("a", 0)}))
+    assert open_book(near, LIMITS).sheet("甲").rows == [["a"]]
+    with pytest.raises(Rejected) as e:
+        open_book(with_sheet(package, sheet_xml({(0, 0): ("a", 0), (5, 40): ("b", 0)})), LIMITS).sheet("甲")
+    assert e.value.kind == "cells-out-of-range" and "6 行 × 41 列" in e.value.message

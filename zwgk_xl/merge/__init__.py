@@ -2,7 +2,7 @@
 
 Modules: ``command`` (merge_folder, run_merge), ``results`` (MergeResult), ``context`` (what was issued),
 ``examine`` (one file), ``identify`` (its unit), ``headers`` and ``checking`` (its table), ``intake`` and
-``xlsxfast`` (reading safely), ``workers`` (reading in parallel), ``master`` (the master workbook).
+``xlsxscan`` (reading safely), ``workers`` (reading in parallel), ``master`` (the master workbook).
 """
 
 from zwgk_xl.merge.command import merge_folder, run_merge

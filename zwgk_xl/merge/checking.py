@@ -91,7 +91,7 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
     form = None
     notes: list[tuple[str, str, str, str]] = []
     for name in order:
-        sheet = book.sheet(name, dense=len(fs.COLUMNS))
+        sheet = book.sheet(name)
         if sheet.outside[0]:
             notes.append(("cells-out-of-range", f"工作表「{name}」在填报表范围（{limits.max_rows:,} 行 × "
                           f"{limits.max_cols} 列）之外有 {sheet.outside[0]:,} 个单元格有内容，未读取。",

@@ -1,0 +1,280 @@
+"""What python-calamine does not tell of an .xlsx sheet, read from the package with a few regular expressions.
+
+* :func:`member`: one zip member inflated, never past its declared size (a member lying about it is a zip bomb);
+* :func:`sheet_parts`: sheet name -> worksheet part, from workbook.xml and its rels;
+* :func:`scan`: a sheet's cells beyond the size limits, formulas without a cached value, error values, and
+  the text to keep for those and for HYPERLINK formulas;
+* :func:`trimmed`: the sheet without its cells beyond the limits, every other cell with its reference.
+
+Cell values themselves are python-calamine's.  calamine allocates the whole rectangle spanned by the cells
+holding a value, so a sheet's far cells must be found before calamine reads it.  The common sheet costs a
+few scans in C: only a cell reference as long as the limits' own, or a cell tag not led by its reference,
+sends the sheet to :func:`_walk`, which places every cell as calamine does (slower, Python per tag).
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+
+class Broken(Exception):
+    """The package is damaged or lies about its sizes: ``kind`` is a finding slug, ``message`` says why."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+def member(data: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The inflated content of one member of the zip ``data``, never more than its declared size."""
+    pos = info.header_offset
+    if info.flag_bits & 0x1 or data[pos:pos + 4] != b"PK\x03\x04":
+        raise Broken("unreadable", f"压缩包内 {info.filename} 已加密或位置信息有误，文件已损坏。")
+    nlen, xlen = struct.unpack_from("<2H", data, pos + 26)
+    raw = data[pos + 30 + nlen + xlen:pos + 30 + nlen + xlen + info.compress_size]
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        try:
+            out = zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+        except zlib.error as e:
+            raise Broken("unreadable", f"压缩包内 {info.filename} 无法解压（{e}），文件已损坏。") from None
+    elif info.compress_type == zipfile.ZIP_STORED:
+        out = raw
+    else:
+        raise Broken("unreadable", f"压缩包内 {info.filename} 的压缩方式（{info.compress_type}）无法读取。")
+    if len(out) > info.file_size:
+        raise Broken("zip-bomb", f"压缩包内 {info.filename} 解压后超过声明的 {info.file_size:,} 字节，"
+                                 f"疑似“压缩炸弹”，未继续解压。")
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        raise Broken("unreadable", f"压缩包内 {info.filename} 的内容与校验值不符，文件已损坏。")
+    return out
+
+
+_ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^<>]*)>")
+_REL = re.compile(rb"<(?:\w+:)?Relationship\b([^<>]*)>")
+
+
+def _attrs(text: bytes) -> dict[str, str]:
+    return {k.decode("ascii", "replace"): html.unescape((a or b).decode("utf-8", "replace"))
+            for k, a, b in _ATTR.findall(text)}
+
+
+def sheet_parts(workbook: bytes, rels: bytes) -> dict[str, str]:
+    """Sheet name -> the zip path of its part (``xl/worksheets/sheet1.xml``), from workbook.xml and its rels."""
+    targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _REL.findall(rels))}
+    out = {}
+    for a in map(_attrs, _SHEET.findall(workbook)):
+        target = targets.get(next((v for k, v in a.items() if k == "id" or k.endswith(":id")), None))
+        if "name" in a and target:
+            out[a["name"]] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Sheets
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> A, B, …, AA."""
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def ref_position(ref: str) -> tuple[int, int] | None:
+    """"B7" -> (6, 1) (0-based row, column); None for anything else ("A0" included)."""
+    m = _REF.fullmatch(ref)
+    if not m or m.group(2).startswith("0"):
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+_REF = re.compile(r"([A-Z]{1,7})([0-9]{1,12})")
+_PATTERNS: dict[tuple[int, int], tuple[re.Pattern, re.Pattern]] = {}
+
+
+def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
+    """(unusual, suspect) for these limits.  A reference is short when it has fewer letters and digits than
+    the limits' own, so surely within them.
+
+    ``suspect``: a cell tag not led by a short reference, or carrying a second ``r`` (calamine takes the
+    last): such a sheet is walked cell by cell.  ``unusual``: a formula, or a cell tag other than a short
+    reference with at most a style and a plain type (no error): a sheet without one needs no more looking.
+    """
+    key = (max_rows, max_cols)
+    if key not in _PATTERNS:
+        letters = next(k for k in range(8) if sum(26 ** i for i in range(1, k + 2)) > max_cols)
+        digits = next(k for k in range(13) if 10 ** (k + 1) - 1 > max_rows)
+        short = rb' r="[A-Z]{1,%d}[1-9][0-9]{0,%d}"' % (letters, digits - 1) if letters and digits else b"(?!)"
+        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}")?(?: t="(?:s|str|inlineStr|n|b)")?/?>)|f)[\s/>]' % short
+        suspect = rb"<(?:\w+:)?c(?=[\s/>])(?!%s(?![^<>]*\sr\s*=))" % short
+        _PATTERNS[key] = re.compile(unusual), re.compile(suspect)
+    return _PATTERNS[key]
+
+
+_TAG = re.compile(rb"<(/?)(?:\w+:)?(row|c|v|is)(?=[\s/>])([^<>]*?)(/?)>")
+_R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([^\"']*)[\"']")
+
+
+@dataclass
+class _Cell:
+    start: int  # offset of its tag
+    end: int  # offset just past its element
+    tag_end: int  # offset just past its start tag
+    row: int
+    col: int
+    content: bool  # holds a value (or an inline string)
+
+
+def _walk(xml: bytes) -> list[_Cell]:
+    """Every cell of the sheet XML placed as calamine places it: at its ``r``, else after the previous cell
+    of its row (a row at its ``r``, else after the previous row).  A tag naming no valid place, or several, is
+    placed far away (row -1), so it is never read."""
+    cells: list[_Cell] = []
+    row, col, cell = -1, 0, None
+    for m in _TAG.finditer(xml):
+        close, name, attrs, empty = m.groups()
+        if name == b"row" and not close:
+            refs = _R.findall(attrs)
+            row = int(refs[0]) - 1 if len(refs) == 1 and refs[0].isdigit() and refs[0][:1] != b"0" else row + 1
+            col = 0
+        elif name == b"c" and not close:
+            refs = _R.findall(attrs)
+            pos = ref_position(refs[0].decode("ascii", "replace")) if len(refs) == 1 else (row, col) if not refs \
+                else None
+            pos = pos or (-1, -1)
+            col = pos[1] + 1
+            cell = _Cell(m.start(), m.end(), m.end(), pos[0], pos[1], False)
+            cells.append(cell)
+            if empty:
+                cell = None
+        elif name == b"c" and cell is not None:
+            cell.end = m.end()
+            cell = None
+        elif cell is not None and not close and (name == b"is" or not empty):
+            cell.content = True
+    return cells
+
+
+@dataclass
+class SheetScan:
+    """What :func:`scan` found in one sheet's XML."""
+
+    outside: tuple[int, str] = (0, "")  # cells with content beyond the limits: (count, first ref)
+    formula_cells: set[str] = field(default_factory=set)  # formula without a cached value
+    error_cells: dict[str, str] = field(default_factory=dict)  # ref -> "#DIV/0!"
+    formula_texts: dict[str, str] = field(default_factory=dict)  # ref -> "=…" / 「shown text（address）」 (see ``texts``)
+    hyperlinks: bool = False  # some formula is a HYPERLINK
+
+
+def far_cells(xml: bytes, max_rows: int, max_cols: int) -> list[_Cell] | None:
+    """The cells with content beyond ``max_rows`` × ``max_cols`` (None: surely none, seen in C)."""
+    if not _patterns(max_rows, max_cols)[1].search(xml):
+        return None
+    return [c for c in _walk(xml) if c.content and not (0 <= c.row < max_rows and 0 <= c.col < max_cols)]
+
+
+def trimmed(xml: bytes, far: list[_Cell]) -> bytes:
+    """The sheet XML without the cells ``far``, every other cell led by its reference (as :func:`_walk` placed
+    it), so that calamine places them alike."""
+    drop = {c.start for c in far}
+    out, at = [], 0
+    for c in _walk(xml):
+        if c.start in drop:
+            out.append(xml[at:c.start])
+            at = c.end
+            continue
+        if c.row < 0:  # no valid place and no content: dropped
+            out.append(xml[at:c.start])
+            at = c.end
+            continue
+        tag = xml[c.start:c.tag_end]
+        name = re.match(rb"<(?:\w+:)?c", tag).group(0)
+        rest = _R.sub(b"", tag[len(name):])
+        out.append(xml[at:c.start] + name + b' r="%s%d"' % (column_letter(c.col).encode(), c.row + 1) + rest)
+        at = c.tag_end
+    out.append(xml[at:])
+    return b"".join(out)
+
+
+# One cell element whose body holds no other cell tag (so a damaged sheet is still scanned in linear time).
+_CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])([^<>]*?)(?:/>|>((?:[^<]|<(?!/?(?:\w+:)?c[\s/>]))*)</(?:\w+:)?c>)")
+_CELL_R = re.compile(rb'\br\s*=\s*"([A-Z]{1,7}[0-9]{1,12})"')
+_ERROR_TYPE = re.compile(rb'\bt\s*=\s*"e"')
+_F = re.compile(rb"<(?:\w+:)?f\b[^<>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_IS = re.compile(rb"<(?:\w+:)?is\b")
+_HYPERLINK = re.compile(r'^HYPERLINK\(\s*"([^"]+)"', re.I)
+
+
+_F_TAG = re.compile(rb"<(?:\w+:)?f[\s/>]")
+
+
+def _text(raw: bytes) -> str:
+    """XML text -> str: entities and OOXML ``_xHHHH_`` escapes resolved."""
+    text = html.unescape(raw.decode("utf-8", "replace"))
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def scan(xml: bytes, max_rows: int, max_cols: int) -> SheetScan:
+    """Cells beyond the limits, formulas without a cached value, error values and formula texts of a sheet.
+
+    ``formula_texts`` holds ``=formula`` for the formula and error cells, and ``HYPERLINK`` cells' formulas
+    (the caller turns them into 「shown text（address）」 once it has the values).
+    """
+    out = SheetScan()
+    if b":c" not in xml and not _patterns(max_rows, max_cols)[0].search(xml):  # the common sheet: nothing to find
+        return out
+    far = far_cells(xml, max_rows, max_cols)
+    if far:
+        first = min((c.row, c.col) for c in far)
+        out.outside = (len(far), f"{column_letter(first[1])}{first[0] + 1}" if first[0] >= 0 else "")
+    formulas = _F_TAG.search(xml) is not None
+    for m in _CELL.finditer(xml):
+        attrs, body = m.group(1), m.group(2) or b""
+        ref = _CELL_R.search(attrs)
+        pos = ref and ref_position(ref.group(1).decode())
+        if not pos or pos[0] >= max_rows or pos[1] >= max_cols:
+            continue
+        ref = ref.group(1).decode()
+        f = _F.search(body) if formulas else None
+        v = _V.search(body)
+        if _ERROR_TYPE.search(attrs) and v and v.group(1):
+            out.error_cells[ref] = _text(v.group(1))
+        elif f and not (v and v.group(1)) and not _IS.search(body):
+            out.formula_cells.add(ref)
+        if f and f.group(1) and f.group(1).strip():
+            text = _text(f.group(1))
+            if ref in out.error_cells or ref in out.formula_cells or _HYPERLINK.match(text.lstrip("=")):
+                out.formula_texts[ref] = "=" + text.lstrip("=")
+                out.hyperlinks = out.hyperlinks or bool(_HYPERLINK.match(text.lstrip("=")))
+    return out
+
+
+def shown_links(texts: dict[str, str], problems: set[str], rows: list[list]) -> dict[str, str]:
+    """``texts`` with each HYPERLINK formula of a cell that has a value (not in ``problems``) as
+    「shown text（address）」, so the address stays visible; other formula texts as they are."""
+    out = {}
+    for ref, text in texts.items():
+        link = _HYPERLINK.match(text[1:])
+        if not link or ref in problems:
+            out[ref] = text
+            continue
+        i, j = ref_position(ref)
+        shown = rows[i][j] if i < len(rows) and j < len(rows[i]) else None
+        shown = str(shown).strip() if shown not in (None, "") else ""
+        address = link.group(1)
+        out[ref] = f"{shown}（{address}）" if shown and shown != address else address
+    return out
