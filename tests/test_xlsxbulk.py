@@ -102,3 +102,18 @@ def test_libreoffice_reads_bulk_rows(tmp_path):
                    timeout=120)
     text = (tmp_path / "bulk.csv").read_text("utf-8")
     assert "推进政务公开标准化规范化" in text and "表后说明" in text and "县教育局" in text
+
+
+def test_rows_spooled_to_a_file_read_back_the_same(tmp_path, monkeypatch):
+    from zwgk_xl.core import xlsxbulk
+
+    _write(tmp_path / "memory.xlsx", True)
+    monkeypatch.setattr(xlsxbulk, "SPOOL_ROWS", 1)  # every row to the spool at once …
+    monkeypatch.setattr(xlsxbulk, "SPOOL_MEMORY", 10)  # … and the spool to a temporary file
+    _write(tmp_path / "spooled.xlsx", True)
+    assert _read(tmp_path / "spooled.xlsx") == _read(tmp_path / "memory.xlsx") == _read_plain(tmp_path)
+
+
+def _read_plain(tmp_path):
+    _write(tmp_path / "plain.xlsx", False)
+    return _read(tmp_path / "plain.xlsx")

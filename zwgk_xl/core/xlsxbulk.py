@@ -17,79 +17,107 @@ read the written files back with openpyxl, python-calamine and LibreOffice.
 from __future__ import annotations
 
 import math
+import tempfile
+from bisect import bisect_left
 
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 MAX_STRING = 32767  # Excel's limit on the characters of a cell
+SPOOL_ROWS = 2000  # rows kept as strings before they go to the spool
+SPOOL_MEMORY = 8 * 2**20  # bytes of spooled rows kept in memory before a temporary file takes them
 
 
 class BulkSheet(Worksheet):
-    """A worksheet whose :meth:`append_rows` rows are written in one pass when the workbook is closed."""
+    """A worksheet whose :meth:`append_rows` rows are written in one pass when the workbook is closed.
+
+    Finished rows wait in a spool (memory, then a temporary file past :data:`SPOOL_MEMORY` bytes), so a
+    sheet of a hundred thousand rows does not hold them all as Python strings.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._bulk: list[tuple[int, str]] = []  # (row index, finished XML with {s}/{n} for the format indexes)
-        self._bulk_formats: list[tuple] = []  # (text format, number format) of each bulk row
+        self._bulk: list[tuple[int, str]] = []  # (row index, finished row XML) not yet spooled
+        self._bulk_formats: list = []  # kept for subclasses that record a format per row (not needed)
+        self._runs: list[tuple[int, int, int, int]] = []  # spooled runs: (first row, last row, offset, bytes)
+        self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+        self._last_bulk = -1
 
     def append_rows(self, first: int, rows: list[list], heights: list[float], cell_format,
                     number_format=None) -> int:
         """Add ``rows`` (strings, numbers, blanks) from row index ``first``, each with its height in points;
         numbers in ``number_format`` (default ``cell_format``), other cells in ``cell_format``.  Returns the
         next free row index.  Rows must come after earlier bulk rows."""
-        if self._bulk and first <= self._bulk[-1][0]:
+        if first <= max(self._last_bulk, self._bulk[-1][0] if self._bulk else -1):
             raise ValueError("bulk rows must be appended in order")
         sst = self.str_table._get_shared_string_index
+        text_s = f'" s="{cell_format._get_xf_index()}"'  # format indexes are final once asked for
+        number_s = f'" s="{(number_format or cell_format)._get_xf_index()}"'
         starts = [f'<c r="{xl_col_to_name(c)}' for c in range(max(map(len, rows), default=0))]
 
         def other(start: str, n: str, v) -> str:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                return f'{start}{n}" s="{{n}}"><v>{v!r}</v></c>'
-            return f'{start}{n}" s="{{s}}" t="s"><v>{sst(str(v)[:MAX_STRING])}</v></c>'
+                return f'{start}{n}{number_s}><v>{v!r}</v></c>'
+            return f'{start}{n}{text_s} t="s"><v>{sst(str(v)[:MAX_STRING])}</v></c>'
 
         out = self._bulk
         r = first
         for values, height in zip(rows, heights):
             n = str(r + 1)
-            cells = "".join([f'{start}{n}" s="{{s}}" t="s"><v>{sst(v[:MAX_STRING])}</v></c>'
+            cells = "".join([f'{start}{n}{text_s} t="s"><v>{sst(v[:MAX_STRING])}</v></c>'
                              if v.__class__ is str and v else
-                             f'{start}{n}" s="{{s}}"/>' if v is None or v == "" else other(start, n, v)
+                             f'{start}{n}{text_s}/>' if v is None or v == "" else other(start, n, v)
                              for start, v in zip(starts, values)])
             pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
             out.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
-            self._bulk_formats.append((cell_format, number_format or cell_format))
             r += 1
         if r > first:
             last_col = max(len(v) for v in rows) - 1
             self._check_dimensions(first, 0)
             self._check_dimensions(r - 1, max(last_col, 0))
+        if len(out) >= SPOOL_ROWS:
+            self._spool_rows()
         return r
+
+    def _spool_rows(self) -> None:
+        """Move the rows waiting in memory to the spool, as runs of consecutive rows."""
+        bulk, i = self._bulk, 0
+        while i < len(bulk):
+            j = i
+            while j + 1 < len(bulk) and bulk[j + 1][0] == bulk[j][0] + 1:
+                j += 1
+            data = "".join(xml for _, xml in bulk[i:j + 1]).encode("utf-8")
+            self._runs.append((bulk[i][0], bulk[j][0], self._spool.tell(), len(data)))
+            self._spool.write(data)
+            i = j + 1
+        if bulk:
+            self._last_bulk = bulk[-1][0]
+        bulk.clear()
+        self._bulk_formats.clear()
 
     def _write_rows(self) -> None:
         """xlsxwriter's rows and the bulk rows, in row order."""
-        if not self._bulk:
+        self._spool_rows()
+        if not self._runs:
             super()._write_rows()
             return
         lo, hi = self.dim_rowmin, self.dim_rowmax
         own = sorted({*(r for r, cells in self.table.items() if cells), *self.row_info, *self.comments})
-        bulk, i, start = self._bulk, 0, lo
+
+        def own_rows(first: int, last: int) -> None:  # xlsxwriter's rows from first to last, if any
+            k = bisect_left(own, first)
+            if k < len(own) and own[k] <= last:
+                self.dim_rowmin, self.dim_rowmax = first, last
+                super(BulkSheet, self)._write_rows()
+
+        start = lo
         try:
-            while i < len(bulk):
-                run_first = bulk[i][0]
-                j = i
-                while j + 1 < len(bulk) and bulk[j + 1][0] == bulk[j][0] + 1:
-                    j += 1
-                if any(start <= r < run_first for r in own):
-                    self.dim_rowmin, self.dim_rowmax = start, run_first - 1
-                    super()._write_rows()
-                write = self.fh.write
-                for k in range(i, j + 1):
-                    text, number = self._bulk_formats[k]
-                    write(bulk[k][1].replace("{s}", str(text._get_xf_index()))
-                          .replace("{n}", str(number._get_xf_index())))
-                start, i = bulk[j][0] + 1, j + 1
-            if any(start <= r <= hi for r in own):
-                self.dim_rowmin, self.dim_rowmax = start, hi
-                super()._write_rows()
+            for first, last, offset, size in self._runs:
+                own_rows(start, first - 1)
+                self._spool.seek(offset)
+                self.fh.write(self._spool.read(size).decode("utf-8"))
+                start = last + 1
+            own_rows(start, hi)
         finally:
             self.dim_rowmin, self.dim_rowmax = lo, hi
+            self._spool.close()

@@ -269,8 +269,9 @@ def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path
 
 @contextlib.contextmanager
 def _no_cyclic_gc():
-    """The cyclic garbage collector paused: reading and storing files makes almost no cycles, while the
-    collections its allocations trigger would walk the whole heap again and again (a third of the time)."""
+    """The cyclic garbage collector paused: reading and storing files, and building the master, make almost
+    no cycles, while the collections their allocations trigger would walk the whole heap again and again
+    (a third of the time)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -335,9 +336,10 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
             result.master_written = False  # nothing new since the master was written: it stands
             added = [Finding(**f) for f in kept]
         else:
-            master = build_master(ledger, ledger.plan_for_round(result.round), result.round, directory=directory,
-                                  as_of=as_of, assigned=result.assigned)
-            write_master(master, target, area=settings.area)
+            with _no_cyclic_gc():
+                master = build_master(ledger, ledger.plan_for_round(result.round), result.round,
+                                      directory=directory, as_of=as_of, assigned=result.assigned)
+                write_master(master, target, area=settings.area)
             added = [f for f in master.findings if f.type == "lead-not-applicable"]
             ledger.set_master_stamp(result.round, stamp, [f.to_dict() for f in added])
         result.findings += added

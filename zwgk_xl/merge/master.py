@@ -128,6 +128,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     current = {s.unit: s for s in subs if s.superseded_by is None}
     rows: list[MasterRow] = []
     pairs = task_units(assigned)
+    submitted = set(current)
     for task in plan.tasks:
         reps = []
         for unit, role in pairs.get(task.id, []):
@@ -140,7 +141,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
                 rep.role = role
             reps.append(rep)
         row = MasterRow(task=task, reports=reps)
-        row.overdue = st.is_overdue(task, st.task_status(row, set(current)).status, today)
+        row.overdue = st.is_overdue(task, st.task_status(row, submitted).status, today)
         rows.append(row)
 
     superseded: dict[str, list[str]] = {}
@@ -148,7 +149,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
         if s.superseded_by is not None:
             superseded.setdefault(s.unit, []).append(s.file_name)
     findings = _stored_findings(ledger, round) + round_findings(ledger, round, units)
-    findings += st.lead_not_applicable_findings([st.task_status(r, set(current)) for r in rows])
+    findings += st.lead_not_applicable_findings([st.task_status(r, submitted) for r in rows])
     per_unit: dict[str, int] = {}
     for f in findings:
         if f.severity != fk.INFO and f.unit:
