@@ -23,7 +23,7 @@ from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.spec import ROLE_LEAD
 from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
 from zwgk_xl.core.xlsxbulk import BulkSheet
-from zwgk_xl.core.xlsxfit import row_height
+from zwgk_xl.core.xlsxfit import row_height, row_heights
 from zwgk_xl.merge import statistics as st
 from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
 
@@ -393,8 +393,8 @@ class _Sheet:
         self.row = self.ws.append_rows(self.row, [values], [_row_height(values, self.widths)], self.fmt, self.num)
 
     def write_many(self, rows: list[list]) -> None:
-        widths = self.widths
-        self.row = self.ws.append_rows(self.row, rows, [_row_height(v, widths) for v in rows], self.fmt, self.num)
+        heights = row_heights(rows, self.widths, line=LINE_HEIGHT, margin=1.5, pad=4)
+        self.row = self.ws.append_rows(self.row, rows, heights, self.fmt, self.num)
 
     def note(self, text: str) -> None:
         """A wrapped note below the table, merged across its width (overflowing text would widen the print)."""
