@@ -103,6 +103,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=2.0)
     ap.add_argument("--no-cli", action="store_true", help="skip the subprocess run of the real CLI")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of run_parse (the median is compared)")
     args = ap.parse_args()
     doc_text = build_document(int(args.mb * 1024 * 1024))
     nbytes = len(doc_text.encode("utf-8"))
@@ -143,14 +144,17 @@ def end_to_end(doc_text: str, args) -> None:
         write_task_table(doc, Path(tmp) / "w.xlsx")
         t_write = time.perf_counter() - t0
         out = Path(tmp) / "out.xlsx"
-        t0 = time.perf_counter()
-        run_parse(src, output=out)
-        t_run = time.perf_counter() - t0
+        runs = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            run_parse(src, output=out)
+            runs.append(time.perf_counter() - t0)
+        t_run = sorted(runs)[len(runs) // 2]
         rows = sum(1 for _ in doc.walk())
         print(f"parse -o, {mb:.2f} MB .txt, {rows} table rows ({out.stat().st_size / 1024:.0f} KB xlsx):")
         print(f"  read + parse file:   {t_read:8.3f} s")
         print(f"  write task table:    {t_write:8.3f} s")
-        print(f"  run_parse (both):    {t_run:8.3f} s   target < 1 s: "
+        print(f"  run_parse (both):    {t_run:8.3f} s   (median of {len(runs)}, best {min(runs):.3f} s)   target < 1 s: "
               f"{'met' if t_run < 1.0 or args.mb != 2.0 else 'NOT met'}")
         if args.no_cli:
             return
