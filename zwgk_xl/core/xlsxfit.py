@@ -6,7 +6,7 @@ keep the default height of rows written without one, clipping wrapped cells.
 
 from __future__ import annotations
 
-from zwgk_xl.core.xlsxbulk import MAX_STRING, BulkSheet
+from zwgk_xl.core.xlsxbulk import MAX_STRING, SPOOL_ROWS, BulkSheet
 
 MAX_ROW_HEIGHT = 409  # points, Excel's maximum
 
@@ -90,5 +90,6 @@ class StyledBulkSheet(BulkSheet):
                          for (start, text, blank), v in zip(styles, values)])
         pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
         self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
-        self._bulk_formats.append((formats[0], formats[0]))  # the row holds no {s} or {n} to fill in
         self._check_dimensions(r, len(values) - 1)
+        if len(self._bulk) >= SPOOL_ROWS:
+            self._spool_rows()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import InputError
-from zwgk_xl.core.xlsxfit import StyledBulkSheet, row_height
+from zwgk_xl.core.xlsxfit import StyledBulkSheet, row_heights
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 from zwgk_xl.parse.deadlines import DEADLINE_RECURRING
 
@@ -91,11 +91,12 @@ def _write_tasks(wb, doc: Document) -> None:
     task = [f_center if c in ("编号", "层级路径", "完成时限") else f_cell for c in COLUMNS]
     warned = [f_warn if c == "警告" else f for c, f in zip(COLUMNS, task)]
     warn_col = COLUMNS.index("警告")
+    nodes = list(doc.walk())
+    rows = [_row(node) for node in nodes]
     r = 2
-    for node in doc.walk():
-        values = _row(node)
+    for node, values, height in zip(nodes, rows, row_heights(rows, WIDTHS[:-1])):  # 类型 needs no room
         formats = section if not node.is_task else warned if values[warn_col] else task
-        ws.append_cells(r, values, formats, row_height(values[:-1], WIDTHS[:-1]))
+        ws.append_cells(r, values, formats, height)
         r += 1
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, max(r - 1, 1), last_col)
