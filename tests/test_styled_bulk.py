@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import openpyxl
+import pytest
 import python_calamine as pc
 import xlsxwriter
 
+from zwgk_xl.core import xlsxfit
 from zwgk_xl.core.xlsxfit import StyledBulkSheet
 
 ROWS = [(["一", "第一项 & <任务>", "", "牵头"], 40.5), (["二", "", "说明\n两行", ""], 27.0),
@@ -43,7 +45,10 @@ def _describe(path) -> tuple:
     return cells, heights, rows, ws.dimensions, ws.auto_filter.ref
 
 
-def test_bulk_rows_read_back_as_written_cell_by_cell(tmp_path):
+@pytest.mark.parametrize("spool_rows", [2000, 1])
+def test_bulk_rows_read_back_as_written_cell_by_cell(tmp_path, monkeypatch, spool_rows):
+    """Also with every row spooled as soon as it is added (around the row written cell by cell)."""
+    monkeypatch.setattr(xlsxfit, "SPOOL_ROWS", spool_rows)
     _write(tmp_path / "cells.xlsx", bulk=False)
     _write(tmp_path / "bulk.xlsx", bulk=True)
     want, got = _describe(tmp_path / "cells.xlsx"), _describe(tmp_path / "bulk.xlsx")
