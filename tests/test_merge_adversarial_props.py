@@ -9,6 +9,7 @@ files then go through a merge in a process whose address space is limited.
 from __future__ import annotations
 
 import json
+import random
 import re
 import resource
 import shutil
@@ -23,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _merge_helpers import ROUND, add_cell_xml, fill, issue_forms, task_sheet_part, zip_bomb
+from _merge_helpers import ROUND, add_cell_xml, edit_part, fill, issue_forms, task_sheet_part, zip_bomb
 from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.merge.command import merge_folder
 
@@ -181,6 +182,10 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
     add_cell_xml(good, box / "0_远处.xlsx", "XFD1048576")
     add_cell_xml(good, box / "0_行号.xlsx", "A99999999")
     zip_bomb(good, box / "0_炸弹.xlsx", megabytes=48)
+    rng = random.Random(7)  # a million cells without references, far to the right (digits: hardly compressible)
+    cells = "".join(f"<c><v>{rng.randrange(10**6)}</v></c>" for _ in range(1_000_000))
+    edit_part(good, box / "0_无位置.xlsx", sheet,
+              lambda x: x.replace(b"</sheetData>", f'<row r="1500">{cells}</row></sheetData>'.encode()))
     with zipfile.ZipFile(box / "0_大部件.xlsx", "w", zipfile.ZIP_DEFLATED) as z:  # under the ratio, over the total
         for name, data in parts.items():
             z.writestr(name, data)
@@ -195,5 +200,6 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
     assert OTHER in got["accepted"] and VICTIM in got["accepted"]
     kinds = {(k, f) for k, _, f in got["findings"]}
     assert ("cells-out-of-range", "0_远处.xlsx") in kinds and ("cells-out-of-range", "0_行号.xlsx") in kinds
+    assert ("cells-out-of-range", "0_无位置.xlsx") in kinds
     assert ("zip-bomb", "0_炸弹.xlsx") in kinds and ("zip-bomb", "0_大部件.xlsx") in kinds
     assert not [f for f in got["findings"] if f[0] == "unexpected-error"]

@@ -126,13 +126,12 @@ class ReadBook:
                 far = info.filename.startswith("xl/worksheets/") and \
                     xlsxscan.far_cells(xlsxscan.member(self._data, info), limits.max_rows, limits.max_cols)
                 if far:
-                    raise Rejected("cells-out-of-range", _too_big(info.filename, max(c.row for c in far) + 1,
-                                                                  max(c.col for c in far) + 1, limits))
+                    raise Rejected("cells-out-of-range", _too_big(info.filename, far[1][0] + 1, far[1][1] + 1,
+                                                                  limits))
             return None
         found = xlsxscan.scan(xml, limits.max_rows, limits.max_cols)
         if found.outside[0]:
-            far = xlsxscan.far_cells(xml, limits.max_rows, limits.max_cols)
-            self._replace(part, xlsxscan.trimmed(xml, far))
+            self._replace(part, xlsxscan.trimmed(xml, limits.max_rows, limits.max_cols))
         return found
 
     def _replace(self, part: str, xml: bytes) -> None:

@@ -15,6 +15,7 @@ sends the sheet to :func:`_walk`, which places every cell as calamine does (slow
 from __future__ import annotations
 
 import html
+import io
 import posixpath
 import re
 import struct
@@ -128,44 +129,40 @@ _TAG = re.compile(rb"<(/?)(?:\w+:)?(row|c|v|is)(?=[\s/>])([^<>]*?)(/?)>")
 _R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([^\"']*)[\"']")
 
 
-@dataclass
-class _Cell:
-    start: int  # offset of its tag
-    end: int  # offset just past its element
-    tag_end: int  # offset just past its start tag
-    row: int
-    col: int
-    content: bool  # holds a value (or an inline string)
-
-
-def _walk(xml: bytes) -> list[_Cell]:
-    """Every cell of the sheet XML placed as calamine places it: at its ``r``, else after the previous cell
-    of its row (a row at its ``r``, else after the previous row).  A tag naming no valid place, or several, is
-    placed far away (row -1), so it is never read."""
-    cells: list[_Cell] = []
+def _walk(xml: bytes):
+    """Yield ``(start, end, tag end, row, column, content, explicit)`` for every cell of the sheet XML, placed as
+    calamine places it: at its ``r`` (``explicit``), else after the previous cell of its row (a row at its
+    ``r``, else after the previous row).  A cell naming no valid place, or several, is placed at row -1, so it is
+    never read.  ``content``: it holds a value or an inline string."""
     row, col, cell = -1, 0, None
     for m in _TAG.finditer(xml):
         close, name, attrs, empty = m.groups()
+        if name == b"c" and (close or cell is not None):  # the cell ends (an unclosed one where the next starts)
+            if cell is not None:
+                cell[1] = m.end() if close else m.start()
+                yield tuple(cell)
+                cell = None
+            if close:
+                continue
         if name == b"row" and not close:
             refs = _R.findall(attrs)
             row = int(refs[0]) - 1 if len(refs) == 1 and refs[0].isdigit() and refs[0][:1] != b"0" else row + 1
             col = 0
-        elif name == b"c" and not close:
+        elif name == b"c":
             refs = _R.findall(attrs)
             pos = ref_position(refs[0].decode("ascii", "replace")) if len(refs) == 1 else (row, col) if not refs \
                 else None
             pos = pos or (-1, -1)
             col = pos[1] + 1
-            cell = _Cell(m.start(), m.end(), m.end(), pos[0], pos[1], False)
-            cells.append(cell)
+            cell = [m.start(), m.end(), m.end(), pos[0], pos[1], False, bool(refs)]
             if empty:
+                yield tuple(cell)
                 cell = None
-        elif name == b"c" and cell is not None:
-            cell.end = m.end()
-            cell = None
         elif cell is not None and not close and (name == b"is" or not empty):
-            cell.content = True
-    return cells
+            cell[5] = True
+    if cell is not None:
+        cell[1] = len(xml)
+        yield tuple(cell)
 
 
 @dataclass
@@ -179,40 +176,41 @@ class SheetScan:
     hyperlinks: bool = False  # some formula is a HYPERLINK
 
 
-def far_cells(xml: bytes, max_rows: int, max_cols: int) -> list[_Cell] | None:
-    """The cells with content beyond ``max_rows`` × ``max_cols`` (None: surely none, seen in C)."""
+def far_cells(xml: bytes, max_rows: int, max_cols: int) -> tuple[int, tuple[int, int]] | None:
+    """(count, first place) of the cells with content beyond ``max_rows`` × ``max_cols``; None when there is
+    none (mostly seen in C)."""
     if not _patterns(max_rows, max_cols)[1].search(xml):
         return None
-    return [c for c in _walk(xml) if c.content and not (0 <= c.row < max_rows and 0 <= c.col < max_cols)]
-
-
-def trimmed(xml: bytes, far: list[_Cell]) -> bytes:
-    """The sheet XML without the cells ``far``, every other cell led by its reference (as :func:`_walk` placed
-    it), so that calamine places them alike."""
-    drop = {c.start for c in far}
-    out, at = [], 0
+    n, first = 0, None
     for c in _walk(xml):
-        if c.start in drop:
-            out.append(xml[at:c.start])
-            at = c.end
-            continue
-        if c.row < 0:  # no valid place and no content: dropped
-            out.append(xml[at:c.start])
-            at = c.end
-            continue
-        tag = xml[c.start:c.tag_end]
-        name = re.match(rb"<(?:\w+:)?c", tag).group(0)
-        rest = _R.sub(b"", tag[len(name):])
-        out.append(xml[at:c.start] + name + b' r="%s%d"' % (column_letter(c.col).encode(), c.row + 1) + rest)
-        at = c.tag_end
-    out.append(xml[at:])
-    return b"".join(out)
+        if c[5] and not (0 <= c[3] < max_rows and 0 <= c[4] < max_cols):
+            n, first = n + 1, min(first, c[3:5]) if first else c[3:5]
+    return (n, first) if n else None
+
+
+def trimmed(xml: bytes, max_rows: int, max_cols: int) -> bytes:
+    """The sheet XML without its cells beyond the limits (or without a valid place), every cell without a
+    reference given the one :func:`_walk` gave it, so that calamine places them alike.  Raises :class:`Broken`
+    when that would make the sheet much larger (countless cells without references)."""
+    out, at = io.BytesIO(), 0
+    for start, end, tag_end, row, col, _, explicit in _walk(xml):
+        if not (0 <= row < max_rows and 0 <= col < max_cols):
+            out.write(xml[at:start])
+            at = end
+        elif not explicit:
+            name = re.match(rb"<(?:\w+:)?c", xml[start:tag_end]).group(0)
+            out.write(xml[at:start] + name + b' r="%s%d"' % (column_letter(col).encode(), row + 1))
+            at = start + len(name)
+        if out.tell() > 2 * len(xml) + (1 << 20):
+            raise Broken("cells-out-of-range", "工作表中没有位置标记的单元格多得异常，为免占满内存未读取；请对方重新保存后再发。")
+    out.write(xml[at:])
+    return out.getvalue()
 
 
 # One cell element whose body holds no other cell tag (so a damaged sheet is still scanned in linear time).
 _CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])([^<>]*?)(?:/>|>((?:[^<]|<(?!/?(?:\w+:)?c[\s/>]))*)</(?:\w+:)?c>)")
 _CELL_R = re.compile(rb'\br\s*=\s*"([A-Z]{1,7}[0-9]{1,12})"')
-_ERROR_TYPE = re.compile(rb'\bt\s*=\s*"e"')
+_ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
 _F = re.compile(rb"<(?:\w+:)?f\b[^<>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _IS = re.compile(rb"<(?:\w+:)?is\b")
@@ -239,9 +237,11 @@ def scan(xml: bytes, max_rows: int, max_cols: int) -> SheetScan:
         return out
     far = far_cells(xml, max_rows, max_cols)
     if far:
-        first = min((c.row, c.col) for c in far)
-        out.outside = (len(far), f"{column_letter(first[1])}{first[0] + 1}" if first[0] >= 0 else "")
+        (n, (row, col)) = far
+        out.outside = (n, f"{column_letter(col)}{row + 1}" if row >= 0 else "")
     formulas = _F_TAG.search(xml) is not None
+    if not formulas and not _ERROR_TYPE.search(xml):
+        return out
     for m in _CELL.finditer(xml):
         attrs, body = m.group(1), m.group(2) or b""
         ref = _CELL_R.search(attrs)
