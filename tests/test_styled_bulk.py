@@ -8,7 +8,7 @@ import python_calamine as pc
 import xlsxwriter
 
 from zwgk_xl.core import xlsxfit
-from zwgk_xl.core.xlsxfit import StyledBulkSheet
+from zwgk_xl.core.xlsxbulk import StyledBulkSheet
 
 ROWS = [(["一", "第一项 & <任务>", "", "牵头"], 40.5), (["二", "", "说明\n两行", ""], 27.0),
         (["三", " 前后空格 ", "\x01控制字符", "配合"], 13.5), (["四", "末行", "", "责任"], 100.2)]

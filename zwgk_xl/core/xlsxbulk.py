@@ -1,4 +1,4 @@
-"""An xlsxwriter worksheet that takes many plain rows at once: :class:`BulkSheet`.
+"""xlsxwriter worksheets that take many plain rows at once: :class:`BulkSheet`, :class:`StyledBulkSheet`.
 
 xlsxwriter spends about 8 µs per cell (a record per cell, then one call per
 cell and attribute when the sheet is assembled); the master's 明细 sheet has
@@ -121,3 +121,31 @@ class BulkSheet(Worksheet):
         finally:
             self.dim_rowmin, self.dim_rowmax = lo, hi
             self._spool.close()
+
+
+_LETTERS = [chr(65 + c) for c in range(26)]  # column names A..Z
+
+
+class StyledBulkSheet(BulkSheet):
+    """A :class:`BulkSheet` whose bulk rows have a format per cell (the task table,
+    the forms' task rows): thousands of rows of strings and blanks written without a record per cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._styles: dict[tuple, list[tuple[str, str, str]]] = {}  # a row's formats -> its cells' XML parts
+
+    def append_cells(self, r: int, values: list, formats: list, height: float) -> None:
+        """Add row ``r`` (after the bulk rows added before, on no row written otherwise): strings and blanks
+        ("" or None), each in its format, ``height`` points high; at most 26 columns."""
+        styles = self._styles.get(key := tuple(formats))
+        if styles is None:
+            styles = self._styles[key] = [(f'<c r="{col}', f'" s="{f._get_xf_index()}" t="s"><v>',
+                                           f'" s="{f._get_xf_index()}"/>') for col, f in zip(_LETTERS, formats)]
+        sst, n = self.str_table._get_shared_string_index, str(r + 1)
+        cells = "".join([f"{start}{n}{text}{sst(v[:MAX_STRING])}</v></c>" if v else f"{start}{n}{blank}"
+                         for (start, text, blank), v in zip(styles, values)])
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
+        self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
+        self._check_dimensions(r, len(values) - 1)
+        if len(self._bulk) >= SPOOL_ROWS:
+            self._spool_rows()

@@ -1,12 +1,8 @@
 """Row heights for wrapped text: xlsxwriter cannot autofit, and Excel/LibreOffice
 keep the default height of rows written without one, clipping wrapped cells.
-
-:class:`StyledBulkSheet` writes many such rows fast, each cell in its own format.
 """
 
 from __future__ import annotations
-
-from zwgk_xl.core.xlsxbulk import MAX_STRING, SPOOL_ROWS, BulkSheet
 
 MAX_ROW_HEIGHT = 409  # points, Excel's maximum
 
@@ -65,31 +61,3 @@ def row_heights(rows: list[list], widths: list[float], line: float = 13.5, min_l
             if n > lines[i]:
                 lines[i] = n
     return [min(line * n + pad, MAX_ROW_HEIGHT) for n in lines]
-
-
-_LETTERS = [chr(65 + c) for c in range(26)]  # column names A..Z
-
-
-class StyledBulkSheet(BulkSheet):
-    """A :class:`~zwgk_xl.core.xlsxbulk.BulkSheet` whose bulk rows have a format per cell (the task table,
-    the forms' task rows): thousands of rows of strings and blanks written without a record per cell."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._styles: dict[tuple, list[tuple[str, str, str]]] = {}  # a row's formats -> its cells' XML parts
-
-    def append_cells(self, r: int, values: list, formats: list, height: float) -> None:
-        """Add row ``r`` (after the bulk rows added before, on no row written otherwise): strings and blanks
-        ("" or None), each in its format, ``height`` points high; at most 26 columns."""
-        styles = self._styles.get(key := tuple(formats))
-        if styles is None:
-            styles = self._styles[key] = [(f'<c r="{col}', f'" s="{f._get_xf_index()}" t="s"><v>',
-                                           f'" s="{f._get_xf_index()}"/>') for col, f in zip(_LETTERS, formats)]
-        sst, n = self.str_table._get_shared_string_index, str(r + 1)
-        cells = "".join([f"{start}{n}{text}{sst(v[:MAX_STRING])}</v></c>" if v else f"{start}{n}{blank}"
-                         for (start, text, blank), v in zip(styles, values)])
-        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
-        self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
-        self._check_dimensions(r, len(values) - 1)
-        if len(self._bulk) >= SPOOL_ROWS:
-            self._spool_rows()

@@ -31,7 +31,8 @@ from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import FormError, UsageError
 from zwgk_xl.core.values import parse_date
 from zwgk_xl.core.model import Document, Node, UnitReport
-from zwgk_xl.core.xlsxfit import StyledBulkSheet, row_height
+from zwgk_xl.core.xlsxbulk import StyledBulkSheet
+from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.decompose.assign import assign_tasks
 
 FORM_SUFFIX = "_落实情况填报表.xlsx"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import InputError
-from zwgk_xl.core.xlsxfit import StyledBulkSheet, row_heights
+from zwgk_xl.core.xlsxbulk import StyledBulkSheet
+from zwgk_xl.core.xlsxfit import row_heights
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 from zwgk_xl.parse.deadlines import DEADLINE_RECURRING
 
