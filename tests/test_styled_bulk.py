@@ -7,7 +7,7 @@ import pytest
 import python_calamine as pc
 import xlsxwriter
 
-from zwgk_xl.core import xlsxfit
+from zwgk_xl.core import xlsxbulk
 from zwgk_xl.core.xlsxbulk import StyledBulkSheet
 
 ROWS = [(["一", "第一项 & <任务>", "", "牵头"], 40.5), (["二", "", "说明\n两行", ""], 27.0),
@@ -48,7 +48,7 @@ def _describe(path) -> tuple:
 @pytest.mark.parametrize("spool_rows", [2000, 1])
 def test_bulk_rows_read_back_as_written_cell_by_cell(tmp_path, monkeypatch, spool_rows):
     """Also with every row spooled as soon as it is added (around the row written cell by cell)."""
-    monkeypatch.setattr(xlsxfit, "SPOOL_ROWS", spool_rows)
+    monkeypatch.setattr(xlsxbulk, "SPOOL_ROWS", spool_rows)
     _write(tmp_path / "cells.xlsx", bulk=False)
     _write(tmp_path / "bulk.xlsx", bulk=True)
     want, got = _describe(tmp_path / "cells.xlsx"), _describe(tmp_path / "bulk.xlsx")
