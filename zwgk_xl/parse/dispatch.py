@@ -14,7 +14,7 @@ from zwgk_xl.core.model import Document
 from zwgk_xl.parse import readers
 from zwgk_xl.parse.cells import cell_rows
 from zwgk_xl.parse.table import parse_table
-from zwgk_xl.parse.text import extract_metadata, parse_text
+from zwgk_xl.parse.text import extract_metadata, parse_normalized, parse_text
 from zwgk_xl.parse.normalize import normalize_cell, normalize_text
 from zwgk_xl.parse.genre import refuse_non_list
 from zwgk_xl.parse.scraped import scraped_rows
@@ -114,7 +114,7 @@ def parse_path(path, year: int | None = None) -> Document:
         text = readers.read_text_file(path)
         if suffix in {".csv", ".tsv"} | SHEET_SUFFIXES:  # web systems export tab-separated "xls"
             return _from_sheets([_csv_sheet(text, path)], name, year)
-        norm, _ = normalize_text(text)
+        norm, was_trad = normalize_text(text)
         rows = scraped_rows(norm)
         if rows == []:
             raise NoStructure(f"「{name}」中的任务表只剩表头和分类标题，任务内容和责任单位都是空的（可能是复制网页时丢失了），"
@@ -125,7 +125,7 @@ def parse_path(path, year: int | None = None) -> Document:
             if doc is not None:
                 refuse_non_list(doc, norm.split("\n"), name)
                 return _fill_metadata(doc, text.split("\n"), year)
-        return parse_text(text, source=name, year=year)
+        return parse_normalized(norm, was_trad, source=name, year=year)
     raise UnsupportedFormat(f"不支持的文件类型「{suffix or name}」。可读取：{_SUPPORTED}。")
 
 

@@ -15,7 +15,7 @@ _WIDTH = {
 _WIDTH.update({chr(0xFF10 + i): str(i) for i in range(10)})  # ０-９
 _WIDTH.update({chr(0xFF21 + i): chr(0x41 + i) for i in range(26)})  # Ａ-Ｚ
 _WIDTH.update({chr(0xFF41 + i): chr(0x61 + i) for i in range(26)})  # ａ-ｚ
-_WIDTH_TABLE = str.maketrans(_WIDTH)
+_WIDTH_CHARS = re.compile("[" + re.escape("".join(_WIDTH)) + "]")
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -64,8 +64,14 @@ def to_simplified(text: str) -> str:
 
 
 def fold_width(text: str) -> str:
-    """Fold full-width digits, letters, brackets and ,;: to half-width."""
-    return text.translate(_WIDTH_TABLE)
+    """Fold full-width digits, letters, brackets and ,;: to half-width.
+
+    One ``str.replace`` per distinct character present: several times faster than
+    ``str.translate`` over a long CJK text (no replacement is itself folded).
+    """
+    for c in set(_WIDTH_CHARS.findall(text)):
+        text = text.replace(c, _WIDTH[c])
+    return text
 
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"

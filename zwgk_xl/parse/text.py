@@ -399,6 +399,11 @@ def parse_text(text: str, source: str = "", year: int | None = None) -> Document
     Raises :class:`NoStructure` when no numbered items are found.
     """
     norm, was_trad = normalize_text(text)
+    return parse_normalized(norm, was_trad, source=source, year=year)
+
+
+def parse_normalized(norm: str, was_trad: bool, source: str = "", year: int | None = None) -> Document:
+    """:func:`parse_text` of a text already through :func:`normalize_text` (which returned ``was_trad``)."""
     lines = norm.split("\n")
     warnings: list[Finding] = []
     if was_trad:
