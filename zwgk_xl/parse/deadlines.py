@@ -21,6 +21,7 @@ _DATE_PATTERNS = [
     re.compile(r"(\d{4})\s*[-./]\s*(\d{1,2})\s*[-./]\s*(\d{1,2})"),
     re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
 ]
+_SEPARATED = 3  # the one date pattern without 月
 _YEAR_END = re.compile(r"(?:(\d{4})\s*年\s*)?(?:年底前|年末前|年底|年末|年内|年度内)|(\d{4})\s*年(?:底|末)前?")
 _HALF = re.compile(r"(?:(\d{4})\s*年\s*)?(上半年|下半年)")
 _QUARTER = re.compile(r"(?:(\d{4})\s*年\s*)?(?:第?([一二三四1-4])\s*季度)")
@@ -41,11 +42,18 @@ def _iso(y: int, m: int, d: int | None) -> str | None:
 
 
 def _candidates(text: str, year: int | None):
-    """(iso date, phrase, position) for every deadline phrase found in text."""
+    """(iso date, phrase, position) for every deadline phrase found in text.
+
+    Each pattern is tried only when the text holds a character all its matches
+    contain (月, 年, 季 or a date separator): ``in`` is far cheaper than a scan.
+    """
     found = []
-    if not _ANY.search(text):
+    has_month, has_year, has_sep = "月" in text, "年" in text, "-" in text or "." in text or "/" in text
+    if not (has_month or has_year or has_sep or "季" in text) or not _ANY.search(text):
         return found
     for i, pat in enumerate(_DATE_PATTERNS):
+        if not (has_sep if i == _SEPARATED else has_month):
+            continue
         for m in pat.finditer(text):
             g = m.groups()
             y = int(g[0]) if g[0] else year
@@ -56,6 +64,8 @@ def _candidates(text: str, year: int | None):
             iso = _iso(y, mo, d)
             if iso:
                 found.append((iso, m.group(0).strip(), m.start()))
+    if not has_year and "季" not in text:
+        return [f for f in found if f[0]]
     for m in _YEAR_END.finditer(text):
         y = m.group(1) or m.group(2)
         y = int(y) if y else year
