@@ -284,11 +284,36 @@ def test_cells_without_references_placed_as_calamine_does(package, rows):
     assert filled_cells(open_book(data, LIMITS).sheet("甲").rows) == want
 
 
-def test_sheet_not_found_in_the_package_means_no_worksheet_may_reach_far(package, monkeypatch):
-    """Should a sheet's part not be found as calamine names it, any far cell in any worksheet refuses the file."""
+def test_sheet_not_found_in_the_package_means_no_part_may_reach_far(package, monkeypatch):
+    """Should a sheet's part not be found as calamine names it, any far cell in any part refuses the file."""
     monkeypatch.setattr(xlsxscan, "sheet_parts", lambda workbook, rels: {})
     near = with_sheet(package, sheet_xml({(0, 0): ("a", 0)}))
     assert open_book(near, LIMITS).sheet("甲").rows == [["a"]]
     with pytest.raises(Rejected) as e:
         open_book(with_sheet(package, sheet_xml({(0, 0): ("a", 0), (5, 40): ("b", 0)})), LIMITS).sheet("甲")
     assert e.value.kind == "cells-out-of-range" and "6 行 × 41 列" in e.value.message
+
+
+def test_members_of_one_name_are_refused(package):
+    """Two parts of one name (any case): which one calamine reads is not known, so the file is not read."""
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, part in package.items():
+            z.writestr(name, part)
+        z.writestr("xl/worksheets/SHEET1.xml", sheet_xml({(0, 0): ("a", 0), (9, 9000): ("b", 0)}))
+    with pytest.raises(Rejected) as e:
+        open_book(data.getvalue(), LIMITS)
+    assert e.value.kind == "unreadable"
+
+
+def test_sheet_target_with_dots_is_distrusted(package):
+    """A sheet whose target names ``..``: every part is looked at, and a far cell anywhere refuses the file."""
+    parts = dict(package)
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b'Target="/xl/worksheets/sheet1.xml"', b'Target="worksheets/../worksheets/sheet1.xml"').replace(
+        b'Target="worksheets/sheet1.xml"', b'Target="worksheets/../worksheets/sheet1.xml"')
+    assert b"../" in parts["xl/_rels/workbook.xml.rels"]
+    book = open_book(with_sheet(parts, sheet_xml({(0, 0): ("a", 0), (9, 40): ("b", 0)})), LIMITS)
+    with pytest.raises(Rejected) as e:
+        book.sheet("甲")
+    assert e.value.kind == "cells-out-of-range"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,11 +121,10 @@ class ReadBook:
             self._parts = xlsxscan.sheet_parts(self._member("xl/workbook.xml") or b"",
                                                self._member("xl/_rels/workbook.xml.rels") or b"")
         part = self._parts.get(name)
-        xml = self._member(part) if part else None
-        if xml is None:  # not found as calamine names it: no worksheet of the package may reach beyond the limits
+        xml = self._member(part) if part and posixpath.normpath(part) == part else None
+        if xml is None:  # not found as calamine may: no part of the package may reach beyond the limits
             for info in self._members.values():
-                far = info.filename.startswith("xl/worksheets/") and \
-                    xlsxscan.far_cells(xlsxscan.member(self._data, info), limits.max_rows, limits.max_cols)
+                far = xlsxscan.far_cells(xlsxscan.member(self._data, info), limits.max_rows, limits.max_cols)
                 if far:
                     raise Rejected("cells-out-of-range", _too_big(info.filename, far[1][0] + 1, far[1][1] + 1,
                                                                   limits))
@@ -139,7 +139,8 @@ class ReadBook:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             for info in self._members.values():
-                z.writestr(info.filename, xml if info.filename == part else xlsxscan.member(self._data, info))
+                z.writestr(info.filename, xml if info.filename.lower() == part.lower() else
+                           xlsxscan.member(self._data, info))
         self.close()
         self._data = out.getvalue()
         self._members = {i.filename.lower(): i for i in zipfile.ZipFile(out).infolist()}
@@ -194,6 +195,8 @@ def open_book(data: bytes, limits: Limits, name: str = "") -> ReadBook:
         kind = "ods" if "content.xml" in names and "xl/workbook.xml" not in names else "xlsx"
         if kind == "xlsx":
             members = {e.filename.lower(): e for e in entries}
+            if len(members) < len(entries):  # which one would calamine read?
+                raise Rejected("unreadable", "压缩包内有同名的部件，文件结构异常（可能已损坏或被篡改），未读取。")
     elif data.startswith(OLE_MAGIC):
         if _ENCRYPTED in data:
             raise Rejected("password-protected", "文件设有打开密码（加密文件），无法读取。")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import html
 import io
-import posixpath
 import re
 import struct
 import zipfile
@@ -67,13 +66,14 @@ def _attrs(text: bytes) -> dict[str, str]:
 
 
 def sheet_parts(workbook: bytes, rels: bytes) -> dict[str, str]:
-    """Sheet name -> the zip path of its part (``xl/worksheets/sheet1.xml``), from workbook.xml and its rels."""
+    """Sheet name -> the zip path of its part (``xl/worksheets/sheet1.xml``), from workbook.xml and its rels
+    (a target is taken as written: one naming ``..`` is the caller's to distrust)."""
     targets = {a.get("Id"): a.get("Target", "") for a in map(_attrs, _REL.findall(rels))}
     out = {}
     for a in map(_attrs, _SHEET.findall(workbook)):
         target = targets.get(next((v for k, v in a.items() if k == "id" or k.endswith(":id")), None))
         if "name" in a and target:
-            out[a["name"]] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+            out[a["name"]] = target[1:] if target.startswith("/") else "xl/" + target
     return out
 
 
