@@ -14,13 +14,17 @@ same files (one process); the zip+inflate floor of every part of each file (one 
 pandas baseline (one process).  Every ratio compares like with like in the number of processes.
 
 Usage:
-    python benchmarks/bench_merge_mix.py [--units 300] [--rows 60] [--keep DIR]
+    python benchmarks/bench_merge_mix.py [--units 300] [--rows 60] [--keep DIR | --reuse DIR] [--repeat N]
+
+``--repeat N`` measures read+validate, calamine and the floor N times, interleaved, and prints the medians
+(the ratio is of the medians); ``--reuse DIR`` measures the files a run with ``--keep DIR`` generated.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import warnings
 import shutil
 import subprocess
@@ -203,14 +207,21 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=300)
     ap.add_argument("--rows", type=int, default=60)
     ap.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    ap.add_argument("--reuse", type=Path, help="measure the files kept (--keep) in this folder")
+    ap.add_argument("--repeat", type=int, default=1, help="measurements per figure (medians are printed)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")  # openpyxl and pandas comment on the bad values; the table says enough
-    base = args.keep or Path(tempfile.mkdtemp(prefix="bench_mix_"))
+    base = args.reuse or args.keep or Path(tempfile.mkdtemp(prefix="bench_mix_"))
     try:
         t0 = time.perf_counter()
-        ws, by_kind = make_mix(base, args.units, args.rows)
+        if args.reuse:
+            ws = base / "台账"
+            by_kind = {k: sorted((base / "回收" / k).iterdir()) for k in SHARES if (base / "回收" / k).is_dir()}
+            shutil.rmtree(base / "out", ignore_errors=True)
+        else:
+            ws, by_kind = make_mix(base, args.units, args.rows)
         total = sum(len(v) for v in by_kind.values())
-        print(f"generated {total} returns x {args.rows} rows in {time.perf_counter() - t0:.1f} s: "
+        print(f"{'reused' if args.reuse else 'generated'} {total} returns in {time.perf_counter() - t0:.1f} s: "
               + ", ".join(f"{k} {len(v)}" for k, v in by_kind.items()))
         if not soffice_path():
             print("LibreOffice is not installed: no lo-xlsx / lo-xls / lo-ods returns in this run")
@@ -224,14 +235,20 @@ def main() -> None:
             folder = base / "回收" if kind == "all" else paths[0].parent
             e2e, rv1, result = merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)
             _, rvw, _ = merge_once(folder, ws, outs / f"{kind}_w.xlsx", workers=workers)
-            cal, flo, nai = calamine(paths), floor(paths), naive(paths, outs / f"{kind}_naive.xlsx")
+            rv1s, cals, flos = [rv1], [calamine(paths)], [floor(paths)]
+            for _ in range(args.repeat - 1):
+                rv1s.append(merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)[1])
+                cals.append(calamine(paths))
+                flos.append(floor(paths))
+            rv1, cal, flo = map(statistics.median, (rv1s, cals, flos))
+            nai = naive(paths, outs / f"{kind}_naive.xlsx")
             print(f"{kind:<11}{len(paths):>6}{e2e:>9.2f}{rv1:>8.2f}{rvw:>8.2f}{cal:>9.2f}{flo:>7.2f}{nai:>7.2f}  "
                   f"{nai / e2e:>8.1f}x{rv1 / cal:>7.1f}x{rv1 / flo:>9.1f}x"
                   + (f"   findings {len(result.findings)}" if kind in ("bad", "all") else ""))
         print("r+v 1p / wp: read+validate in one process / with worker processes; calamine, floor and naive run in "
               "one process, so the ratios use r+v 1p.")
     finally:
-        if not args.keep:
+        if not args.keep and not args.reuse:
             shutil.rmtree(base, ignore_errors=True)
 
 
