@@ -38,11 +38,12 @@ _ETC = re.compile(r"(?<=[局委厅办室科股部院会心队站所府处组馆�
 _BRACKETS = {"(": ")", "[": "]", "〔": "〕", "【": "】"}
 _MASK = {"、": "\ue000", ",": "\ue001", ";": "\ue002", "/": "\ue003", " ": "\ue004"}
 _UNMASK = str.maketrans({v: k for k, v in _MASK.items()})
+_OPENING = re.compile(r"[(\[〔【]")
 
 
 def _mask_brackets(text: str) -> str:
     """Hide separators inside brackets (各县(市、区)政府) and a space before one (省编办 (省审改办))."""
-    if not re.search(r"[(\[〔【]", text):
+    if not _OPENING.search(text):
         return text
     out, depth = [], 0
     for i, ch in enumerate(text):
@@ -329,13 +330,15 @@ _UNIT_LABELS = "牵头单位|牵头部门|主办单位|责任单位|责任部门
 _TIME_LABELS = "完成时限|完成时间|时限要求|时间要求|时间节点|完成期限"
 LABELLED_LINE = re.compile(rf"^\s*(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::]")
 _LABEL_SEG = re.compile(rf"({_UNIT_LABELS}|{_TIME_LABELS})\s*[::]\s*")
+_LABELLED_AFTER_STOP = re.compile(rf"。\s*(?:{_UNIT_LABELS})\s*[::][^。]*$")
+_LABELS_AFTER_STOP = re.compile(rf"(?<=。)\s*(?=(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::][^。]*$)")
 
 
 def has_clause(text: str) -> bool:
     """Cheap test: does the text end with a responsibility parenthesis or labelled line?"""
     t = text.rstrip()
     last = t.rsplit("\n", 1)[-1]
-    if LABELLED_LINE.match(last) or re.search(rf"。\s*(?:{_UNIT_LABELS})\s*[::][^。]*$", last):
+    if LABELLED_LINE.match(last) or _LABELLED_AFTER_STOP.search(last):
         return True
     if not t.endswith((")", ")。", ");", ").")):
         return False
@@ -354,11 +357,12 @@ def is_clause(inner: str, before: str = "") -> bool:
 
 
 _OTHER_BRACKETS = re.compile(r"[〔【\[]([^〔〕【】\[\]]{2,300})[〕】\]]")
+_OTHER_OPENING = re.compile(r"[〔【\[]")
 
 
 def clause_brackets(text: str) -> str:
     """``〔A牵头〕`` / ``[责任单位:A]`` / ``【…】`` written as ``(…)`` when they hold a clause."""
-    if not re.search(r"[〔【\[]", text):
+    if not _OTHER_OPENING.search(text):
         return text
     return _OTHER_BRACKETS.sub(lambda m: f"({m.group(1)})" if _CLAUSE_HINT.search(m.group(1)) else m.group(0), text)
 
@@ -400,7 +404,7 @@ def split_labelled(text: str) -> tuple[str, list[str], list[str], str]:
     while len(lines) > 1 and LABELLED_LINE.match(lines[-1]):
         tail.insert(0, lines.pop())
     body = "\n".join(lines)
-    m = re.search(rf"(?<=。)\s*(?=(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::][^。]*$)", body)
+    m = _LABELS_AFTER_STOP.search(body)
     if m:
         tail.insert(0, body[m.start():].strip())
         body = body[: m.start()].rstrip()
@@ -471,9 +475,12 @@ def split_unit_cell(cell: str) -> tuple[list[str], list[str]]:
     return parse_responsibility(cell)
 
 
+_SENTENCE_END = re.compile(r"[。!?]")
+
+
 def title_of(text: str) -> str:
     """A task's title: its text up to the first sentence end."""
     t = text.strip()
-    m = re.search(r"[。!?]", t)
+    m = _SENTENCE_END.search(t)
     title = t[: m.start()] if m else t
     return title.strip(" ,;:")

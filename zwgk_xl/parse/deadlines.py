@@ -113,6 +113,8 @@ def parse_deadline_cell(cell: str, year: int | None) -> Deadline:
     return Deadline(max(c[0] for c in cands), text, DEADLINE_DATE)
 
 
+_LIMIT_WORD = re.compile(r"前|内|止")
+_END_WORD = re.compile(r"底|末|上半年|下半年|季度")
 _LIMIT_AFTER = re.compile(r"\s*(?:前|之前|以前|完成|实现|建成|达到|全面|基本|启动|上线|出台|印发|公开|发布|[,。;]|$)")
 
 
@@ -145,8 +147,8 @@ def find_deadline(text: str, year: int | None) -> Deadline:
     cands = _candidates(text or "", year)
     # In prose, a date counts only as a time limit: "…前", "年内", "…底/末" or a half year followed
     # by what is to be done ("年底完成"); "2016年末政府债务余额" is a figure, not a deadline.
-    cands = [c for c in cands if re.search(r"前|内|止", c[1]) or (
-        re.search(r"底|末|上半年|下半年|季度", c[1]) and _LIMIT_AFTER.match(text[c[2] + len(c[1]):]))]
+    cands = [c for c in cands if _LIMIT_WORD.search(c[1]) or (
+        _END_WORD.search(c[1]) and _LIMIT_AFTER.match(text[c[2] + len(c[1]):]))]
     if cands:
         best = max(cands, key=lambda c: (c[0], -c[2]))
         return Deadline(best[0], best[1], DEADLINE_DATE)

@@ -41,6 +41,13 @@ _YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
 # Items closed by labelled responsibility inline ("。 责任单位:X 2.…"): prose that lost its breaks, not a table.
 _LABELLED_INLINE = re.compile(r"。\s*(?:责任单位|牵头单位|责任部门|牵头部门)\s*[::][^。]{2,80}?\s\d{1,2}[.、]")
 _NOISY_CN = re.compile(r"^([一二三四五六七八九十]{1,3})([^\s、.,。:;()“”《》]{1,6})、(.{2,50})$")
+# Per-paragraph patterns, compiled once (the module-level re functions look each up per call).
+_ATTACHMENT = re.compile(r"附件\s*\d*")
+_ATTACHMENT_HEAD = re.compile(r"附件\s*\d*\s*[::]?")
+_STOP_OR_SEMI = re.compile(r"[。;]")
+_CLOSED = re.compile(r"[。!?;:)]$")
+_BLANKS = re.compile(r"[ \t]+")
+_LOST_CHARS = re.compile(r"^[?？\ufffd]+")
 
 
 @dataclass
@@ -230,9 +237,9 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
                     warnings.append(fk.finding(
                         "parse-noise", f"第{p.line}行：编号「{m.group(1)}{m.group(2)}、」中疑似混入噪声字符「{m.group(2)}」，已去除",
                         line=p.line, action="无需处理：已依据编号顺序去除。"))
-        if marker and re.fullmatch(r"附件\s*\d*", p.text.strip()):
+        if marker and _ATTACHMENT.fullmatch(p.text.strip()):
             marker = None
-        if re.fullmatch(r"附件\s*\d*\s*[::]?", p.text.strip()) and roots:
+        if _ATTACHMENT_HEAD.fullmatch(p.text.strip()) and roots:
             warnings.append(fk.finding("parse-attachment", f"第{p.line}行起为附件，附件前的通知正文编号不计为任务",
                                        line=p.line))
             roots, stack, last_num, closed, in_trailer, seen_clause = [], [], {}, False, False, False
@@ -278,9 +285,9 @@ def build_outline(paras: list[_Para], source: str, warnings: list[Finding]) -> l
             node.text = f"{node.text}\n{p.text}"
             continue
         node = stack[-1][1]
-        heading_only = "\n" not in node.text and len(node.text) <= 40 and not re.search(r"[。;]", node.text) \
+        heading_only = "\n" not in node.text and len(node.text) <= 40 and not _STOP_OR_SEMI.search(node.text) \
             and not node.text.endswith((",", "、", ":"))
-        sep = "" if node.text and not heading_only and not re.search(r"[。!?;:)]$", node.text) else "\n"
+        sep = "" if node.text and not heading_only and not _CLOSED.search(node.text) else "\n"
         node.text = (node.text + sep + p.text).strip() if node.text else p.text
         closed = has_clause(node.text)
         seen_clause = seen_clause or closed
@@ -340,7 +347,7 @@ def finish_nodes(roots: list[Node], year: int | None) -> None:
 def _paragraph_style(node: Node) -> bool:
     """A heading on its own line with paragraphs below it (``(一)推进决策公开`` / ``严格落实…(牵头部门:X)``)."""
     head, _, rest = node.text.partition("\n")
-    return bool(rest) and len(head) <= 40 and not has_clause(head) and not re.search(r"[。;]", head[:-1])
+    return bool(rest) and len(head) <= 40 and not has_clause(head) and not _STOP_OR_SEMI.search(head[:-1])
 
 
 def _split_by_clauses(node: Node) -> None:
@@ -425,7 +432,7 @@ def parse_normalized(norm: str, was_trad: bool, source: str = "", year: int | No
     paras: list[_Para] = []
     for i, raw in enumerate(lines, start=1):
         for piece in _resplit(raw):
-            t = clause_brackets(re.sub(r"^[?？\ufffd]+", "", re.sub(r"[ \t]+", " ", piece).strip()).strip())
+            t = clause_brackets(_LOST_CHARS.sub("", _BLANKS.sub(" ", piece).strip()).strip())
             if t:
                 paras.append(_Para(t, i, match_marker(t)))
     _find_repeats(paras, warnings)
