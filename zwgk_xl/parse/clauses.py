@@ -324,6 +324,7 @@ _DEADLINE_IN_CLAUSE = re.compile(
     r"[,;]?\s*((?:\d{4}年)?(?:\d{1,2}月(?:\d{1,2}日|底|中旬|上旬|下旬)?|年?底|年?内|上半年|下半年|\d{1,2}月)前?(?:完成)?"
     r"|\d{4}年前(?:完成)?|长期坚持|长期推进|持续推进|常态化推进)\s*$"
 )
+_DEADLINE_LAST = "成前日底旬月内年持进"  # the characters a _DEADLINE_IN_CLAUSE match can end with
 
 
 _UNIT_LABELS = "牵头单位|牵头部门|主办单位|责任单位|责任部门|责任科室|责任处室|责任股室|落实单位|配合单位|配合部门|协办单位|参与单位"
@@ -450,7 +451,7 @@ def split_clause(text: str) -> Clause:
         return Clause(body=text.strip())
     inner = m.group(1).strip()
     deadline_text = ""
-    dm = _DEADLINE_IN_CLAUSE.search(inner)
+    dm = _DEADLINE_IN_CLAUSE.search(inner) if inner[-1:] in _DEADLINE_LAST else None  # (a slow scan)
     lm = _TIME_LABELLED.search(inner)
     if lm and lm.start() > 0:  # "…;完成时限:全年"
         deadline_text = re.sub(r"^[,;]?\s*[^::]*[::]\s*", "", lm.group(0)).strip(" 。")
