@@ -16,8 +16,9 @@ process:
 Then ``zwgk-xl parse <file> -o out.xlsx`` on the same text saved as a UTF-8
 .txt ("2 MB" is the size of that file): in process through
 ``run_parse`` (what the CLI calls), split into reading + parsing the file and
-writing the task table, and once through the real CLI in a subprocess
-(interpreter start-up and imports included).
+writing the task table, and through the real CLI in a subprocess
+(interpreter start-up and imports included); run_parse and the CLI are run
+``--repeat`` times and their medians compared with the target.
 
 Targets: parse under 1 s for 2 MB (issue 2); ``parse -o`` under 1 s end to
 end (issue 15), both on the 2-core machine.
@@ -103,7 +104,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=2.0)
     ap.add_argument("--no-cli", action="store_true", help="skip the subprocess run of the real CLI")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of run_parse (the median is compared)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of run_parse and of the CLI (medians are compared)")
     args = ap.parse_args()
     doc_text = build_document(int(args.mb * 1024 * 1024))
     nbytes = len(doc_text.encode("utf-8"))
@@ -158,14 +159,20 @@ def end_to_end(doc_text: str, args) -> None:
               f"{'met' if t_run < 1.0 or args.mb != 2.0 else 'NOT met'}")
         if args.no_cli:
             return
-        out.unlink()
-        t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "zwgk_xl.cli", "parse", str(src), "-o", str(out)],
-                              cwd=ROOT, capture_output=True, text=True)
-        t_cli = time.perf_counter() - t0
-        ok = done.returncode in (0, 1) and out.is_file()
-        print(f"  CLI subprocess:      {t_cli:8.3f} s   (exit {done.returncode}"
-              f"{'' if ok else ', FAILED: ' + done.stderr[-300:]}; interpreter start-up included)")
+        cli_runs = []
+        for _ in range(args.repeat):
+            out.unlink()
+            t0 = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "zwgk_xl.cli", "parse", str(src), "-o", str(out)],
+                                  cwd=ROOT, capture_output=True, text=True)
+            cli_runs.append(time.perf_counter() - t0)
+            ok = done.returncode in (0, 1) and out.is_file()
+            if not ok:
+                break
+        t_cli = sorted(cli_runs)[len(cli_runs) // 2]
+        print(f"  CLI subprocess:      {t_cli:8.3f} s   (median of {len(cli_runs)}, best {min(cli_runs):.3f} s; "
+              f"exit {done.returncode}{'' if ok else ', FAILED: ' + done.stderr[-300:]}; "
+              f"interpreter start-up included)   target < 1 s: {'met' if t_cli < 1.0 or args.mb != 2.0 else 'NOT met'}")
 
 
 if __name__ == "__main__":
