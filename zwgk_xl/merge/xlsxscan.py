@@ -172,7 +172,7 @@ class SheetScan:
     outside: tuple[int, str] = (0, "")  # cells with content beyond the limits: (count, first ref)
     formula_cells: set[str] = field(default_factory=set)  # formula without a cached value
     error_cells: dict[str, str] = field(default_factory=dict)  # ref -> "#DIV/0!"
-    formula_texts: dict[str, str] = field(default_factory=dict)  # ref -> "=…" / 「shown text（address）」 (see ``texts``)
+    formula_texts: dict[str, str] = field(default_factory=dict)  # ref -> "=…" (see :func:`scan`)
     hyperlinks: bool = False  # some formula is a HYPERLINK
 
 
@@ -214,10 +214,8 @@ _ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
 _F = re.compile(rb"<(?:\w+:)?f\b[^<>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _IS = re.compile(rb"<(?:\w+:)?is\b")
-_HYPERLINK = re.compile(r'^HYPERLINK\(\s*"([^"]+)"', re.I)
-
-
 _F_TAG = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_HYPERLINK = re.compile(r'^HYPERLINK\(\s*"([^"]+)"', re.I)
 
 
 def _text(raw: bytes) -> str:
