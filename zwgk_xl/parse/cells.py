@@ -50,7 +50,7 @@ def cell_rows(text: str) -> list[list[str]] | None:
     Category headings between rows become a leading 类别 column, carried down the
     way a merged category cell is in a spreadsheet.
     """
-    lines = [re.sub(r"\s+", " ", l).strip() for l in text.split("\n")]
+    lines = [" ".join(l.split()) for l in text.split("\n")]  # whitespace runs as one space, stripped
     lines = [l for l in lines if l]
     run = _header_run(lines)
     if run is None:

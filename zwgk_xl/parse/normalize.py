@@ -77,11 +77,14 @@ def fold_width(text: str) -> str:
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # Pinyin that mirror sites inject after characters: 規(guī)劃, 鄉(xiāng)鎮(zhèn).
 PINYIN = re.compile(rf"(?<=[\u4e00-\u9fff])[((](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[))]")
+_TONED_CHAR = re.compile(f"[{_TONED}]")  # in every PINYIN match
 
 
 def strip_pinyin(text: str) -> str:
     """Remove pinyin annotations injected after Chinese characters (tone-marked syllables in brackets)."""
-    return PINYIN.sub("", text) if "(" in text or "(" in text else text
+    if ("(" in text or "(" in text) and _TONED_CHAR.search(text):  # a fast scan; PINYIN's is slow
+        return PINYIN.sub("", text)
+    return text
 
 
 def normalize_text(text: str) -> tuple[str, bool]:

@@ -97,9 +97,12 @@ def _line_cells(line: str) -> tuple[list[str], bool]:
     return cells, pads > 0
 
 
+_LABEL_MAX = 16  # characters in a header label
+
+
 def _is_label(cell: str) -> bool:
     """A header label: short, no digits (a year makes it a title), no title words, not numbered."""
-    return len(cell) <= 16 and not re.search(r"\d|清单|要点|方案|分解表|通知|[。;]", cell) \
+    return len(cell) <= _LABEL_MAX and not re.search(r"\d|清单|要点|方案|分解表|通知|[。;]", cell) \
         and label_role(cell) is not None and not match_marker(cell)
 
 
@@ -125,12 +128,12 @@ def scraped_rows(text: str) -> list[list[str]] | None:
     for n, line in enumerate(lines):
         if _PIPE_ONLY.match(line):
             continue
-        cells, ends = _line_cells(re.sub(r"\s+", " ", line))
+        cells, ends = _line_cells(" ".join(line.split()))  # whitespace runs as one space
         for k, c in enumerate(cells):
             stream.append((c, n if len(cells) > 1 else -1 - n, ends and k == len(cells) - 1))
     cells = [c for c, _, _ in stream]
     for i in range(len(cells)):
-        size = _header_at(cells, i)
+        size = _header_at(cells, i) if len(cells[i]) <= _LABEL_MAX else 0
         if size:
             break
     else:

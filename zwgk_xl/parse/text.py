@@ -432,7 +432,9 @@ def parse_normalized(norm: str, was_trad: bool, source: str = "", year: int | No
     paras: list[_Para] = []
     for i, raw in enumerate(lines, start=1):
         for piece in _resplit(raw):
-            t = clause_brackets(_LOST_CHARS.sub("", _BLANKS.sub(" ", piece).strip()).strip())
+            if "\t" in piece or "  " in piece:
+                piece = _BLANKS.sub(" ", piece)
+            t = clause_brackets(_LOST_CHARS.sub("", piece.strip()).strip())
             if t:
                 paras.append(_Para(t, i, match_marker(t)))
     _find_repeats(paras, warnings)
