@@ -71,6 +71,7 @@ class Context:
     issuers: frozenset[str] = frozenset()  # the issuing office (names as configured; canonical after init)
     unit_of_name: dict[str, str] = field(default_factory=dict)  # name or alias -> unit
     ids: dict[str, frozenset[str]] = field(default_factory=dict)  # unit -> ids of its tasks (see task_ids)
+    holders_of: dict[str, list[str]] | None = None  # task id -> units sent it (see holders)
     name_index: NameIndex | None = None  # finds names and aliases in file names (see units_in_name)
 
     def __post_init__(self):
@@ -102,6 +103,15 @@ class Context:
         if got is None:
             got = self.ids[unit] = frozenset(t.id for t, _ in self.assigned.get(unit, []))
         return got
+
+    def holders(self, task_id: str) -> list[str]:
+        """The units that were sent task ``task_id`` (an index built once, so no file is compared with every unit)."""
+        if self.holders_of is None:
+            self.holders_of = {}
+            for unit, tasks in self.assigned.items():
+                for t, _ in tasks:
+                    self.holders_of.setdefault(t.id, []).append(unit)
+        return self.holders_of.get(task_id, [])
 
     def expected(self, unit: str) -> Expected:
         """The tasks ``unit`` was sent, with their locked cells."""

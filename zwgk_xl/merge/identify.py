@@ -9,6 +9,7 @@ never put under a unit the evidence does not support.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from zwgk_xl.core import findings as fk
@@ -91,8 +92,8 @@ def _tasks_unit(ctx: Context, ids: set[str]) -> str:
     """The unit whose tasks fit ``ids`` best (Jaccard ≥ 0.5, a clear first), else ""."""
     if not ids:
         return ""
-    scores = sorted(((len(ids & ctx.task_ids(u)) / len(ids | ctx.task_ids(u)), u) for u in ctx.assigned),
-                    reverse=True)
+    shared = Counter(u for i in ids for u in ctx.holders(i))  # units sharing no task score 0: left out
+    scores = sorted(((n / (len(ids) + len(ctx.task_ids(u)) - n), u) for u, n in shared.items()), reverse=True)
     if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0]):
         return scores[0][1]
     return ""
@@ -101,7 +102,9 @@ def _tasks_unit(ctx: Context, ids: set[str]) -> str:
 def _foreign(ctx: Context, unit: str, ids: set[str]) -> bool:
     """Whether the table holds tasks issued to another unit but never to ``unit`` (a row deleted is not that)."""
     extra = ids - ctx.task_ids(unit)
-    return bool(extra) and any(extra <= ctx.task_ids(u) for u in ctx.assigned if u != unit)
+    if not extra:
+        return False
+    return any(extra <= ctx.task_ids(u) for u in ctx.holders(next(iter(extra))) if u != unit)
 
 
 def _none_mine(ctx: Context, unit: str, form: Form) -> bool:
