@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from zwgk_xl.parse import clauses, deadlines, normalize
 from zwgk_xl.parse.dispatch import parse_path
+from zwgk_xl.parse import text as text_mod
 from zwgk_xl.parse.text import parse_text
 
 _DATE_WORDS = ["2021", "2020年", "年", "月", "日", "底", "末", "前", "内", "以前", "之前", "止", "年底", "年末", "年内",
@@ -49,6 +50,14 @@ def test_each_date_pattern_matches_only_where_its_guard_holds(text):
 def test_pinyin_is_stripped_only_where_a_toned_vowel_is(text):
     assert all(normalize._TONED_CHAR.search(m.group(0)) for m in normalize.PINYIN.finditer(text))
     assert normalize.strip_pinyin(text) == normalize.PINYIN.sub("", text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["。", ";", ")", "!", " ", "\n", "一、", "(二)", "3.", "12、", "(4)", "1.5", "公开", "x"]),
+                max_size=20).map("".join))
+def test_the_inline_marker_hint_is_found_wherever_a_marker_is(text):
+    if text_mod._INLINE_MARKER.search(text):
+        assert text_mod._INLINE_HINT.search(text)
 
 
 def test_a_txt_file_parses_as_its_text(tmp_path):

@@ -383,9 +383,10 @@ def _mark_tasks(node: Node, inherited: list[tuple[list[str], list[str]]], any_cl
         node.warnings.append("本项未写责任单位，沿用上级标题的责任单位")
 
 
-_INLINE_MARKER = re.compile(
-    r"(?<=[。;)!?\s])\s*(?=(?:[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|\d{1,2}[.、](?!\d)|\(\d{1,2}\))[^\s])"
-)
+_MARKER_AHEAD = r"(?:[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|\d{1,2}[.、](?!\d)|\(\d{1,2}\))[^\s]"
+_INLINE_MARKER = re.compile(rf"(?<=[。;)!?\s])\s*(?={_MARKER_AHEAD})")
+# Matches wherever _INLINE_MARKER does, found many times faster (a character class first, no look-behind).
+_INLINE_HINT = re.compile(rf"[。;)!?\s]\s*{_MARKER_AHEAD}")
 
 
 def _resplit(line: str) -> list[str]:
@@ -394,7 +395,7 @@ def _resplit(line: str) -> list[str]:
     Pieces cut at a false marker are joined back as continuation text by the
     outline (whose numbering must follow in sequence), so nothing is lost.
     """
-    if len(line) < 120:
+    if len(line) < 120 or not _INLINE_HINT.search(line):
         return [line]
     pieces = [p for p in _INLINE_MARKER.split(line) if p.strip()]
     return pieces if len(pieces) >= 3 else [line]
