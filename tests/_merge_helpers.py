@@ -281,3 +281,61 @@ def add_cell_xml(src: Path, dst: Path, ref: str, text: str = "远处的内容") 
     row = re.match(r"[A-Z]+(\d+)", ref).group(1)
     cell = f'<row r="{row}"><c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c></row>'.encode()
     return edit_part(src, dst, task_sheet_part(src), lambda x: x.replace(b"</sheetData>", cell + b"</sheetData>"))
+
+
+def far_ods(dst: Path, rows: int = 3000, cols: int = 20) -> Path:
+    """A small .ods whose last row, repeated ``rows`` times, repeats a value ``cols`` times (calamine would
+    expand it into a rectangle below LibreOffice's million empty rows)."""
+    import zipfile
+
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Sheet1")
+    row = TableRow()
+    cell = TableCell(valuetype="string")
+    cell.addElement(P(text="落实情况"))
+    row.addElement(cell)
+    table.addElement(row)
+    table.addElement(TableRow(numberrowsrepeated=1_048_000))  # empty rows, as LibreOffice writes them
+    doc.spreadsheet.addElement(table)
+    plain = dst.with_suffix(".plain.ods")
+    doc.save(str(plain))
+    far = (f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell table:number-columns-repeated='
+           f'"{cols}" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+           f'</table:table-row>').encode()
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "content.xml":
+                data = data.replace(b"</table:table>", far + b"</table:table>", 1)
+            zout.writestr(item, data)
+    plain.unlink()
+    return dst
+
+
+def far_xls(dst: Path) -> Path | None:
+    """A 6 KB .xls with one value at IV65536 (calamine would allocate every cell of the sheet), made by
+    LibreOffice; None without LibreOffice."""
+    import shutil
+    import subprocess
+
+    import xlsxwriter
+
+    from zwgk_xl.core.office import soffice_path
+
+    if not soffice_path():
+        return None
+    src = dst.parent / ".far_xls_source" / (dst.stem + ".xlsx")  # beside nothing the caller made
+    src.parent.mkdir(exist_ok=True)
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("Sheet1")
+    ws.write(0, 0, "落实情况")
+    ws.write(65535, 255, 1)
+    wb.close()
+    subprocess.run([soffice_path(), "--headless", "--convert-to", "xls", "--outdir", str(dst.parent), str(src)],
+                   check=True, capture_output=True, timeout=120)
+    shutil.rmtree(src.parent)
+    return dst

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _merge_helpers import ROUND, add_cell_xml, edit_part, fill, issue_forms, task_sheet_part, zip_bomb
+from _merge_helpers import (ROUND, add_cell_xml, edit_part, far_ods, far_xls, fill, issue_forms, task_sheet_part,
+                            zip_bomb)
 from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.merge.command import merge_folder
 
@@ -190,6 +191,8 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
         for name, data in parts.items():
             z.writestr(name, data)
         z.writestr("xl/media/image1.png", bytes(range(256)) * (80 * 4096))
+    far_ods(box / "0_重复.ods")  # 1.5 KB expanding to a million rows when opened
+    xls = far_xls(box / "0_九七.xls")  # 6 KB, a gigabyte when opened
     for n in range(40):  # forms enough to see growth per form
         (box / f"{n:02d}_{VICTIM}.xlsx").write_bytes(mutate(parts, sheet, [("cell", n, '<c r="{r}"><v>%d</v></c>' % n)]))
     shutil.copy(other, box / other.name)
@@ -202,4 +205,6 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
     assert ("cells-out-of-range", "0_远处.xlsx") in kinds and ("cells-out-of-range", "0_行号.xlsx") in kinds
     assert ("cells-out-of-range", "0_无位置.xlsx") in kinds
     assert ("zip-bomb", "0_炸弹.xlsx") in kinds and ("zip-bomb", "0_大部件.xlsx") in kinds
+    assert ("cells-out-of-range", "0_重复.ods") in kinds
+    assert xls is None or ("cells-out-of-range", "0_九七.xls") in kinds
     assert not [f for f in got["findings"] if f[0] == "unexpected-error"]

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from _merge_helpers import copy_values, fill, issue_forms
+from _merge_helpers import copy_values, far_ods, far_xls, fill, issue_forms
 from zwgk_xl.merge import xlsxscan
 from zwgk_xl.merge.intake import Limits, Rejected, open_book
 
@@ -317,3 +317,22 @@ def test_sheet_target_with_dots_is_distrusted(package):
     with pytest.raises(Rejected) as e:
         book.sheet("甲")
     assert e.value.kind == "cells-out-of-range"
+
+
+def test_far_cells_of_ods_and_xls_found_before_calamine_opens_them(tmp_path):
+    """calamine expands an .ods's repeated cells and allocates an .xls's whole sheet when it opens the file:
+    a 1.5 KB .ods or a 6 KB .xls would take a gigabyte.  Their extent is read from the package first."""
+    ods = far_ods(tmp_path / "重复.ods")
+    with pytest.raises(Rejected) as e:
+        open_book(ods.read_bytes(), Limits(), name=ods.name)
+    assert e.value.kind == "cells-out-of-range" and "1,051,001 行 × 20 列" in e.value.message
+    assert xlsxscan.ods_extent(zipfile.ZipFile(far_ods(tmp_path / "小.ods", rows=3, cols=2)).read("content.xml")) \
+        == (1_048_004, 2)  # LibreOffice's empty rows count only below a value
+    xls = far_xls(tmp_path / "远处.xls")
+    if xls is not None:
+        with pytest.raises(Rejected) as e:
+            open_book(xls.read_bytes(), Limits(), name=xls.name)
+        assert e.value.kind == "cells-out-of-range" and "65,536 行 × 256 列" in e.value.message
+    with pytest.raises(Rejected) as e:
+        open_book(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, Limits(), name="坏.xls")
+    assert e.value.kind == "unreadable"

@@ -197,11 +197,25 @@ def open_book(data: bytes, limits: Limits, name: str = "") -> ReadBook:
             members = {e.filename.lower(): e for e in entries}
             if len(members) < len(entries):  # which one would calamine read?
                 raise Rejected("unreadable", "压缩包内有同名的部件，文件结构异常（可能已损坏或被篡改），未读取。")
+        else:  # calamine expands an .ods's repeated cells when it opens it: their extent is checked first
+            content = next(e for e in entries if e.filename == "content.xml")
+            try:
+                rows, cols = xlsxscan.ods_extent(xlsxscan.member(data, content))
+            except Broken as b:
+                raise Rejected(b.kind, b.message) from None
+            if rows > limits.max_rows or cols > limits.max_cols:
+                raise Rejected("cells-out-of-range", _too_big("", rows, cols, limits))
     elif data.startswith(OLE_MAGIC):
         if _ENCRYPTED in data:
             raise Rejected("password-protected", "文件设有打开密码（加密文件），无法读取。")
         macros = _VBA_STORAGE in data
         kind = "xls"
+        try:  # calamine allocates every sheet's rectangle when it opens an .xls: the cells' extent first
+            rows, cols = xlsxscan.xls_extent(data)
+        except Broken as b:
+            raise Rejected(b.kind, b.message) from None
+        if rows > limits.max_rows or cols > limits.max_cols:
+            raise Rejected("cells-out-of-range", _too_big("", rows, cols, limits))
     elif Path(name).suffix.lower() in TEXT_SUFFIXES:
         return text_book(data, limits, Path(name).stem or "Sheet1")
     else:
@@ -240,7 +254,7 @@ def text_book(data: bytes, limits: Limits, name: str) -> ReadBook:
 
 
 def _too_big(where: str, rows: int, cols: int, limits: Limits) -> str:
-    return (f"工作表 {where} 的范围达 {rows:,} 行 × {cols:,} 列，超过填报表可能的大小"
+    return (f"{f'工作表 {where} ' if where else '表格'}的范围达 {rows:,} 行 × {cols:,} 列，超过填报表可能的大小"
             f"（{limits.max_rows:,} 行 × {limits.max_cols} 列），为免占满内存未读取；请对方删去表外内容后重发。")
 
 

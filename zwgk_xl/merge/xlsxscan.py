@@ -276,3 +276,100 @@ def shown_links(texts: dict[str, str], problems: set[str], rows: list[list]) -> 
         address = link.group(1)
         out[ref] = f"{shown}（{address}）" if shown and shown != address else address
     return out
+
+
+# ---------------------------------------------------------------------------
+# OpenDocument
+
+_ODS_TOKEN = re.compile(rb"<table:table(?=[\s>])|<table:table-row\b([^>]*?)(/?)>|</table:table-row>"
+                        rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>|</table:(?:covered-)?table-cell>"
+                        rb"|<text:p\b")
+_ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="(\d+)"')
+
+
+def ods_extent(content: bytes) -> tuple[int, int]:
+    """(rows, columns) spanned by the cells holding something in the largest table of an .ods ``content.xml``,
+    repeats counted: python-calamine expands repeated cells when it opens the file, so a few bytes
+    repeating a value a million times must be found first.  Empty repeated rows and cells (LibreOffice
+    writes them to the sheet's end) do not count."""
+    rows = cols = 0
+    row = col = last_col = rep = 0
+    row_has = in_cell = cell_has = False
+    cell_rep = 1
+    for m in _ODS_TOKEN.finditer(content):
+        token = m.group(0)
+        if token == b"<table:table":
+            row = 0
+        elif token.startswith(b"<table:table-row"):
+            found = _ROWS_REPEATED.search(m.group(1))
+            rep = int(found.group(1)) if found else 1
+            col = last_col = 0
+            row_has = False
+            if m.group(2):  # <table:table-row …/>: an empty row
+                row += rep
+        elif token == b"</table:table-row>":
+            if row_has:
+                rows, cols = max(rows, row + rep), max(cols, last_col)
+            row += rep
+        elif token.startswith(b"</"):  # end of a cell
+            col += cell_rep
+            if cell_has:
+                last_col, row_has = col, True
+            in_cell = False
+        elif token == b"<text:p":
+            cell_has = cell_has or in_cell
+        else:  # a cell
+            found = _COLUMNS_REPEATED.search(m.group(3))
+            cell_rep = int(found.group(1)) if found else 1
+            cell_has = b"office:value-type" in m.group(3)
+            if m.group(4):  # <table:table-cell …/>
+                col += cell_rep
+                if cell_has:
+                    last_col, row_has = col, True
+            else:
+                in_cell = True
+    return rows, cols
+
+
+# ---------------------------------------------------------------------------
+# BIFF (.xls)
+
+_CELL_RECORDS = {0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x00D6, 0x00FD, 0x027E, 0x0406}  # row, col first
+_MULTI_RECORDS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first col … last col in the last two bytes
+_ROW_RECORD = 0x0208  # row, first col, last col + 1
+_EXTENT_RECORDS = frozenset(_CELL_RECORDS | _MULTI_RECORDS | {_ROW_RECORD})
+_BIFF_HEADER = struct.Struct("<2H")  # a record's type and size; a cell's row and column
+_BIFF_WORD = struct.Struct("<H")
+
+
+def xls_extent(data: bytes) -> tuple[int, int]:
+    """(rows, columns) spanned by the cell records of an .xls (any sheet): python-calamine allocates every
+    sheet's whole rectangle when it opens the file, so one cell at IV65536 costs a gigabyte.  Raises
+    :class:`Broken` when the compound file or its workbook stream cannot be read."""
+    from xlrd import compdoc  # the OLE container reader xlrd brings (a dependency for .xls properties)
+
+    try:
+        doc = compdoc.CompDoc(data, logfile=io.StringIO())
+        stream = doc.get_named_stream("Workbook") or doc.get_named_stream("Book")
+    except Exception as e:  # noqa: BLE001 - xlrd's container reader raises several types on damaged files
+        raise Broken("unreadable", f"Excel 97-2003 文件的结构无法读取（{type(e).__name__}），文件可能已损坏。") from None
+    if not stream:
+        raise Broken("unreadable", "Excel 97-2003 文件中没有工作簿数据，文件可能已损坏。")
+    rows = cols = 0
+    pos, end, header, word = 0, len(stream) - 4, _BIFF_HEADER.unpack_from, _BIFF_WORD.unpack_from
+    while pos <= end:
+        kind, size = header(stream, pos)
+        pos += 4
+        if kind in _EXTENT_RECORDS and size >= 4 and pos + size <= len(stream):
+            row, col = header(stream, pos)
+            if kind in _MULTI_RECORDS and size >= 6:
+                col = word(stream, pos + size - 2)[0]
+            elif kind == _ROW_RECORD and size >= 6:
+                col = max(word(stream, pos + 4)[0] - 1, 0)
+            if row >= rows:
+                rows = row + 1
+            if col >= cols:
+                cols = col + 1
+        pos += size
+    return rows, cols
