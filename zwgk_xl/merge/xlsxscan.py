@@ -1,10 +1,12 @@
-"""What python-calamine does not tell of an .xlsx sheet, read from the package with a few regular expressions.
+"""What python-calamine does not tell of a workbook, read from the package with a few regular expressions.
 
 * :func:`member`: one zip member inflated, never past its declared size (a member lying about it is a zip bomb);
 * :func:`sheet_parts`: sheet name -> worksheet part, from workbook.xml and its rels;
 * :func:`scan`: a sheet's cells beyond the size limits, formulas without a cached value, error values, and
   the text to keep for those and for HYPERLINK formulas;
-* :func:`trimmed`: the sheet without its cells beyond the limits, every other cell with its reference.
+* :func:`trimmed`: the sheet without its cells beyond the limits, every other cell with its reference;
+* :func:`ods_extent`, :func:`xls_extent`: the rows and columns an .ods or .xls spans, read before calamine
+  opens it (it expands and allocates every sheet when it opens those).
 
 Cell values themselves are python-calamine's.  calamine allocates the whole rectangle spanned by the cells
 holding a value, so a sheet's far cells must be found before calamine reads it.  The common sheet costs a
