@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -191,6 +192,12 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
         for name, data in parts.items():
             z.writestr(name, data)
         z.writestr("xl/media/image1.png", bytes(range(256)) * (80 * 4096))
+    plain = tmp_path / "plain.xlsx"  # xlsxwriter writes a shared-string table (openpyxl does not)
+    book = xlsxwriter.Workbook(str(plain))
+    book.add_worksheet().write_string(0, 0, "落实情况")
+    book.close()
+    edit_part(plain, box / "0_字符串.xlsx", "xl/sharedStrings.xml",  # calamine would reserve 48 GB
+              lambda x: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="2000000000"', x))
     far_ods(box / "0_重复.ods")  # 1.5 KB expanding to a million rows when opened
     xls = far_xls(box / "0_九七.xls")  # 6 KB, a gigabyte when opened
     for n in range(40):  # forms enough to see growth per form
@@ -206,5 +213,6 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
     assert ("cells-out-of-range", "0_无位置.xlsx") in kinds
     assert ("zip-bomb", "0_炸弹.xlsx") in kinds and ("zip-bomb", "0_大部件.xlsx") in kinds
     assert ("cells-out-of-range", "0_重复.ods") in kinds
+    assert ("unreadable", "0_字符串.xlsx") in kinds
     assert xls is None or ("cells-out-of-range", "0_九七.xls") in kinds
     assert not [f for f in got["findings"] if f[0] == "unexpected-error"]

@@ -336,3 +336,13 @@ def test_far_cells_of_ods_and_xls_found_before_calamine_opens_them(tmp_path):
     with pytest.raises(Rejected) as e:
         open_book(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, Limits(), name="坏.xls")
     assert e.value.kind == "unreadable"
+
+
+def test_a_shared_string_table_claiming_billions_is_refused_before_calamine():
+    """calamine reserves room for the claimed count (48 GB for two billion) and a failed reservation ends the
+    process: the claim is checked against the table's size first."""
+    ok = b'<sst xmlns="x" count="3" uniqueCount="2"><si><t>a</t></si><si><t>b</t></si></sst>'
+    xlsxscan.check_shared_strings(ok)
+    with pytest.raises(xlsxscan.Broken) as e:
+        xlsxscan.check_shared_strings(ok.replace(b'uniqueCount="2"', b'uniqueCount="2000000000"'))
+    assert e.value.kind == "unreadable" and "2,000,000,000" in e.value.message

@@ -280,6 +280,19 @@ def shown_links(texts: dict[str, str], problems: set[str], rows: list[list]) -> 
     return out
 
 
+_UNIQUE_COUNT = re.compile(rb'<(?:\w+:)?sst\b[^>]*?\buniqueCount\s*=\s*["\'](\d+)')
+
+
+def check_shared_strings(xml: bytes) -> None:
+    """Refuse a shared-string table claiming more strings than its bytes can hold: python-calamine reserves
+    room for the claimed number when it opens the file (48 GB for uniqueCount="2000000000"), and a failed
+    reservation ends the process.  Raises :class:`Broken`."""
+    m = _UNIQUE_COUNT.search(xml[:4096])
+    if m and int(m.group(1)) > 16 + len(xml) // 10:  # a string takes at least <si><t/></si>
+        raise Broken("unreadable", f"共享字符串表声明有 {int(m.group(1)):,} 个字符串，与其内容不符，"
+                                   "文件结构异常（可能已损坏或被篡改），未读取。")
+
+
 # ---------------------------------------------------------------------------
 # OpenDocument
 
