@@ -50,6 +50,12 @@ def row_heights(rows: list[list], widths: list[float], line: float = 13.5, min_l
     lines = [min_lines] * len(rows)
     for c, width in enumerate(widths):
         usable = max(width - margin, 1.0)
+        column = [row[c] if c < len(row) else "" for row in rows]
+        try:  # a column of short single-line texts (ids, units, dates) settled at once
+            if max(map(len, column), default=0) * 1.8 <= usable and "\n" not in "".join(column):
+                continue
+        except TypeError:  # numbers or blanks among the texts: cell by cell
+            pass
         seen: dict[str, int] = {}
         for i, row in enumerate(rows):
             text = row[c] if c < len(row) else None
