@@ -60,6 +60,13 @@ def test_the_inline_marker_hint_is_found_wherever_a_marker_is(text):
         assert text_mod._INLINE_HINT.search(text)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["。", " ", "\n", "责任单位", "完成时限", "牵头部门", ":", "A局", "2021年"]), max_size=12).map("".join))
+def test_the_labels_after_a_full_stop_hint_is_found_wherever_they_are(text):
+    if clauses._LABELS_AFTER_STOP.search(text):
+        assert clauses._LABELS_AFTER_STOP_HINT.search(text)
+
+
 def test_a_txt_file_parses_as_its_text(tmp_path):
     """parse_path hands its normalised text on; the result is parse_text's."""
     text = ("2021年政务公开工作要点\n一、推进决策公开\n(一)做好规划公开。2021年6月底前完成。(县发改局牵頭,各部門配合)\n"

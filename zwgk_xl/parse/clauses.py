@@ -333,6 +333,7 @@ LABELLED_LINE = re.compile(rf"^\s*(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::]")
 _LABEL_SEG = re.compile(rf"({_UNIT_LABELS}|{_TIME_LABELS})\s*[::]\s*")
 _LABELLED_AFTER_STOP = re.compile(rf"。\s*(?:{_UNIT_LABELS})\s*[::][^。]*$")
 _LABELS_AFTER_STOP = re.compile(rf"(?<=。)\s*(?=(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::][^。]*$)")
+_LABELS_AFTER_STOP_HINT = re.compile(rf"。\s*(?:{_UNIT_LABELS}|{_TIME_LABELS})\s*[::][^。]*$")  # found fast
 
 
 def has_clause(text: str) -> bool:
@@ -405,7 +406,7 @@ def split_labelled(text: str) -> tuple[str, list[str], list[str], str]:
     while len(lines) > 1 and LABELLED_LINE.match(lines[-1]):
         tail.insert(0, lines.pop())
     body = "\n".join(lines)
-    m = _LABELS_AFTER_STOP.search(body)
+    m = _LABELS_AFTER_STOP.search(body) if _LABELS_AFTER_STOP_HINT.search(body) else None
     if m:
         tail.insert(0, body[m.start():].strip())
         body = body[: m.start()].rstrip()
