@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-import gc
 import hashlib
 import time
 from collections import Counter
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from zwgk_xl.core import findings as fk
+from zwgk_xl.core.gcpause import no_cyclic_gc
 from zwgk_xl.core.errors import UsageError
 from zwgk_xl.core.model import Document, Finding
 from zwgk_xl.decompose.assign import assignment_ids
@@ -214,7 +214,7 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
         outcomes[path] = out, found
     result.unchanged = len(done)
     n = len(done)
-    with _no_cyclic_gc(), contextlib.closing(merger.examined([p for p in files if p not in done])) as stream:
+    with no_cyclic_gc(), contextlib.closing(merger.examined([p for p in files if p not in done])) as stream:
         for path, ex in stream:
             outcomes[path] = merger.store(path, ex)
             n += 1
@@ -265,20 +265,6 @@ def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path
                           also=[u for u in also.get(r["sha256"], []) if u != r["unit"]])
         done[path] = out, stored.get(r["sha256"], [])
     return done
-
-
-@contextlib.contextmanager
-def _no_cyclic_gc():
-    """The cyclic garbage collector paused: reading and storing files, and building the master, make almost
-    no cycles, while the collections their allocations trigger would walk the whole heap again and again
-    (a third of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _link_supersedes(ledger: Ledger, round: str, outcomes: list[FileOutcome]) -> None:
@@ -336,7 +322,7 @@ def run_merge(folder, *, workspace=None, plan_path=None, round: str | None = Non
             result.master_written = False  # nothing new since the master was written: it stands
             added = [Finding(**f) for f in kept]
         else:
-            with _no_cyclic_gc():
+            with no_cyclic_gc():
                 master = build_master(ledger, ledger.plan_for_round(result.round), result.round,
                                       directory=directory, as_of=as_of, assigned=result.assigned)
                 write_master(master, target, area=settings.area)

@@ -66,7 +66,7 @@ class Chunks:
 
 def _worker(reader: Reader, chunks: Chunks, conn) -> None:
     """A worker process: examine chunks from the front, sending ``(index, results)``; ``None`` when done."""
-    gc.disable()  # see _no_cyclic_gc; a worker lives for one batch
+    gc.disable()  # see core/gcpause; a worker lives for one batch
     try:
         k = chunks.take_front()
         while k is not None:
