@@ -346,3 +346,58 @@ def test_a_shared_string_table_claiming_billions_is_refused_before_calamine():
     with pytest.raises(xlsxscan.Broken) as e:
         xlsxscan.check_shared_strings(ok.replace(b'uniqueCount="2"', b'uniqueCount="2000000000"'))
     assert e.value.kind == "unreadable" and "2,000,000,000" in e.value.message
+
+
+_NS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0", "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+       "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0"}
+
+
+def _ods_extent_by_tree(content: bytes) -> tuple[int, int]:
+    """The extent ods_extent finds, by an XML parser: rows and cells with their repeats, in document order."""
+    import xml.etree.ElementTree as ET
+
+    t, o, x = (f"{{{_NS[k]}}}" for k in ("table", "office", "text"))
+    rows = cols = 0
+    for table in ET.fromstring(content).iter(f"{t}table"):
+        row = 0
+        for r in table.iter(f"{t}table-row"):
+            rep = int(r.get(f"{t}number-rows-repeated", "1"))
+            col = width = 0
+            for c in r:
+                if c.tag not in (f"{t}table-cell", f"{t}covered-table-cell"):
+                    continue
+                crep = int(c.get(f"{t}number-columns-repeated", "1"))
+                if c.get(f"{o}value-type") or c.find(f".//{x}p") is not None:
+                    width = col + crep
+                col += crep
+            if width:
+                rows, cols = max(rows, row + rep), max(cols, width)
+            row += rep
+    return rows, cols
+
+
+_cell = st.tuples(st.integers(1, 3000), st.sampled_from(["", "value", "text", "both"]), st.booleans())
+_row = st.tuples(st.integers(1, 2_000_000), st.lists(_cell, max_size=5), st.booleans())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_row, max_size=6), min_size=1, max_size=3))
+def test_ods_extent_equals_an_xml_parsers_reading(tables):
+    def cell(rep, kind, covered):
+        name = "table:covered-table-cell" if covered else "table:table-cell"
+        attrs = (f' table:number-columns-repeated="{rep}"' if rep > 1 else "") + \
+            (' office:value-type="float" office:value="1"' if kind in ("value", "both") else "")
+        return f"<{name}{attrs}>" + ("<text:p>1</text:p>" if kind in ("text", "both") else "") + f"</{name}>"
+
+    def row(rep, cells, grouped):
+        attrs = f' table:number-rows-repeated="{rep}"' if rep > 1 else ""
+        xml = f"<table:table-row{attrs}>{''.join(cell(*c) for c in cells)}</table:table-row>" if cells else \
+            f"<table:table-row{attrs}/>"
+        return f"<table:table-row-group>{xml}</table:table-row-group>" if grouped else xml
+
+    body = "".join(f'<table:table table:name="S{i}"><table:table-column/>{"".join(row(*r) for r in rs)}</table:table>'
+                   for i, rs in enumerate(tables))
+    content = ('<?xml version="1.0"?><office:document-content ' + " ".join(f'xmlns:{k}="{v}"' for k, v in _NS.items())
+               + f"><office:automatic-styles/><office:body><office:spreadsheet>{body}</office:spreadsheet>"
+               "</office:body></office:document-content>").encode()
+    assert xlsxscan.ods_extent(content) == _ods_extent_by_tree(content)

@@ -296,10 +296,8 @@ def check_shared_strings(xml: bytes) -> None:
 # ---------------------------------------------------------------------------
 # OpenDocument
 
-_ODS_TOKEN = re.compile(rb"<table:table(?=[\s>])|<table:table-row\b([^>]*?)(/?)>|</table:table-row>"
-                        rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>|</table:(?:covered-)?table-cell>"
-                        rb"|<text:p\b")
 _ROWS_REPEATED = re.compile(rb'table:number-rows-repeated="(\d+)"')
+_TAG_END = (b" ", b">", b"/", b"\t", b"\n", b"\r")  # what may follow an element's name
 _COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="(\d+)"')
 
 
@@ -307,43 +305,41 @@ def ods_extent(content: bytes) -> tuple[int, int]:
     """(rows, columns) spanned by the cells holding something in the largest table of an .ods ``content.xml``,
     repeats counted: python-calamine expands repeated cells when it opens the file, so a few bytes
     repeating a value a million times must be found first.  Empty repeated rows and cells (LibreOffice
-    writes them to the sheet's end) do not count."""
+    writes them to the sheet's end) do not count.  A row at a time, its cells counted in C."""
     rows = cols = 0
-    row = col = last_col = rep = 0
-    row_has = in_cell = cell_has = False
-    cell_rep = 1
-    for m in _ODS_TOKEN.finditer(content):
-        token = m.group(0)
-        if token == b"<table:table":
-            row = 0
-        elif token.startswith(b"<table:table-row"):
-            found = _ROWS_REPEATED.search(m.group(1))
+    find = content.find
+    pos = max(find(b"<office:body"), 0)
+    while (pos := find(b"<table:table", pos)) >= 0:
+        if content[pos + 12:pos + 13] not in _TAG_END:  # -row, -cell, -column …
+            pos += 12
+            continue
+        end = find(b"</table:table>", pos)
+        end = len(content) if end < 0 else end
+        row, at = 0, pos
+        while (at := find(b"<table:table-row", at, end)) >= 0:
+            close = find(b">", at, end)
+            if close < 0:
+                break
+            attrs = content[at:close]
+            if content[at + 16:at + 17] not in _TAG_END:  # <table:table-rows>, <table:table-row-group>: groups
+                at = close
+                continue
+            found = _ROWS_REPEATED.search(attrs)
             rep = int(found.group(1)) if found else 1
-            col = last_col = 0
-            row_has = False
-            if m.group(2):  # <table:table-row …/>: an empty row
-                row += rep
-        elif token == b"</table:table-row>":
-            if row_has:
-                rows, cols = max(rows, row + rep), max(cols, last_col)
-            row += rep
-        elif token.startswith(b"</"):  # end of a cell
-            col += cell_rep
-            if cell_has:
-                last_col, row_has = col, True
-            in_cell = False
-        elif token == b"<text:p":
-            cell_has = cell_has or in_cell
-        else:  # a cell
-            found = _COLUMNS_REPEATED.search(m.group(3))
-            cell_rep = int(found.group(1)) if found else 1
-            cell_has = b"office:value-type" in m.group(3)
-            if m.group(4):  # <table:table-cell …/>
-                col += cell_rep
-                if cell_has:
-                    last_col, row_has = col, True
+            if attrs.endswith(b"/"):
+                stop = close
             else:
-                in_cell = True
+                stop = find(b"</table:table-row>", close, end)
+                stop = end if stop < 0 else stop
+                last = max(content.rfind(b"office:value-type", close, stop), content.rfind(b"<text:p", close, stop))
+                if last >= 0:  # the row holds something: up to the cell holding its last value
+                    width = content.count(b"<table:table-cell", close, last) + \
+                        content.count(b"<table:covered-table-cell", close, last)
+                    width += sum(int(n) - 1 for n in _COLUMNS_REPEATED.findall(content, close, last))
+                    rows, cols = max(rows, row + rep), max(cols, width)
+            row += rep
+            at = stop
+        pos = end
     return rows, cols
 
 
