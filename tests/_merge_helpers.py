@@ -283,9 +283,9 @@ def add_cell_xml(src: Path, dst: Path, ref: str, text: str = "远处的内容") 
     return edit_part(src, dst, task_sheet_part(src), lambda x: x.replace(b"</sheetData>", cell + b"</sheetData>"))
 
 
-def far_ods(dst: Path, rows: int = 3000, cols: int = 20) -> Path:
-    """A small .ods whose last row, repeated ``rows`` times, repeats a value ``cols`` times (calamine would
-    expand it into a rectangle below LibreOffice's million empty rows)."""
+def far_ods(dst: Path, rows: int = 3000, cols: int = 20, tables: int = 1, empty_rows: int = 1_048_000) -> Path:
+    """A small .ods whose tables' last row, repeated ``rows`` times, repeats a value ``cols`` times (calamine
+    would expand it into a rectangle, below ``empty_rows`` empty rows as LibreOffice writes them)."""
     import zipfile
 
     from odf.opendocument import OpenDocumentSpreadsheet
@@ -293,14 +293,16 @@ def far_ods(dst: Path, rows: int = 3000, cols: int = 20) -> Path:
     from odf.text import P
 
     doc = OpenDocumentSpreadsheet()
-    table = Table(name="Sheet1")
-    row = TableRow()
-    cell = TableCell(valuetype="string")
-    cell.addElement(P(text="落实情况"))
-    row.addElement(cell)
-    table.addElement(row)
-    table.addElement(TableRow(numberrowsrepeated=1_048_000))  # empty rows, as LibreOffice writes them
-    doc.spreadsheet.addElement(table)
+    for n in range(tables):
+        table = Table(name=f"Sheet{n + 1}")
+        row = TableRow()
+        cell = TableCell(valuetype="string")
+        cell.addElement(P(text="落实情况"))
+        row.addElement(cell)
+        table.addElement(row)
+        if empty_rows:
+            table.addElement(TableRow(numberrowsrepeated=empty_rows))
+        doc.spreadsheet.addElement(table)
     plain = dst.with_suffix(".plain.ods")
     doc.save(str(plain))
     far = (f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell table:number-columns-repeated='
@@ -310,7 +312,7 @@ def far_ods(dst: Path, rows: int = 3000, cols: int = 20) -> Path:
         for item in zin.infolist():
             data = zin.read(item.filename)
             if item.filename == "content.xml":
-                data = data.replace(b"</table:table>", far + b"</table:table>", 1)
+                data = data.replace(b"</table:table>", far + b"</table:table>")
             zout.writestr(item, data)
     plain.unlink()
     return dst

@@ -326,8 +326,8 @@ def test_far_cells_of_ods_and_xls_found_before_calamine_opens_them(tmp_path):
     with pytest.raises(Rejected) as e:
         open_book(ods.read_bytes(), Limits(), name=ods.name)
     assert e.value.kind == "cells-out-of-range" and "1,051,001 行 × 20 列" in e.value.message
-    assert xlsxscan.ods_extent(zipfile.ZipFile(far_ods(tmp_path / "小.ods", rows=3, cols=2)).read("content.xml")) \
-        == (1_048_004, 2)  # LibreOffice's empty rows count only below a value
+    assert xlsxscan.ods_extents(zipfile.ZipFile(far_ods(tmp_path / "小.ods", rows=3, cols=2)).read("content.xml")) \
+        == [(1_048_004, 2)]  # LibreOffice's empty rows count only below a value
     xls = far_xls(tmp_path / "远处.xls")
     if xls is not None:
         with pytest.raises(Rejected) as e:
@@ -352,14 +352,14 @@ _NS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0", "office": "ur
        "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0"}
 
 
-def _ods_extent_by_tree(content: bytes) -> tuple[int, int]:
-    """The extent ods_extent finds, by an XML parser: rows and cells with their repeats, in document order."""
+def _ods_extents_by_tree(content: bytes) -> list[tuple[int, int]]:
+    """The extents ods_extents finds, by an XML parser: rows and cells with their repeats, in document order."""
     import xml.etree.ElementTree as ET
 
     t, o, x = (f"{{{_NS[k]}}}" for k in ("table", "office", "text"))
-    rows = cols = 0
+    out = []
     for table in ET.fromstring(content).iter(f"{t}table"):
-        row = 0
+        row = rows = cols = 0
         for r in table.iter(f"{t}table-row"):
             rep = int(r.get(f"{t}number-rows-repeated", "1"))
             col = width = 0
@@ -373,7 +373,8 @@ def _ods_extent_by_tree(content: bytes) -> tuple[int, int]:
             if width:
                 rows, cols = max(rows, row + rep), max(cols, width)
             row += rep
-    return rows, cols
+        out.append((rows, cols))
+    return out
 
 
 _cell = st.tuples(st.integers(1, 3000), st.sampled_from(["", "value", "text", "both"]), st.booleans())
@@ -382,7 +383,7 @@ _row = st.tuples(st.integers(1, 2_000_000), st.lists(_cell, max_size=5), st.bool
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(_row, max_size=6), min_size=1, max_size=3))
-def test_ods_extent_equals_an_xml_parsers_reading(tables):
+def test_ods_extents_equal_an_xml_parsers_reading(tables):
     def cell(rep, kind, covered):
         name = "table:covered-table-cell" if covered else "table:table-cell"
         attrs = (f' table:number-columns-repeated="{rep}"' if rep > 1 else "") + \
@@ -400,4 +401,15 @@ def test_ods_extent_equals_an_xml_parsers_reading(tables):
     content = ('<?xml version="1.0"?><office:document-content ' + " ".join(f'xmlns:{k}="{v}"' for k, v in _NS.items())
                + f"><office:automatic-styles/><office:body><office:spreadsheet>{body}</office:spreadsheet>"
                "</office:body></office:document-content>").encode()
-    assert xlsxscan.ods_extent(content) == _ods_extent_by_tree(content)
+    assert xlsxscan.ods_extents(content) == _ods_extents_by_tree(content)
+
+
+def test_many_sheets_within_the_limits_are_refused_together(tmp_path):
+    """Each of 40 tables spans 1,999 × 60 cells, within a form's size; calamine would allocate all of them
+    at once (an .ods or .xls is opened whole), so their sum is bounded too."""
+    ods = far_ods(tmp_path / "多表.ods", rows=1998, cols=60, tables=40, empty_rows=0)
+    with pytest.raises(Rejected) as e:
+        open_book(ods.read_bytes(), Limits(), name=ods.name)
+    assert e.value.kind == "cells-out-of-range" and "40 张工作表合计达 4,797,600 个单元格" in e.value.message
+    book = open_book(far_ods(tmp_path / "两表.ods", rows=10, cols=5, tables=2, empty_rows=0).read_bytes(), Limits())
+    assert len(book.sheet(book.sheet_names[1]).rows) == 11

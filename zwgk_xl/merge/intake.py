@@ -48,6 +48,7 @@ class Limits:
     max_parts: int = 2000  # members of a zip container
     max_rows: int = 2000  # rows a form can have (merge raises it for units with many tasks) …
     max_cols: int = 64  # … and columns: cells beyond are reported, never read
+    max_cells: int = 2_000_000  # cells of all sheets together that an .ods/.xls may span (calamine opens them all)
 
 
 class Rejected(Exception):
@@ -206,22 +207,18 @@ def open_book(data: bytes, limits: Limits, name: str = "") -> ReadBook:
         else:  # calamine expands an .ods's repeated cells when it opens it: their extent is checked first
             content = next(e for e in entries if e.filename == "content.xml")
             try:
-                rows, cols = xlsxscan.ods_extent(xlsxscan.member(data, content))
+                _check_extents(xlsxscan.ods_extents(xlsxscan.member(data, content)), limits)
             except Broken as b:
                 raise Rejected(b.kind, b.message) from None
-            if rows > limits.max_rows or cols > limits.max_cols:
-                raise Rejected("cells-out-of-range", _too_big("", rows, cols, limits))
     elif data.startswith(OLE_MAGIC):
         if _ENCRYPTED in data:
             raise Rejected("password-protected", "文件设有打开密码（加密文件），无法读取。")
         macros = _VBA_STORAGE in data
         kind = "xls"
         try:  # calamine allocates every sheet's rectangle when it opens an .xls: the cells' extent first
-            rows, cols = xlsxscan.xls_extent(data)
+            _check_extents(xlsxscan.xls_extents(data), limits)
         except Broken as b:
             raise Rejected(b.kind, b.message) from None
-        if rows > limits.max_rows or cols > limits.max_cols:
-            raise Rejected("cells-out-of-range", _too_big("", rows, cols, limits))
     elif Path(name).suffix.lower() in TEXT_SUFFIXES:
         return text_book(data, limits, Path(name).stem or "Sheet1")
     else:
@@ -257,6 +254,18 @@ def text_book(data: bytes, limits: Limits, name: str) -> ReadBook:
     rows = [r + [""] * (width - len(r)) for r in rows]
     sheet = ReadSheet(name, rows, outside=(outside, "") if outside else (0, ""))
     return ReadBook(kind="csv", sheet_names=[name], sheets={name: sheet}, _data=data, _limits=limits)
+
+
+def _check_extents(extents: list[tuple[int, int]], limits: Limits) -> None:
+    """Refuse a workbook whose sheets (all of them: calamine opens an .ods/.xls whole) span more than a form can."""
+    rows = max((r for r, _ in extents), default=0)
+    cols = max((c for _, c in extents), default=0)
+    if rows > limits.max_rows or cols > limits.max_cols:
+        raise Rejected("cells-out-of-range", _too_big("", rows, cols, limits))
+    cells = sum(r * c for r, c in extents)
+    if cells > limits.max_cells:
+        raise Rejected("cells-out-of-range", f"文件的 {len(extents)} 张工作表合计达 {cells:,} 个单元格，超过填报表可能的大小"
+                                             f"（{limits.max_cells:,} 个），为免占满内存未读取；请对方删去多余的工作表后重发。")
 
 
 def _too_big(where: str, rows: int, cols: int, limits: Limits) -> str:

@@ -5,7 +5,7 @@
 * :func:`scan`: a sheet's cells beyond the size limits, formulas without a cached value, error values, and
   the text to keep for those and for HYPERLINK formulas;
 * :func:`trimmed`: the sheet without its cells beyond the limits, every other cell with its reference;
-* :func:`ods_extent`, :func:`xls_extent`: the rows and columns an .ods or .xls spans, read before calamine
+* :func:`ods_extents`, :func:`xls_extents`: the rows and columns each sheet of an .ods or .xls spans, read before calamine
   opens it (it expands and allocates every sheet when it opens those).
 
 Cell values themselves are python-calamine's.  calamine allocates the whole rectangle spanned by the cells
@@ -301,12 +301,12 @@ _TAG_END = (b" ", b">", b"/", b"\t", b"\n", b"\r")  # what may follow an element
 _COLUMNS_REPEATED = re.compile(rb'table:number-columns-repeated="(\d+)"')
 
 
-def ods_extent(content: bytes) -> tuple[int, int]:
-    """(rows, columns) spanned by the cells holding something in the largest table of an .ods ``content.xml``,
+def ods_extents(content: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) spanned by the cells holding something in each table of an .ods ``content.xml``,
     repeats counted: python-calamine expands repeated cells when it opens the file, so a few bytes
     repeating a value a million times must be found first.  Empty repeated rows and cells (LibreOffice
     writes them to the sheet's end) do not count.  A row at a time, its cells counted in C."""
-    rows = cols = 0
+    out = []
     find = content.find
     pos = max(find(b"<office:body"), 0)
     while (pos := find(b"<table:table", pos)) >= 0:
@@ -315,7 +315,7 @@ def ods_extent(content: bytes) -> tuple[int, int]:
             continue
         end = find(b"</table:table>", pos)
         end = len(content) if end < 0 else end
-        row, at = 0, pos
+        row, at, rows, cols = 0, pos, 0, 0
         while (at := find(b"<table:table-row", at, end)) >= 0:
             close = find(b">", at, end)
             if close < 0:
@@ -339,8 +339,9 @@ def ods_extent(content: bytes) -> tuple[int, int]:
                     rows, cols = max(rows, row + rep), max(cols, width)
             row += rep
             at = stop
+        out.append((rows, cols))
         pos = end
-    return rows, cols
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -349,13 +350,14 @@ def ods_extent(content: bytes) -> tuple[int, int]:
 _CELL_RECORDS = {0x0006, 0x0201, 0x0203, 0x0204, 0x0205, 0x00D6, 0x00FD, 0x027E, 0x0406}  # row, col first
 _MULTI_RECORDS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first col … last col in the last two bytes
 _ROW_RECORD = 0x0208  # row, first col, last col + 1
+_BOF_RECORD = 0x0809  # the start of the globals and of each sheet
 _EXTENT_RECORDS = frozenset(_CELL_RECORDS | _MULTI_RECORDS | {_ROW_RECORD})
 _BIFF_HEADER = struct.Struct("<2H")  # a record's type and size; a cell's row and column
 _BIFF_WORD = struct.Struct("<H")
 
 
-def xls_extent(data: bytes) -> tuple[int, int]:
-    """(rows, columns) spanned by the cell records of an .xls (any sheet): python-calamine allocates every
+def xls_extents(data: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) spanned by the cell records of each sheet of an .xls: python-calamine allocates every
     sheet's whole rectangle when it opens the file, so one cell at IV65536 costs a gigabyte.  Raises
     :class:`Broken` when the compound file or its workbook stream cannot be read."""
     from xlrd import compdoc  # the OLE container reader xlrd brings (a dependency for .xls properties)
@@ -367,20 +369,23 @@ def xls_extent(data: bytes) -> tuple[int, int]:
         raise Broken("unreadable", f"Excel 97-2003 文件的结构无法读取（{type(e).__name__}），文件可能已损坏。") from None
     if not stream:
         raise Broken("unreadable", "Excel 97-2003 文件中没有工作簿数据，文件可能已损坏。")
-    rows = cols = 0
+    out = [[0, 0]]  # the workbook's globals, then one entry per sheet (each begins with a BOF record)
     pos, end, header, word = 0, len(stream) - 4, _BIFF_HEADER.unpack_from, _BIFF_WORD.unpack_from
     while pos <= end:
         kind, size = header(stream, pos)
         pos += 4
-        if kind in _EXTENT_RECORDS and size >= 4 and pos + size <= len(stream):
+        if kind == _BOF_RECORD:
+            out.append([0, 0])
+        elif kind in _EXTENT_RECORDS and size >= 4 and pos + size <= len(stream):
             row, col = header(stream, pos)
             if kind in _MULTI_RECORDS and size >= 6:
                 col = word(stream, pos + size - 2)[0]
             elif kind == _ROW_RECORD and size >= 6:
                 col = max(word(stream, pos + 4)[0] - 1, 0)
-            if row >= rows:
-                rows = row + 1
-            if col >= cols:
-                cols = col + 1
+            last = out[-1]
+            if row >= last[0]:
+                last[0] = row + 1
+            if col >= last[1]:
+                last[1] = col + 1
         pos += size
-    return rows, cols
+    return [(r, c) for r, c in out if r or c]
