@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import faulthandler
 import os
 import shutil
 import time
@@ -127,3 +128,27 @@ def test_worker_count(monkeypatch):
     monkeypatch.setenv("ZWGK_WORKERS", "两个")
     with pytest.raises(UsageError, match="ZWGK_WORKERS"):
         default_workers()
+
+
+def test_a_file_that_crashes_its_reader_is_one_finding(messy, eager, monkeypatch):
+    """A native crash in a reading library ends the process reading (it cannot be caught).  When a worker
+    dies so, the files it was given are read again one process each: the file that crashes is rejected
+    with a finding, the others merge as before."""
+    box, ws, reference = messy
+    files = sorted(p.relative_to(box / "回收").as_posix() for p in (box / "回收").rglob("*") if p.is_file())
+    killer = files[0]  # workers take chunks from the front
+    parent, examine = os.getpid(), merge.Reader.examine
+
+    def crashing(self, path, known=None, keep_data=True):
+        if os.getpid() != parent and path.relative_to(box / "回收").as_posix() == killer:
+            faulthandler.disable()  # quietly
+            os.abort()  # as a Rust allocation failure ends the process
+        return examine(self, path, known, keep_data)
+
+    monkeypatch.setattr(merge.Reader, "examine", crashing)
+    got = merged(box, ws, "crash", 2)
+    mine = [f for f in got[1]["findings"] if f["file"] == killer]
+    assert [f["type"] for f in mine] == ["unexpected-error"] and "进程意外终止" in mine[0]["message"]
+    assert [f["outcome"] for f in got[1]["files"] if f["file"] == killer] == ["rejected"]
+    others = lambda r: [(f["file"], f["outcome"], f["unit"]) for f in r[1]["files"] if f["file"] != killer]  # noqa: E731
+    assert others(got) == others(reference)

@@ -94,6 +94,25 @@ class Reader:
                                                                 f"未汇总。", out))
             return ex
 
+    def crashed(self, path: Path, exitcode: int | None) -> Examined:
+        """The outcome of a file whose reading ended the process reading it (a native crash in a library):
+        rejected with a finding, under the unit its name names."""
+        out = FileOutcome(file=self.relative(path), round=self.ctx.round, outcome="rejected")
+        ex = Examined(out, [])
+        try:
+            st = path.stat()
+            out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
+            out.sha256 = sha256_file(path)
+        except OSError:
+            out.sha256 = hashlib.sha256(os.fsencode(str(path))).hexdigest()
+            ex.archive = False
+        found = units_in_name(self.ctx, readable_name(path.stem))
+        out.unit = ex.name_unit = found[0] if found else ""
+        ex.findings.append(self.finding(
+            "unexpected-error", f"读取该文件的进程意外终止（退出码 {exitcode}），可能是文件内容触发了读取程序库的缺陷；"
+                                f"未汇总。请对方用 Excel 或 WPS 另存为新的 .xlsx 后重发。", out))
+        return ex
+
     def _examine(self, path: Path, out: FileOutcome, ex: Examined, known, keep_data: bool) -> Examined:
         st = path.stat()
         out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")

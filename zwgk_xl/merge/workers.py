@@ -77,6 +77,12 @@ def _worker(reader: Reader, chunks: Chunks, conn) -> None:
         conn.close()
 
 
+def _examine_one(reader: Reader, path: Path, conn) -> None:
+    """A process reading one file (see :meth:`ReadScheduler._examine_apart`)."""
+    conn.send(reader.examine(path, keep_data=False))
+    conn.close()
+
+
 def _widen(conn) -> None:
     """Let a pipe hold PIPE_BYTES, so a worker rarely waits for this process to take its results."""
     try:
@@ -157,10 +163,33 @@ class ReadScheduler:
                     proc.join()
             for conn in conns:
                 conn.close()
+        died = any(proc.exitcode not in (0, None) for proc in procs)  # crashed, or stopped by us
+        read = self._examine_apart if died else (lambda path: self.reader.examine(path, keep_data=False))
         for k, piece in enumerate(pieces):
             if k not in results:
-                results[k] = [self.reader.examine(path, keep_data=False) for path in piece]
+                results[k] = [read(path) for path in piece]
         return [ex for k in range(len(pieces)) for ex in results[k]]
+
+    def _examine_apart(self, path: Path) -> Examined:
+        """``path`` examined in a process of its own: after a worker died (a native crash in a reading library
+        ends a process, it cannot be caught), the files it was given are read one at a time, and a file whose
+        process dies too becomes that file's finding instead of ending the merge."""
+        try:
+            mp = multiprocessing.get_context("fork")
+            receive, send = mp.Pipe(duplex=False)
+            proc = mp.Process(target=_examine_one, args=(self.reader, path, send), daemon=True)
+            proc.start()
+        except (ValueError, OSError):  # no fork here (Windows): read it in this process
+            return self.reader.examine(path, keep_data=False)
+        send.close()
+        try:
+            got = receive.recv()
+        except (EOFError, OSError):
+            got = None
+        finally:
+            receive.close()
+            proc.join()
+        return got if got is not None else self.reader.crashed(path, proc.exitcode)
 
     def _examine_draining(self, path: Path, conns: list, results: dict) -> Examined:
         self._drain(conns, results)
