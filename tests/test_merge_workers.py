@@ -152,3 +152,51 @@ def test_a_file_that_crashes_its_reader_is_one_finding(messy, eager, monkeypatch
     assert [f["outcome"] for f in got[1]["files"] if f["file"] == killer] == ["rejected"]
     others = lambda r: [(f["file"], f["outcome"], f["unit"]) for f in r[1]["files"] if f["file"] != killer]  # noqa: E731
     assert others(got) == others(reference)
+
+
+def test_a_run_ended_by_a_crash_is_followed_by_one_that_rejects_the_file(messy, tmp_path, monkeypatch):
+    """Read in this process, a file that crashes the reading library ends the merge (nothing can catch it).
+    The run notes the file it is reading, so the next run reads that file in a process of its own, rejects
+    it with a finding when that process dies too, and merges the rest."""
+    from zwgk_xl.merge.command import READING_NOTE
+
+    box, ws, reference = messy
+    target = tmp_path / "台账"
+    shutil.copytree(ws, target)
+    files = sorted(p for p in (box / "回收").rglob("*") if p.is_file())
+    killer = files[3]
+    (target / READING_NOTE).write_bytes(os.fsencode(str(killer)))  # as the crashed run left it
+    parent, examine = os.getpid(), merge.Reader.examine
+
+    def crashing(self, path, known=None, keep_data=True):
+        if path == killer:
+            if os.getpid() == parent:
+                raise AssertionError("read again in the merging process")
+            faulthandler.disable()
+            os.abort()
+        return examine(self, path, known, keep_data)
+
+    monkeypatch.setattr(merge.Reader, "examine", crashing)
+    result = run_merge(box / "回收", workspace=target, output=target / "汇总表.xlsx", today=TODAY, workers=1)
+    name = killer.relative_to(box / "回收").as_posix()
+    assert [f.type for f in result.findings if f.file == name] == ["unexpected-error"]
+    assert [(f.file, f.outcome) for f in result.files if f.file != name] == \
+        [(f["file"], f["outcome"]) for f in reference[1]["files"] if f["file"] != name]
+    assert not (target / READING_NOTE).exists()  # the run finished: nothing left to suspect
+
+
+def test_the_file_being_read_is_noted_until_the_run_ends(messy, tmp_path, monkeypatch):
+    from zwgk_xl.merge.command import READING_NOTE
+
+    box, ws, _ = messy
+    target = tmp_path / "台账"
+    shutil.copytree(ws, target)
+    seen, examine = [], merge.Reader.examine
+
+    def noting(self, path, known=None, keep_data=True):
+        seen.append((target / READING_NOTE).read_bytes() == os.fsencode(str(path)))
+        return examine(self, path, known, keep_data)
+
+    monkeypatch.setattr(merge.Reader, "examine", noting)
+    run_merge(box / "回收", workspace=target, output=target / "汇总表.xlsx", today=TODAY, workers=1)
+    assert seen and all(seen) and not (target / READING_NOTE).exists()

@@ -48,13 +48,14 @@ from zwgk_xl.merge.results import FileOutcome, MergeResult
 from zwgk_xl.merge.workers import ReadScheduler, default_workers  # noqa: F401 (default_workers re-exported)
 
 Progress = Callable[[int, int, str], None]
+READING_NOTE = ".~zwgk_reading"  # in the 台账 folder: the file being read (see ReadScheduler._note)
 
 
 class Merger(ReadScheduler):
     """Stores examined files in the ledger, one transaction per file, in the order of the files."""
 
     def __init__(self, ledger: Ledger, reader: Reader, workers: int = 1):
-        super().__init__(reader, workers)
+        super().__init__(reader, workers, journal=ledger.workspace / READING_NOTE)
         self.ledger = ledger
 
     def store(self, path: Path, ex: Examined) -> tuple[FileOutcome, list[Finding]]:

@@ -96,8 +96,9 @@ def _widen(conn) -> None:
 class ReadScheduler:
     """Examines the files of a merge, in this process or together with worker processes, in the order of the files."""
 
-    def __init__(self, reader: Reader, workers: int = 1):
+    def __init__(self, reader: Reader, workers: int = 1, journal: Path | None = None):
         self.reader, self.workers = reader, workers
+        self.journal = journal  # names the file this process is reading (see examined)
         self.seen: dict[str, str] = {}  # sha256 -> file of this run
         self.timings = {"read_validate": 0.0, "ledger": 0.0}
         self.used_workers = 0  # processes that read files together (0: this one alone)
@@ -123,11 +124,37 @@ class ReadScheduler:
                 self.timings["read_validate"] += time.perf_counter() - t0
                 yield from zip(batch, results)
             return
+        suspect = self._suspect()
         for path in files:
             t0 = time.perf_counter()
-            ex = self.reader.examine(path, known=self.seen.__contains__)
+            if path == suspect:  # the previous run ended while reading it here
+                ex = self._examine_apart(path)
+            else:
+                self._note(path)
+                ex = self.reader.examine(path, known=self.seen.__contains__)
             self.timings["read_validate"] += time.perf_counter() - t0
             yield path, ex
+        self._note(None)
+
+    def _note(self, path: Path | None) -> None:
+        """Write down the file about to be read in this process (None: done).  A native crash in a reading
+        library ends the process and the merge; the next run finds the note and reads that file apart."""
+        if self.journal is None:
+            return
+        try:
+            if path is None:
+                self.journal.unlink(missing_ok=True)
+            else:
+                self.journal.write_bytes(os.fsencode(str(path)))
+        except OSError:
+            pass
+
+    def _suspect(self) -> Path | None:
+        """The file a previous run was reading when it ended (see :meth:`_note`), if any."""
+        try:
+            return Path(os.fsdecode(self.journal.read_bytes())) if self.journal else None
+        except OSError:
+            return None
 
     def _read_together(self, method: str, batch: list[Path]) -> list[Examined]:
         """``batch`` examined by worker processes and this one; what they do not deliver, by this one."""
