@@ -200,3 +200,17 @@ def test_the_file_being_read_is_noted_until_the_run_ends(messy, tmp_path, monkey
     monkeypatch.setattr(merge.Reader, "examine", noting)
     run_merge(box / "回收", workspace=target, output=target / "汇总表.xlsx", today=TODAY, workers=1)
     assert seen and all(seen) and not (target / READING_NOTE).exists()
+
+
+def test_without_processes_a_file_a_crashed_run_was_reading_is_rejected_unread(messy, tmp_path, monkeypatch):
+    from zwgk_xl.merge.command import READING_NOTE
+
+    box, ws, _ = messy
+    target = tmp_path / "台账"
+    shutil.copytree(ws, target)
+    killer = sorted(p for p in (box / "回收").rglob("*") if p.is_file())[2]
+    (target / READING_NOTE).write_bytes(os.fsencode(str(killer)))
+    monkeypatch.setattr(merge, "MP_START", "no-such-method")
+    result = run_merge(box / "回收", workspace=target, output=target / "汇总表.xlsx", today=TODAY, workers=1)
+    [f] = [f for f in result.findings if f.file == killer.relative_to(box / "回收").as_posix()]
+    assert f.type == "unexpected-error" and "上次汇总读取该文件时程序意外终止" in f.message

@@ -108,9 +108,10 @@ class Reader:
             ex.archive = False
         found = units_in_name(self.ctx, readable_name(path.stem))
         out.unit = ex.name_unit = found[0] if found else ""
+        how = f"读取该文件的进程意外终止（退出码 {exitcode}）" if exitcode is not None else "上次汇总读取该文件时程序意外终止"
         ex.findings.append(self.finding(
-            "unexpected-error", f"读取该文件的进程意外终止（退出码 {exitcode}），可能是文件内容触发了读取程序库的缺陷；"
-                                f"未汇总。请对方用 Excel 或 WPS 另存为新的 .xlsx 后重发。", out))
+            "unexpected-error", f"{how}，可能是文件内容触发了读取程序库的缺陷；未汇总。"
+                                f"请对方用 Excel 或 WPS 另存为新的 .xlsx 后重发。", out))
         return ex
 
     def _examine(self, path: Path, out: FileOutcome, ex: Examined, known, keep_data: bool) -> Examined:

@@ -128,7 +128,7 @@ class ReadScheduler:
         for path in files:
             t0 = time.perf_counter()
             if path == suspect:  # the previous run ended while reading it here
-                ex = self._examine_apart(path)
+                ex = self._examine_apart(path, suspect=True)
             else:
                 self._note(path)
                 ex = self.reader.examine(path, known=self.seen.__contains__)
@@ -197,17 +197,18 @@ class ReadScheduler:
                 results[k] = [read(path) for path in piece]
         return [ex for k in range(len(pieces)) for ex in results[k]]
 
-    def _examine_apart(self, path: Path) -> Examined:
+    def _examine_apart(self, path: Path, suspect: bool = False) -> Examined:
         """``path`` examined in a process of its own: after a worker died (a native crash in a reading library
         ends a process, it cannot be caught), the files it was given are read one at a time, and a file whose
-        process dies too becomes that file's finding instead of ending the merge."""
+        process dies too becomes that file's finding instead of ending the merge.  Where no process can be
+        started, a ``suspect`` (a file a crashed run was reading) is rejected unread; others are read here."""
         try:
-            mp = multiprocessing.get_context("fork")
+            mp = multiprocessing.get_context(MP_START or multiprocessing.get_start_method())
             receive, send = mp.Pipe(duplex=False)
             proc = mp.Process(target=_examine_one, args=(self.reader, path, send), daemon=True)
             proc.start()
-        except (ValueError, OSError):  # no fork here (Windows): read it in this process
-            return self.reader.examine(path, keep_data=False)
+        except (ValueError, OSError):
+            return self.reader.crashed(path, None) if suspect else self.reader.examine(path, keep_data=False)
         send.close()
         try:
             got = receive.recv()
