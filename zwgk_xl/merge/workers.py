@@ -99,6 +99,7 @@ class ReadScheduler:
     def __init__(self, reader: Reader, workers: int = 1, journal: Path | None = None):
         self.reader, self.workers = reader, workers
         self.journal = journal  # names the file this process is reading (see examined)
+        self._journal_fd: int | None = None
         self.seen: dict[str, str] = {}  # sha256 -> file of this run
         self.timings = {"read_validate": 0.0, "ledger": 0.0}
         self.used_workers = 0  # processes that read files together (0: this one alone)
@@ -138,14 +139,23 @@ class ReadScheduler:
 
     def _note(self, path: Path | None) -> None:
         """Write down the file about to be read in this process (None: done).  A native crash in a reading
-        library ends the process and the merge; the next run finds the note and reads that file apart."""
+        library ends the process and the merge; the next run finds the note and reads that file apart.
+        The note stays open between files (a crash keeps what the system was given; no flush is needed)."""
         if self.journal is None:
             return
         try:
             if path is None:
+                if self._journal_fd is not None:
+                    os.close(self._journal_fd)
+                    self._journal_fd = None
                 self.journal.unlink(missing_ok=True)
-            else:
-                self.journal.write_bytes(os.fsencode(str(path)))
+                return
+            if self._journal_fd is None:
+                self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT, 0o644)
+            data = os.fsencode(str(path))
+            os.lseek(self._journal_fd, 0, os.SEEK_SET)
+            os.write(self._journal_fd, data)
+            os.ftruncate(self._journal_fd, len(data))
         except OSError:
             pass
 
