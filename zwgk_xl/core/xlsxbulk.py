@@ -38,18 +38,15 @@ class BulkSheet(Worksheet):
     def __init__(self) -> None:
         super().__init__()
         self._bulk: list[tuple[int, str]] = []  # (row index, finished row XML) not yet spooled
-        self._bulk_formats: list = []  # kept for subclasses that record a format per row (not needed)
         self._runs: list[tuple[int, int, int, int]] = []  # spooled runs: (first row, last row, offset, bytes)
         self._spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
-        self._last_bulk = -1
+        self._next = 0  # the first row a bulk row may take
 
     def append_rows(self, first: int, rows: list[list], heights: list[float], cell_format,
                     number_format=None) -> int:
         """Add ``rows`` (strings, numbers, blanks) from row index ``first``, each with its height in points;
         numbers in ``number_format`` (default ``cell_format``), other cells in ``cell_format``.  Returns the
         next free row index.  Rows must come after earlier bulk rows."""
-        if first <= max(self._last_bulk, self._bulk[-1][0] if self._bulk else -1):
-            raise ValueError("bulk rows must be appended in order")
         sst = self.str_table._get_shared_string_index
         text_s = f'" s="{cell_format._get_xf_index()}"'  # format indexes are final once asked for
         number_s = f'" s="{(number_format or cell_format)._get_xf_index()}"'
@@ -60,24 +57,26 @@ class BulkSheet(Worksheet):
                 return f'{start}{n}{number_s}><v>{v!r}</v></c>'
             return f'{start}{n}{text_s} t="s"><v>{sst(str(v)[:MAX_STRING])}</v></c>'
 
-        out = self._bulk
         r = first
         for values, height in zip(rows, heights):
             n = str(r + 1)
-            cells = "".join([f'{start}{n}{text_s} t="s"><v>{sst(v[:MAX_STRING])}</v></c>'
-                             if v.__class__ is str and v else
-                             f'{start}{n}{text_s}/>' if v is None or v == "" else other(start, n, v)
-                             for start, v in zip(starts, values)])
-            pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
-            out.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
+            self._add_row(r, "".join([f'{start}{n}{text_s} t="s"><v>{sst(v[:MAX_STRING])}</v></c>'
+                                      if v.__class__ is str and v else
+                                      f'{start}{n}{text_s}/>' if v is None or v == "" else other(start, n, v)
+                                      for start, v in zip(starts, values)]), height, len(values))
             r += 1
-        if r > first:
-            last_col = max(len(v) for v in rows) - 1
-            self._check_dimensions(first, 0)
-            self._check_dimensions(r - 1, max(last_col, 0))
-        if len(out) >= SPOOL_ROWS:
-            self._spool_rows()
         return r
+
+    def _add_row(self, r: int, cells: str, height: float, width: int) -> None:
+        """Row ``r`` of ``width`` cells (their XML), ``height`` points high; rows must come in order."""
+        if r < self._next:
+            raise ValueError("bulk rows must be appended in order")
+        self._next = r + 1
+        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
+        self._bulk.append((r, f'<row r="{r + 1}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
+        self._check_dimensions(r, max(width - 1, 0))
+        if len(self._bulk) >= SPOOL_ROWS:
+            self._spool_rows()
 
     def _spool_rows(self) -> None:
         """Move the rows waiting in memory to the spool, as runs of consecutive rows."""
@@ -90,10 +89,7 @@ class BulkSheet(Worksheet):
             self._runs.append((bulk[i][0], bulk[j][0], self._spool.tell(), len(data)))
             self._spool.write(data)
             i = j + 1
-        if bulk:
-            self._last_bulk = bulk[-1][0]
         bulk.clear()
-        self._bulk_formats.clear()
 
     def _write_rows(self) -> None:
         """xlsxwriter's rows and the bulk rows, in row order."""
@@ -142,10 +138,5 @@ class StyledBulkSheet(BulkSheet):
             styles = self._styles[key] = [(f'<c r="{col}', f'" s="{f._get_xf_index()}" t="s"><v>',
                                            f'" s="{f._get_xf_index()}"/>') for col, f in zip(_LETTERS, formats)]
         sst, n = self.str_table._get_shared_string_index, str(r + 1)
-        cells = "".join([f"{start}{n}{text}{sst(v[:MAX_STRING])}</v></c>" if v else f"{start}{n}{blank}"
-                         for (start, text, blank), v in zip(styles, values)])
-        pixels = int(height * 4.0 / 3.0 + 0.5)  # as set_row: whole pixels
-        self._bulk.append((r, f'<row r="{n}" ht="{pixels * 0.75:.16g}" customHeight="1">{cells}</row>'))
-        self._check_dimensions(r, len(values) - 1)
-        if len(self._bulk) >= SPOOL_ROWS:
-            self._spool_rows()
+        self._add_row(r, "".join([f"{start}{n}{text}{sst(v[:MAX_STRING])}</v></c>" if v else f"{start}{n}{blank}"
+                                  for (start, text, blank), v in zip(styles, values)]), height, len(values))

@@ -38,6 +38,15 @@ class Examined:
     extra: list[Submission] = field(default_factory=list)  # other units' forms on further sheets of the file
 
 
+def _fingerprint(path: Path, out: FileOutcome, ex: Examined) -> None:
+    """The file's content hash; a file that cannot be read is known by its path (and not archived)."""
+    try:
+        out.sha256 = sha256_file(path)
+    except OSError:
+        out.sha256 = hashlib.sha256(os.fsencode(str(path))).hexdigest()
+        ex.archive = False
+
+
 def readable_name(text: str) -> str:
     """A file name as text that can be stored and shown: bytes that were not UTF-8 (a Windows zip unpacked
     on Linux gives GBK bytes, which Python keeps as surrogates) decoded as GB18030 or Big5, else replaced."""
@@ -85,11 +94,7 @@ class Reader:
             ex.skipped = False
             out.outcome = "rejected"
             if not out.sha256:
-                try:
-                    out.sha256 = sha256_file(path)
-                except OSError:
-                    out.sha256 = hashlib.sha256(os.fsencode(str(path))).hexdigest()
-                    ex.archive = False
+                _fingerprint(path, out, ex)
             ex.findings.append(self.finding("unexpected-error", f"处理该文件时发生意外问题（{type(e).__name__}：{e}），"
                                                                 f"未汇总。", out))
             return ex
@@ -100,12 +105,10 @@ class Reader:
         out = FileOutcome(file=self.relative(path), round=self.ctx.round, outcome="rejected")
         ex = Examined(out, [])
         try:
-            st = path.stat()
-            out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
-            out.sha256 = sha256_file(path)
+            out.received_at = _dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
         except OSError:
-            out.sha256 = hashlib.sha256(os.fsencode(str(path))).hexdigest()
-            ex.archive = False
+            pass
+        _fingerprint(path, out, ex)
         found = units_in_name(self.ctx, readable_name(path.stem))
         out.unit = ex.name_unit = found[0] if found else ""
         how = f"读取该文件的进程意外终止（退出码 {exitcode}）" if exitcode is not None else "上次汇总读取该文件时程序意外终止"

@@ -390,7 +390,7 @@ class _Sheet:
 
     def write(self, values: list) -> None:
         # xlsxwriter cannot autofit and LibreOffice keeps the default height: size the row to its wrapped text
-        self.row = self.ws.append_rows(self.row, [values], [_row_height(values, self.widths)], self.fmt, self.num)
+        self.write_many([values])
 
     def write_many(self, rows: list[list]) -> None:
         heights = row_heights(rows, self.widths, line=LINE_HEIGHT, margin=1.5, pad=4)

@@ -77,6 +77,10 @@ def _worker(reader: Reader, chunks: Chunks, conn) -> None:
         conn.close()
 
 
+def _start_method() -> str:
+    return MP_START or multiprocessing.get_start_method()
+
+
 def _examine_one(reader: Reader, path: Path, conn) -> None:
     """A process reading one file (see :meth:`ReadScheduler._examine_apart`)."""
     conn.send(reader.examine(path, keep_data=False))
@@ -112,7 +116,7 @@ class ReadScheduler:
         here.  ``read_validate`` times the reading as the wall-clock time it takes (starting and
         ending the workers included).
         """
-        method = MP_START or multiprocessing.get_start_method()
+        method = _start_method()
         if self.workers > 1 and len(files) >= (PARALLEL_MIN_FILES if method == "fork" else PARALLEL_MIN_FILES_SPAWN):
             t0 = time.perf_counter()
             for unit in self.reader.ctx.assigned:  # built once here rather than in each process
@@ -213,7 +217,7 @@ class ReadScheduler:
         process dies too becomes that file's finding instead of ending the merge.  Where no process can be
         started, a ``suspect`` (a file a crashed run was reading) is rejected unread; others are read here."""
         try:
-            mp = multiprocessing.get_context(MP_START or multiprocessing.get_start_method())
+            mp = multiprocessing.get_context(_start_method())
             receive, send = mp.Pipe(duplex=False)
             proc = mp.Process(target=_examine_one, args=(self.reader, path, send), daemon=True)
             proc.start()
