@@ -117,3 +117,34 @@ def test_rows_spooled_to_a_file_read_back_the_same(tmp_path, monkeypatch):
 def _read_plain(tmp_path):
     _write(tmp_path / "plain.xlsx", False)
     return _read(tmp_path / "plain.xlsx")
+
+
+def test_close_workbook_deflates_at_the_set_level_and_restores_the_packer(tmp_path):
+    import zipfile
+    import zlib
+
+    import xlsxwriter.workbook
+
+    from zwgk_xl.core import xlsxbulk
+
+    path = tmp_path / "level.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("明细", worksheet_class=BulkSheet)
+    rows = [[f"第{i}项任务", f"已公开信息{i * 7}条，并在门户网站专栏集中发布。" * 3] for i in range(3000)]
+    ws.append_rows(0, rows, [15.0] * len(rows), wb.add_format({"text_wrap": True}))
+    xlsxbulk.close_workbook(wb)
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+        data = z.read(info)
+    raw = zlib.compressobj(xlsxbulk.DEFLATE_LEVEL, zlib.DEFLATED, -15)
+    assert info.compress_size == len(raw.compress(data) + raw.flush())
+    assert openpyxl.load_workbook(path)["明细"]["A3000"].value == "第2999项任务"
+
+    class Broken(xlsxwriter.Workbook):
+        def close(self):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        xlsxbulk.close_workbook(Broken(str(tmp_path / "broken.xlsx")))
+    assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile

@@ -18,14 +18,41 @@ from __future__ import annotations
 
 import math
 import tempfile
+import threading
+import zipfile
 from bisect import bisect_left
 
+import xlsxwriter.workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 MAX_STRING = 32767  # Excel's limit on the characters of a cell
 SPOOL_ROWS = 2000  # rows kept as strings before they go to the spool
 SPOOL_MEMORY = 8 * 2**20  # bytes of spooled rows kept in memory before a temporary file takes them
+DEFLATE_LEVEL = 3  # zlib level for large workbooks: a third of level 6's time, about 8 % larger files
+_CLOSING = threading.Lock()
+
+
+class _LevelZip(zipfile.ZipFile):
+    """The zip file xlsxwriter packs into, deflating at :data:`DEFLATE_LEVEL` instead of zlib's default 6."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("compresslevel", DEFLATE_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+def close_workbook(wb) -> None:
+    """``wb.close()`` with the parts deflated at :data:`DEFLATE_LEVEL`.
+
+    xlsxwriter has no option for the level; its packer's ``ZipFile`` is swapped for the time of the close
+    (under a lock, so two closing workbooks in one process do not interleave the swap).
+    """
+    with _CLOSING:
+        xlsxwriter.workbook.ZipFile = _LevelZip
+        try:
+            wb.close()
+        finally:
+            xlsxwriter.workbook.ZipFile = zipfile.ZipFile
 
 
 class BulkSheet(Worksheet):

@@ -31,7 +31,7 @@ from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import FormError, UsageError
 from zwgk_xl.core.values import parse_date
 from zwgk_xl.core.model import Document, Node, UnitReport
-from zwgk_xl.core.xlsxbulk import StyledBulkSheet
+from zwgk_xl.core.xlsxbulk import StyledBulkSheet, close_workbook
 from zwgk_xl.core.xlsxfit import row_height
 from zwgk_xl.decompose.assign import assign_tasks
 
@@ -334,7 +334,7 @@ def _write_form(path: Path, unit: str, tasks: list[tuple[Node, str]], *, round: 
     ws.activate()
 
     _write_meta(wb, meta)
-    wb.close()
+    close_workbook(wb)
     return prefilled
 
 

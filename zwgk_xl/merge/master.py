@@ -22,7 +22,7 @@ from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.spec import ROLE_LEAD
 from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
-from zwgk_xl.core.xlsxbulk import BulkSheet
+from zwgk_xl.core.xlsxbulk import BulkSheet, close_workbook
 from zwgk_xl.core.xlsxfit import row_height, row_heights
 from zwgk_xl.merge import statistics as st
 from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
@@ -505,4 +505,4 @@ def _write(master: Master, filename: str, area: str = "") -> None:
         s.write([u.unit, *(u.counts[c] for c in STATUS_COLUMNS), u.tasks])
     s.width = len(STATUS_COLUMNS) + 2  # the unit table's width
     s.note("完成状态判定：" + st.RULE_TEXT)
-    wb.close()
+    close_workbook(wb)

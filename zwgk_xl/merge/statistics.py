@@ -24,6 +24,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node, UnitReport
@@ -203,7 +204,7 @@ def round_statistics(master: Master, as_of: _dt.date | None = None) -> RoundStat
 MEASURES = ("人次", "场次", "万元", "亿元", "条", "次", "件", "项", "个", "篇", "期", "场", "家", "份", "户",
             "册", "批", "张", "部", "套", "家次", "元")
 _MEASURE = "|".join(sorted(set(MEASURES), key=len, reverse=True))
-_QUANTITY = re.compile(r"(?<![第\d.])(\d[\d,，]*(?:\.\d+)?)\s*(" + _MEASURE + r")(?!月|工作日|小时|天|日|以上)")
+_QUANTITY = re.compile(r"(?=\d)(?<![第\d.])(\d[\d,，]*(?:\.\d+)?)\s*(" + _MEASURE + r")(?!月|工作日|小时|天|日|以上)")
 # Verbs that start the phrase naming what was counted.
 _VERBS = ("主动公开", "公开", "发布", "开展", "举办", "召开", "组织", "办理", "受理", "答复", "回应", "更新", "推送",
           "转载", "抽查", "检查", "梳理", "编制", "接收", "解读", "培训", "印发", "制定", "录入", "上传", "报送",
@@ -226,9 +227,24 @@ _DIGIT = re.compile(r"\d")
 def quantities(text: str) -> list[Quantity]:
     """Numbers with a measure word in ``text``, each labelled with the phrase before it
     (from the first verb in its clause, else the clause's last six characters)."""
+    if not text:
+        return []
+    return list(_quantities(text) if len(text) <= _CACHED_TEXT else _find_quantities(text))
+
+
+_CACHED_TEXT = 2000  # characters: longer texts are not kept in the cache
+
+
+@lru_cache(maxsize=8192)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    """:func:`quantities`, kept for texts that recur (units paste the same sentence under several tasks)."""
+    return _find_quantities(text)
+
+
+def _find_quantities(text: str) -> tuple[Quantity, ...]:
     out = []
     breaks = None
-    for m in _QUANTITY.finditer(text or ""):
+    for m in _QUANTITY.finditer(text):
         if breaks is None:  # clause starts, found once per text
             breaks = [0, *(b.end() for b in _CLAUSE_BREAK.finditer(text))]
         clause = text[breaks[bisect_right(breaks, m.start()) - 1]:m.start()]
@@ -242,7 +258,7 @@ def quantities(text: str) -> list[Quantity]:
         except ValueError:
             continue
         out.append(Quantity(label, value, m.group(2)))
-    return out
+    return tuple(out)
 
 
 def add_quantities(texts: list[str], *, min_texts: int = 1, limit: int | None = None) -> list[tuple[str, float, str]]:

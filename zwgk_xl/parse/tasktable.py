@@ -13,7 +13,7 @@ from pathlib import Path
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import InputError
-from zwgk_xl.core.xlsxbulk import StyledBulkSheet
+from zwgk_xl.core.xlsxbulk import StyledBulkSheet, close_workbook
 from zwgk_xl.core.xlsxfit import row_heights
 from zwgk_xl.core.model import DEADLINE_DATE, DEADLINE_NONE, DEADLINE_ONGOING, Deadline, Document, Node, Source
 from zwgk_xl.parse.deadlines import DEADLINE_RECURRING
@@ -67,7 +67,7 @@ def write_task_table(doc: Document, path) -> Path:
                                             "strings_to_urls": False})
         _write_tasks(wb, doc)
         _write_info(wb, doc)
-        wb.close()
+        close_workbook(wb)
     return path
 
 
