@@ -8,7 +8,7 @@ the layout changes; merge flags forms of another version.
 from __future__ import annotations
 
 import hashlib
-import json
+from json.encoder import encode_basestring as _json_string  # json.dumps' own, ensure_ascii=False
 from operator import methodcaller
 
 from zwgk_xl.core.model import ROLE_COOPERATE, ROLE_LEAD, ROLE_RESPONSIBLE, STATUSES  # noqa: F401 (re-exported)
@@ -55,10 +55,24 @@ def locked_checksum(rows: list[dict]) -> str:
 
     ``rows`` are dicts with the LOCKED_COLUMNS keys; values are normalised to
     stripped strings so a re-save that changes number formats does not alter it.
+    Issued forms carry it: its output must never change (``tests/test_read_speedups.py`` pins it).
     """
-    payload = [[str(r.get(k, "") or "").strip() for k, _ in LOCKED_COLUMNS] for r in rows]
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+    return checksum_of_rows([locked_row_text([r.get(k, "") for k in _LOCKED_KEYS]) for r in rows])
+
+
+_LOCKED_KEYS = [k for k, _ in LOCKED_COLUMNS]
+
+
+def locked_row_text(values) -> str:
+    """One row of :func:`locked_checksum`'s payload (``values``: its locked cells in LOCKED_COLUMNS order) as
+    the JSON text hashed: a row's text can be kept and reused for every form holding that row."""
+    return "[" + ",".join([_json_string(str(v or "").strip()) for v in values]) + "]"
+
+
+def checksum_of_rows(texts: list[str]) -> str:
+    """:func:`locked_checksum` of the rows whose :func:`locked_row_text` are ``texts``: the same bytes as
+    ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))``, hashed."""
+    return hashlib.sha256(("[" + ",".join(texts) + "]").encode("utf-8")).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------

@@ -67,6 +67,8 @@ class Context:
     locked: dict[tuple[str, str], dict] = field(default_factory=dict)  # (task id, role) -> locked cells
     tables: dict[str, list[tuple]] = field(default_factory=dict)  # unit -> issued_table(unit)
     issued_rows: dict[tuple[str, str], tuple] = field(default_factory=dict)  # (task id, role) -> its table row
+    row_texts: dict[tuple[str, str], str] = field(default_factory=dict)  # (task id, role) -> fs.locked_row_text
+    checksums: dict[str, str] = field(default_factory=dict)  # unit -> checksum (see checksum)
     dates: dict[str, str | None] = field(default_factory=dict)  # text -> parse_date(text), memoised
     issuers: frozenset[str] = frozenset()  # the issuing office (names as configured; canonical after init)
     unit_of_name: dict[str, str] = field(default_factory=dict)  # name or alias -> unit
@@ -120,22 +122,32 @@ class Context:
         return self.expectations[unit]
 
     def checksum(self, unit: str) -> str:
-        """The checksum the form of ``unit`` would carry if it were issued from the current plan."""
-        exp = self.expected(unit)
-        return fs.locked_checksum([exp.locked[tid] for tid in exp.issued])
+        """The checksum the form of ``unit`` would carry if it were issued from the current plan
+        (``fs.locked_checksum`` of its rows, each row's text made once per merge: units share tasks)."""
+        got = self.checksums.get(unit)
+        if got is None:
+            texts, parts = self.row_texts, []
+            for t, role in self.assigned.get(unit, []):
+                text = texts.get((t.id, role))
+                if text is None:
+                    text = texts[t.id, role] = fs.locked_row_text(self._issued_row(t, role))
+                parts.append(text)
+            got = self.checksums[unit] = fs.checksum_of_rows(parts)
+        return got
 
     def issued_table(self, unit: str) -> list[tuple]:
         """The locked cells of ``unit``'s form as issued: one tuple (LOCKED_KEYS order) a row."""
         table = self.tables.get(unit)
         if table is None:
-            rows, table = self.issued_rows, []
-            for t, role in self.assigned.get(unit, []):
-                row = rows.get((t.id, role))
-                if row is None:
-                    row = rows[t.id, role] = LOCKED_CELLS(locked_rows([(t, role)])[0])
-                table.append(row)
-            self.tables[unit] = table
+            table = self.tables[unit] = [self._issued_row(t, role) for t, role in self.assigned.get(unit, [])]
         return table
+
+    def _issued_row(self, task: Node, role: str) -> tuple:
+        """The locked cells of one task's row as issued (LOCKED_KEYS order), made once per merge."""
+        row = self.issued_rows.get((task.id, role))
+        if row is None:
+            row = self.issued_rows[task.id, role] = LOCKED_CELLS(locked_rows([(task, role)])[0])
+        return row
 
     def date(self, raw) -> str | None:
         """``parse_date(raw)``, memoised for text (the same dates recur across forms)."""
