@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import re
+import struct
 
 import pytest
 
@@ -56,3 +59,65 @@ def test_context_checksum_is_the_issued_one():
     for unit, pairs in assigned.items():
         assert ctx.checksum(unit) == fs.locked_checksum(locked_rows(pairs))
         assert ctx.checksum(unit) == fs.locked_checksum(locked_rows(pairs))  # remembered
+
+
+# ---------------------------------------------------------------------------
+# .xls extents: one read per record (type, size, row, column) gives what a read per field gave
+
+
+def _reference_biff_extents(stream: bytes) -> list[tuple[int, int]]:
+    """The workbook stream's extents read a field at a time (as first written)."""
+    from zwgk_xl.merge import xlsxscan as xs
+
+    out = [[0, 0]]
+    pos, end = 0, len(stream) - 4
+    while pos <= end:
+        kind, size = struct.unpack_from("<2H", stream, pos)
+        pos += 4
+        if kind == xs._BOF_RECORD:
+            out.append([0, 0])
+        elif kind in xs._EXTENT_RECORDS and size >= 4 and pos + size <= len(stream):
+            row, col = struct.unpack_from("<2H", stream, pos)
+            if kind in xs._MULTI_RECORDS and size >= 6:
+                col = struct.unpack_from("<H", stream, pos + size - 2)[0]
+            elif kind == xs._ROW_RECORD and size >= 6:
+                col = max(struct.unpack_from("<H", stream, pos + 4)[0] - 1, 0)
+            out[-1] = [max(out[-1][0], row + 1), max(out[-1][1], col + 1)]
+        pos += size
+    return [(r, c) for r, c in out if r or c]
+
+
+def test_biff_extents_as_read_field_by_field():
+    from zwgk_xl.merge import xlsxscan as xs
+
+    rng = random.Random(14)
+    kinds = sorted(xs._EXTENT_RECORDS | {xs._BOF_RECORD, 0x00FC, 0x003C})
+    for _ in range(3000):
+        stream = b"".join(struct.pack("<2H", kind, len(body)) + body for kind, body in (
+            (rng.choice(kinds), rng.randbytes(rng.choice([0, 2, 3, 4, 5, 6, 8, 14]))) for _ in range(rng.randint(0, 12))))
+        if rng.random() < 0.3:  # cut short, or trailing bytes that are no whole record
+            stream = stream[:rng.randrange(len(stream) + 1)] + rng.randbytes(rng.randint(0, 7))
+        assert xs._biff_extents(stream) == _reference_biff_extents(stream), stream
+
+
+# ---------------------------------------------------------------------------
+# The sheet XML patterns: possessive quantifiers find what backtracking ones found
+
+
+def test_scan_patterns_as_with_backtracking():
+    from zwgk_xl.merge import xlsxscan as xs
+
+    atoms = [b"<c", b"<f", b"<c ", b' r="', b"A", b"Z", b"AB", b"1", b"0", b"9", b"999", b"1000", b'"', b' s="',
+             b"12345", b"123456", b' t="', b"s", b"str", b"inlineStr", b"n", b"b", b"e", b"/", b">", b"/>", b"\t",
+             b"<v>1</v>", b"</c>", b' r="B7"', b' s="3"', b' t="s"', b"<x:c", b" r=", b"'"]
+    rng = random.Random(15)
+    for max_rows, max_cols in ((2000, 64), (100, 10), (10**6, 700)):
+        letters = next(k for k in range(8) if sum(26 ** i for i in range(1, k + 2)) > max_cols)
+        digits = next(k for k in range(13) if 10 ** (k + 1) - 1 > max_rows)
+        short = rb' r="[A-Z]{1,%d}[1-9][0-9]{0,%d}"' % (letters, digits - 1) if letters and digits else b"(?!)"
+        plain = re.compile(rb'<(?:c(?!%s(?: s="[0-9]{1,5}")?(?: t="(?:s|str|inlineStr|n|b)")?/?>)|f)[\s/>]' % short)
+        unusual, _ = xs._patterns(max_rows, max_cols)
+        for _ in range(20000):
+            xml = b"".join(rng.choice(atoms) for _ in range(rng.randint(1, 14)))
+            a, b = plain.search(xml), unusual.search(xml)
+            assert (a and a.span()) == (b and b.span()), xml

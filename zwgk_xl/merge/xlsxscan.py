@@ -120,8 +120,9 @@ def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
     if key not in _PATTERNS:
         letters = next(k for k in range(8) if sum(26 ** i for i in range(1, k + 2)) > max_cols)
         digits = next(k for k in range(13) if 10 ** (k + 1) - 1 > max_rows)
-        short = rb' r="[A-Z]{1,%d}[1-9][0-9]{0,%d}"' % (letters, digits - 1) if letters and digits else b"(?!)"
-        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}")?(?: t="(?:s|str|inlineStr|n|b)")?/?>)|f)[\s/>]' % short
+        # possessive (``++``, ``?+``): what follows each part cannot start it, so backtracking finds nothing
+        short = rb' r="[A-Z]{1,%d}+[1-9][0-9]{0,%d}+"' % (letters, digits - 1) if letters and digits else b"(?!)"
+        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}+")?+(?: t="(?:s|str|inlineStr|n|b)")?+/?>)|f)[\s/>]' % short
         suspect = rb"<(?:\w+:)?c(?=[\s/>])(?!%s(?![^<>]*\sr\s*=))" % short
         _PATTERNS[key] = re.compile(unusual), re.compile(suspect)
     return _PATTERNS[key]
@@ -352,8 +353,8 @@ _MULTI_RECORDS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first col … last co
 _ROW_RECORD = 0x0208  # row, first col, last col + 1
 _BOF_RECORD = 0x0809  # the start of the globals and of each sheet
 _EXTENT_RECORDS = frozenset(_CELL_RECORDS | _MULTI_RECORDS | {_ROW_RECORD})
-_BIFF_HEADER = struct.Struct("<2H")  # a record's type and size; a cell's row and column
 _BIFF_WORD = struct.Struct("<H")
+_BIFF_RECORD = struct.Struct("<4H")  # a record's type and size, and (a cell's) row and column
 
 
 def xls_extents(data: bytes) -> list[tuple[int, int]]:
@@ -369,23 +370,35 @@ def xls_extents(data: bytes) -> list[tuple[int, int]]:
         raise Broken("unreadable", f"Excel 97-2003 文件的结构无法读取（{type(e).__name__}），文件可能已损坏。") from None
     if not stream:
         raise Broken("unreadable", "Excel 97-2003 文件中没有工作簿数据，文件可能已损坏。")
-    out = [[0, 0]]  # the workbook's globals, then one entry per sheet (each begins with a BOF record)
-    pos, end, header, word = 0, len(stream) - 4, _BIFF_HEADER.unpack_from, _BIFF_WORD.unpack_from
+    return _biff_extents(stream)
+
+
+def _biff_extents(stream: bytes) -> list[tuple[int, int]]:
+    """(rows, columns) of each part of a workbook stream that holds cells: the globals, then each sheet
+    (each begins with a BOF record).  A record's type, size, and a cell's row and column are read at once."""
+    out = []  # (rows, columns) of each part that ended
+    rows = cols = 0
+    n, pos, end = len(stream), 0, len(stream) - 4
+    padded = stream + b"\0\0\0\0"  # a record's first words are read with its header, even at the end
+    record, word = _BIFF_RECORD.unpack_from, _BIFF_WORD.unpack_from
+    extent, multi, row_record, bof = _EXTENT_RECORDS, _MULTI_RECORDS, _ROW_RECORD, _BOF_RECORD
     while pos <= end:
-        kind, size = header(stream, pos)
+        kind, size, row, col = record(padded, pos)
         pos += 4
-        if kind == _BOF_RECORD:
-            out.append([0, 0])
-        elif kind in _EXTENT_RECORDS and size >= 4 and pos + size <= len(stream):
-            row, col = header(stream, pos)
-            if kind in _MULTI_RECORDS and size >= 6:
-                col = word(stream, pos + size - 2)[0]
-            elif kind == _ROW_RECORD and size >= 6:
-                col = max(word(stream, pos + 4)[0] - 1, 0)
-            last = out[-1]
-            if row >= last[0]:
-                last[0] = row + 1
-            if col >= last[1]:
-                last[1] = col + 1
+        if kind in extent:
+            if size >= 4 and pos + size <= n:
+                if kind in multi:
+                    if size >= 6:
+                        col = word(stream, pos + size - 2)[0]
+                elif kind == row_record and size >= 6:
+                    col = max(word(stream, pos + 4)[0] - 1, 0)
+                if row >= rows:
+                    rows = row + 1
+                if col >= cols:
+                    cols = col + 1
+        elif kind == bof:
+            out.append((rows, cols))
+            rows = cols = 0
         pos += size
+    out.append((rows, cols))
     return [(r, c) for r, c in out if r or c]
