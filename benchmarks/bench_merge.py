@@ -10,13 +10,17 @@ metadata, every input filled), then in the same process times:
 * the floor: zip + inflate of every part of each file, no parsing (one process).
 
 Usage:
-    python benchmarks/bench_merge.py [--units 300] [--rows 60] [--keep DIR]
+    python benchmarks/bench_merge.py [--units 300] [--rows 60] [--keep DIR] [--repeat N]
+
+``--repeat N`` measures every figure N times, interleaved, and prints the medians (ratios are of the medians):
+the machine's noise is 20–40 % between single runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -137,6 +141,7 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=300)
     ap.add_argument("--rows", type=int, default=60)
     ap.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    ap.add_argument("--repeat", type=int, default=1, help="measurements per figure (medians are printed)")
     args = ap.parse_args()
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench_merge_"))
     try:
@@ -146,12 +151,19 @@ def main() -> None:
         paths = write_returned(plan, base / "回收", ledger_id)
         print(f"generated {len(paths)} forms x {args.rows} rows in {time.perf_counter() - t0:.2f} s")
 
-        t_floor = floor(paths)
         merge_once(base, ws, "warm", 1)  # imports and caches, as a clerk's second merge of the day
-        t_merge, result = merge_once(base, ws, "1p", 1)
-        t_workers, result_w = merge_once(base, ws, "wp", None)
-        t_naive = naive(paths, base / "naive.xlsx")
-        tm, tw = result.timings, result_w.timings
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            t_merge, result = merge_once(base, ws, "1p", 1)
+            t_workers, result_w = merge_once(base, ws, "wp", None)
+            runs.append((floor(paths), t_merge, result.timings, t_workers, result_w.timings,
+                         naive(paths, base / "naive.xlsx")))
+        med = statistics.median
+        t_floor, t_merge, t_workers, t_naive = (med(r[i] for r in runs) for i in (0, 1, 3, 5))
+        tm = {k: med(r[2][k] for r in runs) for k in ("read_validate", "ledger", "master")}
+        tw = {k: med(r[4][k] for r in runs) for k in ("read_validate",)}
+        if args.repeat > 1:
+            print(f"medians of {args.repeat} runs")
         print(f"merge: {result.counts()['accepted']} accepted, {len(result.findings)} findings")
         print(f"  one process: read+validate {tm['read_validate']:.2f} s | ledger {tm['ledger']:.2f} s | "
               f"master {tm['master']:.2f} s | end to end {t_merge:.2f} s")
