@@ -115,9 +115,38 @@ def test_scan_patterns_as_with_backtracking():
         letters = next(k for k in range(8) if sum(26 ** i for i in range(1, k + 2)) > max_cols)
         digits = next(k for k in range(13) if 10 ** (k + 1) - 1 > max_rows)
         short = rb' r="[A-Z]{1,%d}[1-9][0-9]{0,%d}"' % (letters, digits - 1) if letters and digits else b"(?!)"
-        plain = re.compile(rb'<(?:c(?!%s(?: s="[0-9]{1,5}")?(?: t="(?:s|str|inlineStr|n|b)")?/?>)|f)[\s/>]' % short)
+        plain = re.compile(rb'<(?:c(?!%s(?: s="[0-9]{1,5}")?(?: t="(?:s|str|inlineStr|n|b)")?/?>)|f|\w+:[cf])[\s/>]'
+                           % short)
         unusual, _ = xs._patterns(max_rows, max_cols)
         for _ in range(20000):
             xml = b"".join(rng.choice(atoms) for _ in range(rng.randint(1, 14)))
             a, b = plain.search(xml), unusual.search(xml)
             assert (a and a.span()) == (b and b.span()), xml
+
+
+def _sheet_xml(rng: random.Random) -> bytes:
+    """A small sheet of cells that are usual or not: prefixes, far or missing references, types, formulas."""
+    cells = []
+    for _ in range(rng.randint(0, 8)):
+        prefix = rng.choice([b"", b"", b"", b"x:", b"my:"])
+        ref = rng.choice([b' r="B7"', b' r="A1"', b' r="Z999"', b' r="AA1"', b' r="B2000"', b"", b' r="A0"'])
+        attrs = ref + rng.choice([b"", b' s="3"', b' s="123456"']) + rng.choice(
+            [b"", b' t="s"', b' t="e"', b' t="str"', b' t="inlineStr"', b' cm="1"', b' r="C3"'])
+        body = rng.choice([b"", b"<v>1</v>", b"<v>#DIV/0!</v>", b"<%sf>SUM(A1)</%sf>" % (prefix, prefix),
+                           b'<f>HYPERLINK("http://a.b","x")</f><v>x</v>', b"<%sf/><v></v>" % prefix,
+                           b"<is><t>a:c</t></is>"])
+        cells.append(b"<%sc%s/>" % (prefix, attrs) if not body and rng.random() < 0.5 else
+                     b"<%sc%s>%s</%sc>" % (prefix, attrs, body, prefix))
+    return b'<worksheet xmlns:c="urn:c"><sheetData><row r="1">%s</row></sheetData></worksheet>' % b"".join(cells)
+
+
+def test_scan_shortcut_finds_what_the_full_scan_finds(monkeypatch):
+    """A sheet the ``unusual`` pattern passes (the shortcut) holds nothing the full scan would find."""
+    from zwgk_xl.merge import xlsxscan as xs
+
+    rng = random.Random(16)
+    sheets = [_sheet_xml(rng) for _ in range(4000)]
+    quick = [xs.scan(xml, 2000, 64) for xml in sheets]
+    _, suspect = xs._patterns(2000, 64)
+    monkeypatch.setitem(xs._PATTERNS, (2000, 64), (re.compile(b""), suspect))  # every sheet scanned in full
+    assert quick == [xs.scan(xml, 2000, 64) for xml in sheets]

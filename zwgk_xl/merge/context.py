@@ -126,21 +126,24 @@ class Context:
         (``fs.locked_checksum`` of its rows, each row's text made once per merge: units share tasks)."""
         got = self.checksums.get(unit)
         if got is None:
-            texts, parts = self.row_texts, []
-            for t, role in self.assigned.get(unit, []):
-                text = texts.get((t.id, role))
-                if text is None:
-                    text = texts[t.id, role] = fs.locked_row_text(self._issued_row(t, role))
-                parts.append(text)
-            got = self.checksums[unit] = fs.checksum_of_rows(parts)
+            texts = self.row_texts
+            got = self.checksums[unit] = fs.checksum_of_rows([texts.get((t.id, role)) or self._row_text(t, role)
+                                                              for t, role in self.assigned.get(unit, [])])
         return got
 
     def issued_table(self, unit: str) -> list[tuple]:
         """The locked cells of ``unit``'s form as issued: one tuple (LOCKED_KEYS order) a row."""
         table = self.tables.get(unit)
         if table is None:
-            table = self.tables[unit] = [self._issued_row(t, role) for t, role in self.assigned.get(unit, [])]
+            rows = self.issued_rows
+            table = self.tables[unit] = [rows.get((t.id, role)) or self._issued_row(t, role)
+                                         for t, role in self.assigned.get(unit, [])]
         return table
+
+    def _row_text(self, task: Node, role: str) -> str:
+        """``fs.locked_row_text`` of one task's row as issued, made once per merge."""
+        text = self.row_texts[task.id, role] = fs.locked_row_text(self._issued_row(task, role))
+        return text
 
     def _issued_row(self, task: Node, role: str) -> tuple:
         """The locked cells of one task's row as issued (LOCKED_KEYS order), made once per merge."""

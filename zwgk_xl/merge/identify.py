@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding
@@ -92,7 +93,7 @@ def _tasks_unit(ctx: Context, ids: set[str]) -> str:
     """The unit whose tasks fit ``ids`` best (Jaccard ≥ 0.5, a clear first), else ""."""
     if not ids:
         return ""
-    shared = Counter(u for i in ids for u in ctx.holders(i))  # units sharing no task score 0: left out
+    shared = Counter(chain.from_iterable(map(ctx.holders, ids)))  # units sharing no task score 0: left out
     scores = sorted(((n / (len(ids) + len(ctx.task_ids(u)) - n), u) for u, n in shared.items()), reverse=True)
     if scores and scores[0][0] >= 0.5 and (len(scores) == 1 or scores[1][0] < scores[0][0]):
         return scores[0][1]
