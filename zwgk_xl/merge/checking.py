@@ -135,10 +135,12 @@ _LAYOUTS: dict[tuple, tuple] = {}
 
 
 def _layout(cols: dict[str, int]) -> tuple:
-    """(locked columns, input columns, locked getter, locked width, inputs getter, inputs width) of a column map.
+    """(locked columns, input columns, locked getter, locked width, inputs getter, inputs width, input column
+    getters) of a column map.
 
     The getters fetch all locked cells of a row at once (to compare with the issued ones), and all
-    input cells when every input column is there (else None).  Remembered: forms share their layout.
+    input cells when every input column is there (else None), and then each input cell of a row (INPUT_KEYS
+    order).  Remembered: forms share their layout.
     """
     key = tuple(cols.items())
     if key not in _LAYOUTS:
@@ -149,7 +151,8 @@ def _layout(cols: dict[str, int]) -> tuple:
         _LAYOUTS[key] = (locked, inputs, itemgetter(*[j for _, j in locked]) if len(locked) > 1 else None,
                          max((j for _, j in locked), default=-1) + 1,
                          itemgetter(*[j for _, j in inputs]) if len(inputs) == len(INPUT_KEYS) else None,
-                         max((j for _, j in inputs), default=-1) + 1)
+                         max((j for _, j in inputs), default=-1) + 1,
+                         [itemgetter(j) for _, j in inputs] if len(inputs) == len(INPUT_KEYS) else None)
     return _LAYOUTS[key]
 
 
@@ -162,7 +165,7 @@ class Checker:
         self.values: dict[str, dict] = {}
         self.fields: dict[str, str] = {}
         (self.locked_cols, self.input_cols, self.locked_get, self.locked_width, self.inputs_get,
-         self.inputs_width) = _layout(form.cols)
+         self.inputs_width, self.input_gets) = _layout(form.cols)
         self.dates = ctx.dates
         self._iso = ctx.date  # the ISO date of a cell value (memoised for text), None if it is not a date
         for kind, message, sheet, cell in form.notes:
@@ -307,13 +310,14 @@ class Checker:
                 or min(map(len, body)) < max(self.locked_width, self.inputs_width)
                 or list(map(self.locked_get, body)) != issued):  # ids, order and locked text as issued
             return None
-        inputs, texts, suspect = self._inputs(body)
-        if suspect:
+        columns = [list(map(get, body)) for get in self.input_gets]  # the input cells, a column at a time
+        texts = list(map(_texts, columns))
+        if _FORMULA_START.search("\0" + "\0".join(chain.from_iterable(texts))):  # some text may look like a formula
             return None
-        statuses, progress, dates, problems, next_steps, evidence = zip(*texts)
+        statuses, progress, dates, problems, next_steps, evidence = texts
         if not STATUS_SET.issuperset(statuses) or "" in progress:
             return None
-        raws = list(map(itemgetter(2), inputs))
+        raws = columns[2]
         isos = list(map(self.dates.get, raws))  # memoised text dates; None: not yet seen, or not text
         if None in isos:
             isos = [self._iso(raw) if text else "" for raw, text in zip(raws, dates)]
@@ -360,15 +364,11 @@ class Checker:
         n = len(INPUT_KEYS)
         if self.inputs_get is not None and rows and min(map(len, rows)) >= self.inputs_width:
             inputs = list(map(self.inputs_get, rows))  # INPUT_KEYS order
-            try:
-                flat = list(map(str.strip, chain.from_iterable(inputs)))  # every cell text (the usual case)
-            except TypeError:
-                flat = [x.strip() if type(x) is str else cell_text(x) for x in chain.from_iterable(inputs)]
         else:
             cols = self.form.cols
             inputs = [tuple(row[cols[k]] if k in cols and cols[k] < len(row) else None for k in INPUT_KEYS)
                       for row in rows]
-            flat = [x.strip() if type(x) is str else cell_text(x) for x in chain.from_iterable(inputs)]
+        flat = _texts(list(chain.from_iterable(inputs)))
         texts = list(zip(*[iter(flat)] * n))  # n texts a row
         return inputs, texts, bool(_FORMULA_START.search("\0" + "\0".join(flat)))
 
@@ -401,6 +401,14 @@ class Checker:
                          i, self.form.cols.get("done_date"))
             done_date = iso or done_date
         self.values[tid] = (i + 1, role, status, raw_status, progress, done_date, problems, next_steps, evidence)
+
+
+def _texts(cells: list) -> list[str]:
+    """The stripped texts of input cells (all text, the usual case: at C speed)."""
+    try:
+        return list(map(str.strip, cells))
+    except TypeError:
+        return [x.strip() if type(x) is str else cell_text(x) for x in cells]
 
 
 def ref_key(ref: str) -> tuple[int, str]:
