@@ -7,6 +7,7 @@ import json
 import random
 import re
 import struct
+import zipfile
 
 import pytest
 
@@ -150,3 +151,54 @@ def test_scan_shortcut_finds_what_the_full_scan_finds(monkeypatch):
     _, suspect = xs._patterns(2000, 64)
     monkeypatch.setitem(xs._PATTERNS, (2000, 64), (re.compile(b""), suspect))  # every sheet scanned in full
     assert quick == [xs.scan(xml, 2000, 64) for xml in sheets]
+
+
+# ---------------------------------------------------------------------------
+# Metadata beside the sheets: a package proven to carry none is not opened again
+
+
+def _repack(src, dst, drop=(), edit=None) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename not in drop:
+                data = zin.read(item.filename)
+                zout.writestr(item, edit(item.filename, data) if edit else data)
+
+
+def test_metadata_beside_the_sheets_found_as_read_form_metadata_finds_it(tmp_path, monkeypatch):
+    import openpyxl
+    from _split_helpers import StandInDirectory, task
+
+    from zwgk_xl.core.model import Document
+    from zwgk_xl.forms import metadata
+    from zwgk_xl.forms.writer import write_forms
+    from zwgk_xl.merge import checking
+    from zwgk_xl.merge.intake import Limits, open_book
+
+    section = Node(id="一", path=["一"], children=[task("一.(一)", ["县财政局"])])
+    src = write_forms(Document(roots=[section]), StandInDirectory({"县财政局": {}}, {}), "2021年第二季度",
+                      "2021-06-25", tmp_path)[0].path
+    wb = openpyxl.load_workbook(src)
+    del wb[fs.META_SHEET]
+    properties = tmp_path / "properties.xlsx"  # the metadata sheet deleted: properties and names remain
+    wb.save(properties)
+    names = tmp_path / "names.xlsx"
+    _repack(properties, names, drop=("docProps/custom.xml",))
+    spelled = tmp_path / "spelled.xlsx"  # the names' prefix written as a character reference
+    _repack(names, spelled, edit=lambda n, d: d.replace(b'name="zwgk_', b'name="&#122;wgk_') if n == "xl/workbook.xml"
+            else d)
+    bare = tmp_path / "bare.xlsx"  # pasted into a new workbook: nothing
+    wb = openpyxl.load_workbook(properties)
+    for name in list(wb.defined_names):
+        del wb.defined_names[name]
+    wb.custom_doc_props.props.clear()
+    wb.save(bare)
+    opened = []
+    monkeypatch.setattr(checking, "read_form_metadata", lambda p: opened.append(p.name) or metadata.read_form_metadata(p))
+    sources = {}
+    for path in (properties, names, spelled, bare):
+        form = checking.read_form(open_book(path.read_bytes(), Limits(), name=path.name), path, Limits())
+        assert form.meta == metadata.read_form_metadata(path)
+        sources[path.stem] = form.meta and form.meta["meta_source"]
+    assert sources == {"properties": "properties", "names": "names", "spelled": "names", "bare": None}
+    assert "bare.xlsx" not in opened and {"properties.xlsx", "names.xlsx", "spelled.xlsx"} <= set(opened)

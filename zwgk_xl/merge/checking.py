@@ -16,7 +16,7 @@ from zwgk_xl.forms.metadata import meta_from_rows, read_form_metadata
 from zwgk_xl.merge.context import (INPUT_KEYS, LOCKED_KEYS, LOCKED_TITLES, NORM_IDS, Context, clip, norm_id,
                                    norm_text, same_text)
 from zwgk_xl.merge.headers import REQUIRED, find_header
-from zwgk_xl.merge.intake import Limits, ReadBook, Rejected, column_letter
+from zwgk_xl.merge.intake import Broken, Limits, ReadBook, Rejected, column_letter
 
 # Status words departments write instead of the list's (exact match), and unambiguous phrases (substring).
 STATUS_ALIASES = {"完成": "已完成", "办结": "已完成", "已办结": "已完成", "全部完成": "已完成", "推进": "推进中",
@@ -118,13 +118,33 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
                           form.sheet, str(form.header + 1)))
     form.notes = notes
     meta = meta_from_rows(book.sheet(fs.META_SHEET).rows) if fs.META_SHEET in names else None
-    if meta is None and book.kind != "csv":
+    if meta is None and book.kind != "csv" and _may_carry_metadata(book):
         try:
             meta = read_form_metadata(path)
         except Exception:  # noqa: BLE001 - metadata is optional; the table was readable
             meta = None
     form.meta = meta
     return form
+
+
+def _may_carry_metadata(book: ReadBook) -> bool:
+    """Whether ``book`` may carry a form's metadata where ``read_form_metadata`` looks after the metadata
+    sheet (custom document properties, defined names).  An .xlsx whose package has no custom properties part
+    and whose workbook.xml (UTF-8) holds neither the names' prefix nor an entity other than XML's own five
+    (which could spell it) carries none: it is not opened again to find that out (a form pasted into a new
+    workbook)."""
+    if book.kind != "xlsx" or book.has_part("docProps/custom.xml"):
+        return True
+    try:
+        workbook = book.part("xl/workbook.xml") or b""
+    except Broken:
+        return True
+    start = workbook[3:4] if workbook.startswith(b"\xef\xbb\xbf") else workbook[:1]
+    return start != b"<" or _META_PREFIX in workbook or _ENTITY.search(workbook) is not None
+
+
+_META_PREFIX = fs.META_PREFIX.encode()
+_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")  # a character reference, or an entity a DTD declares
 
 
 # ---------------------------------------------------------------------------

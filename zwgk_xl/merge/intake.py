@@ -85,6 +85,7 @@ class ReadBook:
     _limits: "Limits | None" = None
     _members: dict[str, zipfile.ZipInfo] | None = None  # .xlsx: lower-cased name -> zip entry
     _parts: dict[str, str] | None = None  # .xlsx: sheet name -> its part (read on first use)
+    _workbook: bytes | None = None  # .xlsx: xl/workbook.xml, kept once read (see part)
 
     def sheet(self, name: str) -> ReadSheet:
         """Cell values of sheet ``name`` (read once); raises :class:`Rejected`."""
@@ -115,11 +116,26 @@ class ReadBook:
         info = self._members.get(name.lower())
         return None if info is None else xlsxscan.member(self._data, info)
 
+    def part(self, name: str) -> bytes | None:
+        """The content of the .xlsx package's part ``name`` (any case; None when there is none, or not an
+        .xlsx); ``xl/workbook.xml`` is inflated once.  Raises :class:`Broken`."""
+        if not self._members:
+            return None
+        if name == "xl/workbook.xml":
+            if self._workbook is None:
+                self._workbook = self._member(name)
+            return self._workbook
+        return self._member(name)
+
+    def has_part(self, name: str) -> bool:
+        """Whether the .xlsx package has a part ``name`` (any case)."""
+        return bool(self._members) and name.lower() in self._members
+
     def _scan(self, name: str, limits: "Limits") -> "xlsxscan.SheetScan | None":
         """What calamine does not give of sheet ``name``; its cells beyond the limits are left out of the
         package calamine reads from here on."""
         if self._parts is None:
-            self._parts = xlsxscan.sheet_parts(self._member("xl/workbook.xml") or b"",
+            self._parts = xlsxscan.sheet_parts(self.part("xl/workbook.xml") or b"",
                                                self._member("xl/_rels/workbook.xml.rels") or b"")
         part = self._parts.get(name)
         xml = self._member(part) if part and posixpath.normpath(part) == part else None
