@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import random
 import re
@@ -202,3 +203,59 @@ def test_metadata_beside_the_sheets_found_as_read_form_metadata_finds_it(tmp_pat
         sources[path.stem] = form.meta and form.meta["meta_source"]
     assert sources == {"properties": "properties", "names": "names", "spelled": "names", "bare": None}
     assert "bare.xlsx" not in opened and {"properties.xlsx", "names.xlsx", "spelled.xlsx"} <= set(opened)
+
+
+# ---------------------------------------------------------------------------
+# The zip directory read in one pass gives what zipfile gives, or leaves the package to zipfile
+
+
+def _zip_variants(rng: random.Random) -> list[bytes]:
+    out = []
+    for n in range(40):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if n % 3 else zipfile.ZIP_STORED) as z:
+            for i in range(rng.randint(0, 4)):
+                name = rng.choice(["xl/workbook.xml", f"xl/worksheets/sheet{i}.xml", "中文/部件.xml", "a\\b.xml",
+                                   "docProps/custom.xml", "x\0y.xml"])
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                if rng.random() < 0.3:
+                    info.extra = rng.choice([struct.pack("<2H", 0x5455, 5) + b"\1abcd", b"\1\0\4\0abc",
+                                             struct.pack("<2H", 1, 8) + bytes(8), b"\xff"])
+                if rng.random() < 0.2:
+                    info.comment = b"note"
+                z.writestr(info, rng.randbytes(rng.randint(0, 300)) * rng.randint(1, 3),
+                           compress_type=zipfile.ZIP_DEFLATED)
+            if n % 7 == 0:
+                z.comment = b"archive comment"
+        data = buf.getvalue()
+        out.append(b"junk" + data if n % 11 == 0 else data)
+    for data in list(out):
+        for _ in range(25):  # damaged: bytes changed, cut short or added
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 3)):
+                if b:
+                    b[rng.randrange(len(b))] = rng.randrange(256)
+            b = bytes(b)
+            out.append(rng.choice([b, b[:rng.randrange(len(b) + 1)], b + rng.randbytes(rng.randint(1, 30))]))
+    return out
+
+
+def _zipfile_entries(data: bytes):
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return [(i.filename, i.header_offset, i.flag_bits, i.compress_type, i.CRC, i.compress_size, i.file_size)
+                for i in z.infolist()]
+
+
+def test_zip_directory_as_zipfile_reads_it():
+    from zwgk_xl.merge import xlsxscan as xs
+
+    plain = 0
+    for data in _zip_variants(random.Random(17)):
+        entries = xs.directory(data)
+        if entries is None:
+            continue
+        plain += 1
+        assert [(e.filename, e.header_offset, e.flag_bits, e.compress_type, e.CRC, e.compress_size, e.file_size)
+                for e in entries] == _zipfile_entries(data), data
+    assert plain > 50

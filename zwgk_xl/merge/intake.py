@@ -310,11 +310,13 @@ def _calamine(data: bytes) -> CalamineWorkbook:
 
 def _zip_entries(data: bytes, limits: Limits) -> list:
     """The zip directory (nothing inflated), refusing zip bombs from the declared sizes."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise Rejected("unreadable", f"文件已损坏（压缩包结构无效：{e}），无法读取。") from e
+    infos = xlsxscan.directory(data)
+    if infos is None:  # not a plain directory: as zipfile reads it
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+            raise Rejected("unreadable", f"文件已损坏（压缩包结构无效：{e}），无法读取。") from e
     if not infos:
         raise Rejected("unreadable", "文件已损坏（压缩包是空的），无法读取。")
     if len(infos) > limits.max_parts:

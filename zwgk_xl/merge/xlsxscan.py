@@ -33,6 +33,68 @@ class Broken(Exception):
         self.kind, self.message = kind, message
 
 
+@dataclass(slots=True)
+class Entry:
+    """One member of a zip directory as :func:`directory` reads it: the fields of ``zipfile.ZipInfo`` that
+    checking and inflating it needs, with the same values."""
+
+    filename: str
+    header_offset: int
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+
+
+_END = struct.Struct("<4s4H2LH")  # end of central directory: signature, disks, entries, size, offset, comment
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # one central directory header (zipfile's structCentralDir)
+_EXTRA = struct.Struct("<2H")
+
+
+def directory(data: bytes) -> list[Entry] | None:
+    """The zip directory of ``data`` read in one pass, when it is a plain one (no archive comment, no Zip64,
+    no bytes before the archive, names without NUL or backslash, extra fields well formed and not Zip64):
+    what spreadsheet programs write.  Anything else is None, for ``zipfile`` to read (or refuse) as it does;
+    a plain directory gives the entries ``zipfile.ZipFile(...).infolist()`` gives."""
+    end = len(data) - _END.size
+    if end < 20 or data[end - 20:end - 16] == b"PK\x06\x07":  # too short to tell, or a Zip64 locator
+        return None
+    signature, _, _, _, _, size, offset, comment = _END.unpack_from(data, end)
+    if signature != b"PK\x05\x06" or comment or offset + size != end:
+        return None
+    out, pos, unpack = [], offset, _CENTRAL.unpack_from
+    while pos < end:
+        if pos + 46 > end:
+            return None
+        (signature, _, _, version, _, flags, method, _, _, crc, packed, unpacked, name_length, extra_length,
+         comment_length, _, _, _, header) = unpack(data, pos)
+        start = pos + 46 + name_length
+        pos = start + extra_length + comment_length
+        if signature != b"PK\x01\x02" or version > 63 or pos > end or 0xFFFFFFFF in (packed, unpacked, header):
+            return None
+        if extra_length and not _plain_extra(data[start:start + extra_length]):
+            return None
+        try:
+            name = data[start - name_length:start].decode("utf-8" if flags & 0x800 else "cp437")
+        except UnicodeDecodeError:
+            return None
+        if "\0" in name or "\\" in name:
+            return None
+        out.append(Entry(name, header, flags, method, crc, packed, unpacked))
+    return out
+
+
+def _plain_extra(extra: bytes) -> bool:
+    """Whether an entry's extra field is well formed and holds no Zip64 sizes (zipfile reads those)."""
+    while len(extra) >= 4:
+        kind, size = _EXTRA.unpack_from(extra)
+        if kind == 1 or size + 4 > len(extra):
+            return False
+        extra = extra[size + 4:]
+    return True
+
+
 def member(data: bytes, info: zipfile.ZipInfo) -> bytes:
     """The inflated content of one member of the zip ``data``, never more than its declared size."""
     pos = info.header_offset
