@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from openpyxl import load_workbook
 
 from zwgk_xl.cli import main
 from zwgk_xl.core.units import sample_directory_path
+from zwgk_xl.ledger import store
 from zwgk_xl.ledger.settings import load_settings
 from zwgk_xl.ledger.workbooks import layout as L
 
@@ -39,7 +39,7 @@ def test_init_makes_the_folder(ledger):
         assert (folder / name).is_dir(), name
     assert (folder / "templates" / "报告模板.docx").is_file()
     assert (folder / "templates" / "mail_send_body.txt").is_file()
-    config = tomllib.loads((folder / "zwgk.toml").read_text(encoding="utf-8"))
+    config = store.tomllib.loads((folder / "zwgk.toml").read_text(encoding="utf-8"))
     assert config["units"] == "部门名录.xlsx" and config["level"] == "县"
     settings = load_settings(folder)
     assert settings.units_path() == folder / "部门名录.xlsx" and settings.organ == "X县人民政府办公室"

@@ -19,11 +19,15 @@ import json
 import os
 import shutil
 import sqlite3
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, as the tomli package
+    import tomli as tomllib
 
 from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import WorkspaceError
