@@ -175,9 +175,9 @@ def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
     the limits' own, so surely within them.
 
     ``suspect``: a cell tag not led by a short reference, or carrying a second ``r`` (calamine takes the
-    last): such a sheet is walked cell by cell.  ``unusual``: a formula, a cell or formula tag with a
-    namespace prefix, or a cell tag other than a short reference with at most a style and a plain type (no
-    error): a sheet without one needs no more looking.
+    last): such a sheet is walked cell by cell.  ``unusual``: a formula, or a cell tag other than a short
+    reference with at most a style and a plain type (no error): a sheet without one (nor a namespace prefix
+    before a cell or formula tag) needs no more looking.
     """
     key = (max_rows, max_cols)
     if key not in _PATTERNS:
@@ -185,7 +185,7 @@ def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
         digits = next(k for k in range(13) if 10 ** (k + 1) - 1 > max_rows)
         # possessive (``++``, ``?+``): what follows each part cannot start it, so backtracking finds nothing
         short = rb' r="[A-Z]{1,%d}+[1-9][0-9]{0,%d}+"' % (letters, digits - 1) if letters and digits else b"(?!)"
-        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}+")?+(?: t="(?:s|str|inlineStr|n|b)")?+/?>)|f|\w+:[cf])[\s/>]' % short
+        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}+")?+(?: t="(?:s|str|inlineStr|n|b)")?+/?>)|f)[\s/>]' % short
         suspect = rb"<(?:\w+:)?c(?=[\s/>])(?!%s(?![^<>]*\sr\s*=))" % short
         _PATTERNS[key] = re.compile(unusual), re.compile(suspect)
     return _PATTERNS[key]
@@ -297,8 +297,8 @@ def scan(xml: bytes, max_rows: int, max_cols: int) -> SheetScan:
     (the caller turns them into 「shown text（address）」 once it has the values).
     """
     out = SheetScan()
-    if not _patterns(max_rows, max_cols)[0].search(xml):  # the common sheet: nothing to find
-        return out
+    if b":c" not in xml and b":f" not in xml and not _patterns(max_rows, max_cols)[0].search(xml):
+        return out  # the common sheet: nothing to find (no prefixed tag, nothing unusual)
     far = far_cells(xml, max_rows, max_cols)
     if far:
         (n, (row, col)) = far
