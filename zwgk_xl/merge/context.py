@@ -75,6 +75,7 @@ class Context:
     ids: dict[str, frozenset[str]] = field(default_factory=dict)  # unit -> ids of its tasks (see task_ids)
     holders_of: dict[str, list[str]] | None = None  # task id -> units sent it (see holders)
     name_index: NameIndex | None = None  # finds names and aliases in file names (see units_in_name)
+    named: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text -> units_in_name(text), remembered
 
     def __post_init__(self):
         issuers = {self.canonical(n) or n for n in self.issuers}

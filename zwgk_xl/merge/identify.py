@@ -31,8 +31,13 @@ def units_in_name(ctx: Context, text: str) -> list[str]:
     matched name does not count, and the issuing office comes last."""
     if not text:
         return []
-    found = list(dict.fromkeys(ctx.unit_of_name[name] for name in ctx.name_index.find(text)))
-    return sorted(found, key=lambda u: u in ctx.issuers) if len(found) > 1 else found
+    got = ctx.named.get(text)  # a file's name is looked at twice, a unit's name in many headers
+    if got is None:
+        found = list(dict.fromkeys(ctx.unit_of_name[name] for name in ctx.name_index.find(text)))
+        got = tuple(sorted(found, key=lambda u: u in ctx.issuers) if len(found) > 1 else found)
+        if len(ctx.named) < 10_000:
+            ctx.named[text] = got
+    return list(got)
 
 
 @dataclass
