@@ -83,7 +83,7 @@ class ReadBook:
     _data: bytes = b""
     _wb: CalamineWorkbook | None = None
     _limits: "Limits | None" = None
-    _members: dict[str, zipfile.ZipInfo] | None = None  # .xlsx: lower-cased name -> zip entry
+    _members: dict[str, xlsxscan.Entry | zipfile.ZipInfo] | None = None  # .xlsx: lower-cased name -> zip entry
     _parts: dict[str, str] | None = None  # .xlsx: sheet name -> its part (read on first use)
     _workbook: bytes | None = None  # .xlsx: xl/workbook.xml, kept once read (see part)
 

@@ -95,7 +95,7 @@ def _plain_extra(extra: bytes) -> bool:
     return True
 
 
-def member(data: bytes, info: zipfile.ZipInfo) -> bytes:
+def member(data: bytes, info: Entry | zipfile.ZipInfo) -> bytes:
     """The inflated content of one member of the zip ``data``, never more than its declared size."""
     pos = info.header_offset
     if info.flag_bits & 0x1 or data[pos:pos + 4] != b"PK\x03\x04":
