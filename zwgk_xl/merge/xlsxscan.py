@@ -20,6 +20,7 @@ import html
 import io
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ def ref_position(ref: str) -> tuple[int, int] | None:
 
 _REF = re.compile(r"([A-Z]{1,7})([0-9]{1,12})")
 _PATTERNS: dict[tuple[int, int], tuple[re.Pattern, re.Pattern]] = {}
+_POSSESSIVE = b"+" if sys.version_info >= (3, 11) else b""  # a quantifier's ``+`` suffix (re of Python 3.11)
 
 
 def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
@@ -183,9 +185,12 @@ def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
     if key not in _PATTERNS:
         letters = next(k for k in range(8) if sum(26 ** i for i in range(1, k + 2)) > max_cols)
         digits = next(k for k in range(13) if 10 ** (k + 1) - 1 > max_rows)
-        # possessive (``++``, ``?+``): what follows each part cannot start it, so backtracking finds nothing
-        short = rb' r="[A-Z]{1,%d}+[1-9][0-9]{0,%d}+"' % (letters, digits - 1) if letters and digits else b"(?!)"
-        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}+")?+(?: t="(?:s|str|inlineStr|n|b)")?+/?>)|f)[\s/>]' % short
+        # possessive where re has it (3.11): what follows each part cannot start it, so backtracking finds nothing
+        p = _POSSESSIVE
+        short = rb' r="[A-Z]{1,%d}%s[1-9][0-9]{0,%d}%s"' % (letters, p, digits - 1, p) if letters and digits \
+            else b"(?!)"
+        unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}%s")?%s(?: t="(?:s|str|inlineStr|n|b)")?%s/?>)|f)[\s/>]' % (
+            short, p, p, p)
         suspect = rb"<(?:\w+:)?c(?=[\s/>])(?!%s(?![^<>]*\sr\s*=))" % short
         _PATTERNS[key] = re.compile(unusual), re.compile(suspect)
     return _PATTERNS[key]
