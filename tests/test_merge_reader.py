@@ -197,8 +197,14 @@ def cell_xml(row: int, col: int, text: str, style: int) -> str:
     return [f'<c r="{ref(row, col)}" t="inlineStr">{body}</c>',
             f'<c t="inlineStr" s="0" r="{ref(row, col)}">{body}</c>',
             f"<c r='{ref(row, col)}' t='inlineStr'>{body}</c>",
-            f'<x:c r="{ref(row, col)}" t="inlineStr">{body}</x:c>'.replace("<is><t>", "<x:is><x:t>")
-            .replace("</t></is>", "</x:t></x:is>")][style]
+            *(f'<{x}:c r="{ref(row, col)}" t="inlineStr">{body}</{x}:c>'.replace("<is><t>", f"<{x}:is><{x}:t>")
+              .replace("</t></is>", f"</{x}:t></{x}:is>") for x in PREFIXES)][style]
+
+
+# Namespace prefixes a sheet's elements may carry: calamine reads the elements by their local names whatever
+# the prefix, so cells with any of them must be found as well.
+PREFIXES = ("x", "x-y", "前缀", "a.b_2")
+STYLES = st.integers(0, 2 + len(PREFIXES))
 
 
 def sheet_xml(cells: dict, extra: str = "") -> bytes:
@@ -206,8 +212,9 @@ def sheet_xml(cells: dict, extra: str = "") -> bytes:
     for (r, c), (text, style) in sorted(cells.items()):
         rows.setdefault(r, []).append(cell_xml(r, c, text, style))
     body = "".join(f'<row r="{r + 1}">{"".join(cs)}</row>' for r, cs in sorted(rows.items()))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-            f'2006/main" xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}{extra}'
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    prefixes = "".join(f' xmlns:{x}="{main}"' for x in PREFIXES)
+    return (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"{prefixes}><sheetData>{body}{extra}'
             f'</sheetData></worksheet>').encode()
 
 
@@ -231,8 +238,8 @@ def with_sheet(parts: dict, xml: bytes) -> bytes:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(near=st.dictionaries(NEAR, st.tuples(TEXT, st.integers(0, 3)), max_size=12),
-       far=st.dictionaries(FAR, st.tuples(TEXT, st.integers(0, 3)), max_size=3))
+@given(near=st.dictionaries(NEAR, st.tuples(TEXT, STYLES), max_size=12),
+       far=st.dictionaries(FAR, st.tuples(TEXT, STYLES), max_size=3))
 def test_far_cells_left_out_and_counted(package, near, far):
     """Whatever the far cells and however cells are written, the sheet reads as calamine reads its near cells."""
     got = open_book(with_sheet(package, sheet_xml({**near, **far})), LIMITS).sheet("甲")
@@ -346,6 +353,18 @@ def test_a_shared_string_table_claiming_billions_is_refused_before_calamine():
     with pytest.raises(xlsxscan.Broken) as e:
         xlsxscan.check_shared_strings(ok.replace(b'uniqueCount="2"', b'uniqueCount="2000000000"'))
     assert e.value.kind == "unreadable" and "2,000,000,000" in e.value.message
+    for prefix in PREFIXES:  # calamine finds the table by its local name, whatever the prefix
+        claim = ok.replace(b"<sst ", b"<%s:sst " % prefix.encode()).replace(b'uniqueCount="2"', b'uniqueCount="9999"')
+        with pytest.raises(xlsxscan.Broken):
+            xlsxscan.check_shared_strings(claim)
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_sheet_parts_found_whatever_the_prefix(prefix):
+    p = prefix.encode()
+    workbook = b'<%s:workbook><%s:sheets><%s:sheet name="S" r:id="rId1"/></%s:sheets></%s:workbook>' % ((p,) * 5)
+    rels = b'<%s:Relationships><%s:Relationship Id="rId1" Target="worksheets/s.xml"/></%s:Relationships>' % ((p,) * 3)
+    assert xlsxscan.sheet_parts(workbook, rels) == {"S": "xl/worksheets/s.xml"}
 
 
 _NS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0", "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",

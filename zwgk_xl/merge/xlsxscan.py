@@ -120,9 +120,12 @@ def member(data: bytes, info: Entry | zipfile.ZipInfo) -> bytes:
     return out
 
 
+# An element's namespace prefix: calamine matches elements by their local names, whatever the prefix (any XML
+# name: letters beyond ASCII, digits, ``.``, ``-``, ``_``); attributes by their names as written.
+_NS = rb"(?:[\w.\-\x80-\xff]+:)?"
 _ATTR = re.compile(rb"([\w:.-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_SHEET = re.compile(rb"<(?:\w+:)?sheet\b([^<>]*)>")
-_REL = re.compile(rb"<(?:\w+:)?Relationship\b([^<>]*)>")
+_SHEET = re.compile(rb"<%ssheet\b([^<>]*)>" % _NS)
+_REL = re.compile(rb"<%sRelationship\b([^<>]*)>" % _NS)
 
 
 def _attrs(text: bytes) -> dict[str, str]:
@@ -191,12 +194,13 @@ def _patterns(max_rows: int, max_cols: int) -> tuple[re.Pattern, re.Pattern]:
             else b"(?!)"
         unusual = rb'<(?:c(?!%s(?: s="[0-9]{1,5}%s")?%s(?: t="(?:s|str|inlineStr|n|b)")?%s/?>)|f)[\s/>]' % (
             short, p, p, p)
-        suspect = rb"<(?:\w+:)?c(?=[\s/>])(?!%s(?![^<>]*\sr\s*=))" % short
+        suspect = rb"<%sc(?=[\s/>])(?!%s(?![^<>]*\sr\s*=))" % (_NS, short)
         _PATTERNS[key] = re.compile(unusual), re.compile(suspect)
     return _PATTERNS[key]
 
 
-_TAG = re.compile(rb"<(/?)(?:\w+:)?(row|c|v|is)(?=[\s/>])([^<>]*?)(/?)>")
+_TAG = re.compile(rb"<(/?)%s(row|c|v|is)(?=[\s/>])([^<>]*?)(/?)>" % _NS)
+_C_NAME = re.compile(rb"<%sc" % _NS)  # a cell tag's name, its prefix included
 _R = re.compile(rb"(?:^|\s)r\s*=\s*[\"']([^\"']*)[\"']")
 
 
@@ -269,7 +273,7 @@ def trimmed(xml: bytes, max_rows: int, max_cols: int) -> bytes:
             out.write(xml[at:start])
             at = end
         elif not explicit:
-            name = re.match(rb"<(?:\w+:)?c", xml[start:tag_end]).group(0)
+            name = _C_NAME.match(xml, start, tag_end).group(0)
             out.write(xml[at:start] + name + b' r="%s%d"' % (column_letter(col).encode(), row + 1))
             at = start + len(name)
         if out.tell() > 2 * len(xml) + (1 << 20):
@@ -279,13 +283,13 @@ def trimmed(xml: bytes, max_rows: int, max_cols: int) -> bytes:
 
 
 # One cell element whose body holds no other cell tag (so a damaged sheet is still scanned in linear time).
-_CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])([^<>]*?)(?:/>|>((?:[^<]|<(?!/?(?:\w+:)?c[\s/>]))*)</(?:\w+:)?c>)")
+_CELL = re.compile(rb"<%sc(?=[\s/>])([^<>]*?)(?:/>|>((?:[^<]|<(?!/?%sc[\s/>]))*)</%sc>)" % (_NS, _NS, _NS))
 _CELL_R = re.compile(rb'\br\s*=\s*"([A-Z]{1,7}[0-9]{1,12})"')
 _ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
-_F = re.compile(rb"<(?:\w+:)?f\b[^<>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
-_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_IS = re.compile(rb"<(?:\w+:)?is\b")
-_F_TAG = re.compile(rb"<(?:\w+:)?f[\s/>]")
+_F = re.compile(rb"<%sf\b[^<>]*?(?:/>|>([^<]*)</%sf>)" % (_NS, _NS))
+_V = re.compile(rb"<%sv>([^<]*)</%sv>" % (_NS, _NS))
+_IS = re.compile(rb"<%sis\b" % _NS)
+_F_TAG = re.compile(rb"<%sf[\s/>]" % _NS)
 _HYPERLINK = re.compile(r'^HYPERLINK\(\s*"([^"]+)"', re.I)
 # Where a cell or formula tag may carry a namespace prefix (a pattern led by one character is looked for
 # faster than a two-byte string).
@@ -352,7 +356,7 @@ def shown_links(texts: dict[str, str], problems: set[str], rows: list[list]) -> 
     return out
 
 
-_UNIQUE_COUNT = re.compile(rb'<(?:\w+:)?sst\b[^>]*?\buniqueCount\s*=\s*["\'](\d+)')
+_UNIQUE_COUNT = re.compile(rb'<%ssst\b[^>]*?\buniqueCount\s*=\s*["\'](\d+)' % _NS)
 
 
 def check_shared_strings(xml: bytes) -> None:
