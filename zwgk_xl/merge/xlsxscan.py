@@ -76,8 +76,9 @@ def directory(data: bytes) -> list[Entry] | None:
             return None
         if extra_length and not _plain_extra(data[start:start + extra_length]):
             return None
-        try:
-            name = data[start - name_length:start].decode("utf-8" if flags & 0x800 else "cp437")
+        name = data[start - name_length:start]
+        try:  # ASCII reads alike in both encodings (and at C speed)
+            name = name.decode("ascii" if name.isascii() else "utf-8" if flags & 0x800 else "cp437")
         except UnicodeDecodeError:
             return None
         if "\0" in name or "\\" in name:
@@ -129,8 +130,12 @@ _REL = re.compile(rb"<%sRelationship\b([^<>]*)>" % _NS)
 
 
 def _attrs(text: bytes) -> dict[str, str]:
-    return {k.decode("ascii", "replace"): html.unescape((a or b).decode("utf-8", "replace"))
+    return {k.decode("ascii", "replace"): _unescape((a or b).decode("utf-8", "replace"))
             for k, a, b in _ATTR.findall(text)}
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
 
 
 def sheet_parts(workbook: bytes, rels: bytes) -> dict[str, str]:
