@@ -48,7 +48,8 @@ def test_locked_checksum_matches_json_on_varied_text():
 
 
 def _task(i: int) -> Node:
-    return Node(id=f"一.({i})", path=["一", f"({i})"], title=f"任务{i}", text=f"第{i}项任务的具体要求。", deadline=Deadline(date="2021-12-31"))
+    return Node(id=f"一.({i})", path=["一", f"({i})"], title=f"任务{i}", text=f"第{i}项任务的具体要求。",
+                deadline=Deadline(date="2021-12-31"))
 
 
 def test_context_checksum_is_the_issued_one():
@@ -95,8 +96,9 @@ def test_biff_extents_as_read_field_by_field():
     rng = random.Random(14)
     kinds = sorted(xs._EXTENT_RECORDS | {xs._BOF_RECORD, 0x00FC, 0x003C})
     for _ in range(3000):
-        stream = b"".join(struct.pack("<2H", kind, len(body)) + body for kind, body in (
-            (rng.choice(kinds), rng.randbytes(rng.choice([0, 2, 3, 4, 5, 6, 8, 14]))) for _ in range(rng.randint(0, 12))))
+        records = [(rng.choice(kinds), rng.randbytes(rng.choice([0, 2, 3, 4, 5, 6, 8, 14])))
+                   for _ in range(rng.randint(0, 12))]
+        stream = b"".join(struct.pack("<2H", kind, len(body)) + body for kind, body in records)
         if rng.random() < 0.3:  # cut short, or trailing bytes that are no whole record
             stream = stream[:rng.randrange(len(stream) + 1)] + rng.randbytes(rng.randint(0, 7))
         assert xs._biff_extents(stream) == _reference_biff_extents(stream), stream
@@ -196,7 +198,8 @@ def test_metadata_beside_the_sheets_found_as_read_form_metadata_finds_it(tmp_pat
     wb.custom_doc_props.props.clear()
     wb.save(bare)
     opened = []
-    monkeypatch.setattr(checking, "read_form_metadata", lambda p: opened.append(p.name) or metadata.read_form_metadata(p))
+    monkeypatch.setattr(checking, "read_form_metadata",
+                        lambda p: opened.append(p.name) or metadata.read_form_metadata(p))
     sources = {}
     for path in (properties, names, spelled, bare):
         form = checking.read_form(open_book(path.read_bytes(), Limits(), name=path.name), path, Limits())
