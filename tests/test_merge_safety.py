@@ -131,3 +131,21 @@ def test_not_a_form(setup):
 ])
 def test_parse_date(value, iso):
     assert parse_date(value) == iso
+
+
+def test_discover_skips_the_archive_inside_the_folder_and_links_into_it(tmp_path):
+    import os
+
+    from zwgk_xl.merge.intake import discover
+
+    box = tmp_path / "回收"
+    archive = box / "台账" / ARCHIVE_DIR
+    (box / "县财政局").mkdir(parents=True)
+    archive.mkdir(parents=True)
+    for p in [box / "a.xlsx", box / "县财政局" / "b.xlsx", archive / "c.xlsx", archive / "d.xlsx"]:
+        p.write_bytes(b"x")
+    os.symlink(archive / "d.xlsx", box / "县财政局" / "link.xlsx")  # a link into the archive
+    os.symlink(archive, box / "归档的快捷方式")  # a folder link into it
+    found = [p.relative_to(box).as_posix() for p in discover(box, exclude=[archive])]
+    assert found == ["a.xlsx", "县财政局/b.xlsx"]
+    assert len(discover(box)) == 5  # without an exclusion: all files and the file link (folder links not followed)

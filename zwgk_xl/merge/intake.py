@@ -172,13 +172,21 @@ class ReadBook:
 def discover(folder: Path, exclude: list[Path] = ()) -> list[Path]:
     """Every file below ``folder`` (recursively), sorted by relative path; folders in ``exclude`` skipped."""
     folder = Path(folder)
-    skip = [Path(p).resolve() for p in exclude]
+    skip = {Path(p).resolve() for p in exclude}
+    skipped: dict[Path, bool] = {}  # a folder (as found) -> whether it lies in a skipped one, resolved once
+
+    def in_skipped(where: Path) -> bool:
+        found = skipped.get(where)
+        if found is None:
+            real = where.resolve()
+            found = skipped[where] = real in skip or not skip.isdisjoint(real.parents)
+        return found
+
     out = []
     for p in folder.rglob("*"):
         if not p.is_file() or p.name.startswith(OWN_TEMP_PREFIX):
             continue
-        rp = p.resolve()
-        if any(rp == s or s in rp.parents for s in skip):
+        if skip and (in_skipped(p.parent) or p.is_symlink() and in_skipped(p.resolve().parent)):
             continue
         out.append(p)
     return sorted(out, key=lambda p: p.relative_to(folder).as_posix())
