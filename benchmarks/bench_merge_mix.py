@@ -16,7 +16,7 @@ pandas baseline (one process).  Every ratio compares like with like in the numbe
 Usage:
     python benchmarks/bench_merge_mix.py [--units 300] [--rows 60] [--keep DIR | --reuse DIR] [--repeat N]
 
-``--repeat N`` measures read+validate, calamine and the floor N times, interleaved, and prints the medians
+``--repeat N`` measures every figure but the worker run N times, interleaved, and prints the medians
 (the ratio is of the medians); ``--reuse DIR`` measures the files a run with ``--keep DIR`` generated.
 """
 
@@ -235,13 +235,16 @@ def main() -> None:
             folder = base / "回收" if kind == "all" else paths[0].parent
             e2e, rv1, result = merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)
             _, rvw, _ = merge_once(folder, ws, outs / f"{kind}_w.xlsx", workers=workers)
-            rv1s, cals, flos = [rv1], [calamine(paths)], [floor(paths)]
+            e2es, rv1s, cals, flos = [e2e], [rv1], [calamine(paths)], [floor(paths)]
+            nais = [naive(paths, outs / f"{kind}_naive.xlsx")]
             for _ in range(args.repeat - 1):
-                rv1s.append(merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)[1])
+                e2e, rv1, _ = merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)
+                e2es.append(e2e)
+                rv1s.append(rv1)
                 cals.append(calamine(paths))
                 flos.append(floor(paths))
-            rv1, cal, flo = map(statistics.median, (rv1s, cals, flos))
-            nai = naive(paths, outs / f"{kind}_naive.xlsx")
+                nais.append(naive(paths, outs / f"{kind}_naive.xlsx"))
+            e2e, rv1, cal, flo, nai = map(statistics.median, (e2es, rv1s, cals, flos, nais))
             print(f"{kind:<11}{len(paths):>6}{e2e:>9.2f}{rv1:>8.2f}{rvw:>8.2f}{cal:>9.2f}{flo:>7.2f}{nai:>7.2f}  "
                   f"{nai / e2e:>8.1f}x{rv1 / cal:>7.1f}x{rv1 / flo:>9.1f}x"
                   + (f"   findings {len(result.findings)}" if kind in ("bad", "all") else ""))
