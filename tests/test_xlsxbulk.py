@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import subprocess
+import zipfile
 
 import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from zwgk_xl.core.office import soffice_path
@@ -120,7 +123,6 @@ def _read_plain(tmp_path):
 
 
 def test_close_workbook_deflates_at_the_set_level_and_restores_the_packer(tmp_path):
-    import zipfile
     import zlib
 
     import xlsxwriter.workbook
@@ -148,3 +150,62 @@ def test_close_workbook_deflates_at_the_set_level_and_restores_the_packer(tmp_pa
     with pytest.raises(RuntimeError):
         xlsxbulk.close_workbook(Broken(str(tmp_path / "broken.xlsx")))
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile
+    assert xlsxwriter.packager.SharedStrings is xlsxwriter.sharedstrings.SharedStrings
+
+
+TEXT_ROWS = [["1", "推进政务公开", "县财政局", "", "完成 <100> 条 & 更多\n第二行"],
+             ["1", "推进政务公开", "县教育局", None, " 前后有空格 "],
+             ["2", "长" * 40000, "县财政局", "已完成", "控制符\x07与_x0041_字面"],
+             ["2", "长" * 40000 + "尾", "", "", ""]] * 3
+
+
+@pytest.mark.parametrize("rows", [TEXT_ROWS, [r[:2] for r in TEXT_ROWS[:2]] * 500])
+def test_text_rows_by_template_write_the_same_bytes_as_cell_by_cell(tmp_path, rows):
+    from zwgk_xl.core.xlsxbulk import close_workbook
+
+    parts = []
+    for name, method in (("template", BulkSheet._append_texts), ("cells", BulkSheet._append_any)):
+        wb = xlsxwriter.Workbook(str(tmp_path / f"{name}.xlsx"), {"strings_to_numbers": False})
+        ws = wb.add_worksheet("明细", worksheet_class=BulkSheet)
+        ws.write_string(0, 0, "县财政局")  # a string the table already holds, written by xlsxwriter
+        fmt = wb.add_format({"text_wrap": True})
+        heights = [15.0 + i % 4 for i in range(len(rows))]
+        args = (1, rows, heights, fmt) if method is BulkSheet._append_texts else (1, rows, heights, fmt, None)
+        assert method(ws, *args) == 1 + len(rows)
+        ws.write_string(len(rows) + 2, 0, "表后")
+        close_workbook(wb)
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
+            parts.append({n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"})
+    assert parts[0] == parts[1]
+    cells = CalamineWorkbook.from_path(str(tmp_path / "template.xlsx")).get_sheet_by_name("明细").to_python()
+    assert cells[2][:3] == rows[1][:3] and cells[-1][0] == "表后"
+
+
+alphabet = st.sampled_from(["a", " ", "政", "&", "<", ">", "\n", "\t", "\u3000", '"', "_x0041_", "\x01", "\x00",
+                            "\x1f", "\ufffe", "<r>", "</r>"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(alphabet, max_size=8).map("".join), min_size=1, max_size=12, unique=True),
+       st.booleans())
+def test_shared_strings_in_bulk_as_xlsxwriter_writes_them(strings, plain):
+    import io
+
+    from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+
+    from zwgk_xl.core.xlsxbulk import _SharedStrings
+
+    if plain:  # no control characters, escapes or markup: the bulk path
+        strings = [s for s in strings if not set(s) & {"\x00", "\x01", "\x1f", "\ufffe"} and "_x" not in s
+                   and "<r>" not in s] or ["a"]
+    table = SharedStringTable()
+    for s in strings:
+        table._get_shared_string_index(s)
+    table._sort_string_data()
+    out = []
+    for cls in (SharedStrings, _SharedStrings):
+        writer = cls()
+        writer.string_table, writer.fh = table, io.StringIO()
+        writer._write_sst_strings()
+        out.append(writer.fh.getvalue())
+    assert out[0] == out[1]

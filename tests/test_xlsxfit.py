@@ -23,3 +23,13 @@ def test_heights_grow_with_wrapped_lines_and_stop_at_excels_maximum():
     assert short == 13.5 + 3 and long > 5 * short
     assert row_height(["第一行\n第二行\n第三行"], [20]) == 3 * 13.5 + 3
     assert row_height(["字" * 100000], [10]) == MAX_ROW_HEIGHT
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda w: st.tuples(
+    st.lists(st.lists(cells, min_size=w, max_size=w), min_size=1, max_size=40),
+    st.lists(st.integers(1, 60), min_size=1, max_size=w))))
+def test_row_heights_of_a_table_measured_by_columns(table):
+    rows, widths = table  # every row as wide as the table: the columns are taken at once
+    rows = rows + rows[:5]
+    assert row_heights(rows, widths) == [row_height(r, widths) for r in rows]

@@ -17,12 +17,17 @@ read the written files back with openpyxl, python-calamine and LibreOffice.
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 import threading
 import zipfile
 from bisect import bisect_left
+from collections import Counter
+from itertools import chain
 
+import xlsxwriter.packager
 import xlsxwriter.workbook
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
@@ -31,6 +36,7 @@ SPOOL_ROWS = 2000  # rows kept as strings before they go to the spool
 SPOOL_MEMORY = 8 * 2**20  # bytes of spooled rows kept in memory before a temporary file takes them
 DEFLATE_LEVEL = 3  # zlib level for large workbooks: a third of level 6's time, about 8 % larger files
 _CLOSING = threading.Lock()
+_TEXTS = {str, type(None)}  # the value types :meth:`BulkSheet._append_texts` takes
 
 
 class _LevelZip(zipfile.ZipFile):
@@ -41,18 +47,46 @@ class _LevelZip(zipfile.ZipFile):
         super().__init__(*args, **kwargs)
 
 
-def close_workbook(wb) -> None:
-    """``wb.close()`` with the parts deflated at :data:`DEFLATE_LEVEL`.
+class _SharedStrings(SharedStrings):
+    """xlsxwriter's shared-string part, its plain strings written in one pass.
 
-    xlsxwriter has no option for the level; its packer's ``ZipFile`` is swapped for the time of the close
-    (under a lock, so two closing workbooks in one process do not interleave the swap).
+    xlsxwriter writes each string through four calls and three patterns (about 4 µs a string; a county's
+    master has tens of thousands).  When no string holds a control character, an ``_xHHHH_`` escape, a
+    non-character or xlsxwriter's rich-string markup, the same ``<si>`` elements are made here from the
+    strings escaped together; otherwise xlsxwriter writes them.
+    """
+
+    def _write_sst_strings(self) -> None:
+        strings = self.string_table.string_array
+        try:
+            big = "\x01".join(strings)  # \x01 is a control character: in no string that takes this path
+        except TypeError:
+            big = "\x00"
+        if _SPECIAL.search(big) or big.count("\x01") != len(strings) - 1 or "<r>" in big:
+            super()._write_sst_strings()
+            return
+        escaped = big.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
+        self.fh.write("".join([f'<si><t xml:space="preserve">{e}</t></si>' if s[:1].isspace() or s[-1:].isspace()
+                               else f"<si><t>{e}</t></si>" for s, e in zip(strings, escaped)]))
+
+
+_SPECIAL = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00\x02-\x08\x0b-\x1f\ufffe\uffff]")  # see _SharedStrings
+
+
+def close_workbook(wb) -> None:
+    """``wb.close()`` with the parts deflated at :data:`DEFLATE_LEVEL` and the shared strings written in bulk.
+
+    xlsxwriter has no option for either; its packer's ``ZipFile`` and ``SharedStrings`` are swapped for the
+    time of the close (under a lock, so two closing workbooks in one process do not interleave the swap).
     """
     with _CLOSING:
         xlsxwriter.workbook.ZipFile = _LevelZip
+        xlsxwriter.packager.SharedStrings = _SharedStrings
         try:
             wb.close()
         finally:
             xlsxwriter.workbook.ZipFile = zipfile.ZipFile
+            xlsxwriter.packager.SharedStrings = SharedStrings
 
 
 class BulkSheet(Worksheet):
@@ -74,6 +108,12 @@ class BulkSheet(Worksheet):
         """Add ``rows`` (strings, numbers, blanks) from row index ``first``, each with its height in points;
         numbers in ``number_format`` (default ``cell_format``), other cells in ``cell_format``.  Returns the
         next free row index.  Rows must come after earlier bulk rows."""
+        if rows and len(set(map(len, rows))) == 1 and set(map(type, chain.from_iterable(rows))) <= _TEXTS:
+            return self._append_texts(first, rows, heights, cell_format)
+        return self._append_any(first, rows, heights, cell_format, number_format)
+
+    def _append_any(self, first: int, rows: list[list], heights: list[float], cell_format, number_format) -> int:
+        """:meth:`append_rows` cell by cell: any values, rows of any width."""
         sst = self.str_table._get_shared_string_index
         text_s = f'" s="{cell_format._get_xf_index()}"'  # format indexes are final once asked for
         number_s = f'" s="{(number_format or cell_format)._get_xf_index()}"'
@@ -93,6 +133,37 @@ class BulkSheet(Worksheet):
                                       for start, v in zip(starts, values)]), height, len(values))
             r += 1
         return r
+
+    def _append_texts(self, first: int, rows: list[list], heights: list[float], cell_format) -> int:
+        """:meth:`append_rows` for rows of one width holding only strings and blanks (the master's 明细):
+        each distinct value is looked up once, and the rows are filled into one template by ``str.format``,
+        so no Python code runs per cell.  The same XML, shared strings and counts as the general path."""
+        n = min(len(rows), len(heights))
+        if first < self._next:
+            raise ValueError("bulk rows must be appended in order")
+        table = self.str_table
+        cells: dict = {}
+        for v, count in Counter(chain.from_iterable(rows[:n])).items():  # first appearance: the general order
+            if v:
+                cells[v] = f' t="s"><v>{table._get_shared_string_index(v[:MAX_STRING])}</v></c>'
+                table.count += count - 1
+            else:
+                cells[v] = "/>"
+        s = cell_format._get_xf_index()
+        template = ('<row r="{0}" ht="{1}" customHeight="1">'
+                    + "".join(f'<c r="{xl_col_to_name(c)}{{0}}" s="{s}"{{{c + 2}}}' for c in range(len(rows[0])))
+                    + "</row>")
+        ht = {h: f"{int(h * 4.0 / 3.0 + 0.5) * 0.75:.16g}" for h in set(heights[:n])}  # as set_row: whole pixels
+        xml = map(template.format, range(first + 1, first + n + 1), map(ht.__getitem__, heights[:n]),
+                  *(map(cells.__getitem__, column) for column in zip(*rows[:n])))
+        self._bulk.extend(zip(range(first, first + n), xml))
+        if n:
+            self._next = first + n
+            self._check_dimensions(first, max(len(rows[0]) - 1, 0))
+            self._check_dimensions(first + n - 1, max(len(rows[0]) - 1, 0))
+        if len(self._bulk) >= SPOOL_ROWS:
+            self._spool_rows()
+        return first + n
 
     def _add_row(self, r: int, cells: str, height: float, width: int) -> None:
         """Row ``r`` of ``width`` cells (their XML), ``height`` points high; rows must come in order."""

@@ -4,6 +4,9 @@ keep the default height of rows written without one, clipping wrapped cells.
 
 from __future__ import annotations
 
+from itertools import repeat
+from operator import methodcaller
+
 MAX_ROW_HEIGHT = 409  # points, Excel's maximum
 
 
@@ -47,23 +50,39 @@ def row_heights(rows: list[list], widths: list[float], line: float = 13.5, min_l
                 margin: float = 1.0, pad: float = 3.0) -> list[float]:
     """:func:`row_height` of each of ``rows``, worked out a column at a time: a text repeated down a column
     (a task's title on every unit's row, a status, a date) is measured once."""
+    if not rows:
+        return []
+    if len(set(map(len, rows))) == 1 and len(rows[0]) >= len(widths):  # the usual table: transposed at once
+        columns = list(zip(*rows))
+    else:
+        columns = [[row[c] if c < len(row) else "" for row in rows] for c in range(len(widths))]
     lines = [min_lines] * len(rows)
-    for c, width in enumerate(widths):
+    for column, width in zip(columns, widths):
         usable = max(width - margin, 1.0)
-        column = [row[c] if c < len(row) else "" for row in rows]
         try:  # a column of short single-line texts (ids, units, dates) settled at once
-            if max(map(len, column), default=0) * 1.8 <= usable and "\n" not in "".join(column):
+            if max(map(len, column)) * 1.8 <= usable and "\n" not in "".join(column):
                 continue
-        except TypeError:  # numbers or blanks among the texts: cell by cell
+        except TypeError:  # numbers or blanks among the texts
             pass
-        seen: dict[str, int] = {}
-        for i, row in enumerate(rows):
-            text = row[c] if c < len(row) else None
-            if not text or type(text) is not str:
-                continue
-            n = seen.get(text)
-            if n is None:
-                n = seen[text] = cell_lines(text, usable)
-            if n > lines[i]:
-                lines[i] = n
-    return [min(line * n + pad, MAX_ROW_HEIGHT) for n in lines]
+        lines = list(map(max, lines, column_lines(column, usable)))
+    heights = {n: min(line * n + pad, MAX_ROW_HEIGHT) for n in set(lines)}
+    return list(map(heights.__getitem__, lines))
+
+
+def column_lines(column, usable: float) -> list[int]:
+    """:func:`cell_lines` of each cell of ``column`` (0 for numbers and blanks), each distinct text measured once
+    and texts without line breaks measured together."""
+    texts = [v for v in dict.fromkeys(v for v in column if v.__class__ is str) if v]
+    plain = [t for t in texts if "\n" not in t] if "\n" in "".join(texts) else texts
+    u = int(usable)
+    lines = dict(zip(plain, [-(-int(n + 0.4 * (b - n)) // u) for n, b in
+                             zip(map(len, plain), map(len, map(_UTF8, plain)))]))
+    if len(plain) < len(texts):
+        lines.update((t, cell_lines(t, usable)) for t in texts if "\n" in t)
+    try:
+        return list(map(lines.get, column, repeat(0)))
+    except TypeError:  # an unhashable value: not text
+        return [lines.get(v, 0) if v.__class__ is str else 0 for v in column]
+
+
+_UTF8 = methodcaller("encode", "utf-8", "surrogatepass")

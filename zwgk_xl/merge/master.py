@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from itertools import chain, islice
 from pathlib import Path
 
 import xlsxwriter
@@ -205,6 +206,7 @@ LINE_HEIGHT = 13.5  # points per line of 10 pt text
 LEAD_CELL = 600  # characters of the lead's account in 汇总 (full text in 明细)
 CELL_LIMIT = 1000  # no 汇总 cell longer
 MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
+CHUNK_ROWS = 2000  # rows sized and written at a time
 NAMES_SHOWN = 12  # units named in a 未报 list before 「等n个」
 
 
@@ -392,9 +394,12 @@ class _Sheet:
         # xlsxwriter cannot autofit and LibreOffice keeps the default height: size the row to its wrapped text
         self.write_many([values])
 
-    def write_many(self, rows: list[list]) -> None:
-        heights = row_heights(rows, self.widths, line=LINE_HEIGHT, margin=1.5, pad=4)
-        self.row = self.ws.append_rows(self.row, rows, heights, self.fmt, self.num)
+    def write_many(self, rows) -> None:
+        """Write the rows of an iterable, a chunk at a time (a county's 明细 has tens of thousands)."""
+        it = iter(rows)
+        while chunk := list(islice(it, CHUNK_ROWS)):
+            heights = row_heights(chunk, self.widths, line=LINE_HEIGHT, margin=1.5, pad=4)
+            self.row = self.ws.append_rows(self.row, chunk, heights, self.fmt, self.num)
 
     def note(self, text: str) -> None:
         """A wrapped note below the table, merged across its width (overflowing text would widen the print)."""
@@ -459,29 +464,25 @@ def _write(master: Master, filename: str, area: str = "") -> None:
              + (f"　依据：{plan_name}" if plan_name else "")]
     s = _Sheet(wb, "汇总", SUMMARY_HEADERS, SUMMARY_WIDTHS, formats, title, lines)
     by_id = {t.task.id: t for t in stats.tasks}
-    for row in master.rows:
-        s.write(summary_row(row, submitted, by_id.get(row.task.id)))
+    s.write_many(summary_row(row, submitted, by_id.get(row.task.id)) for row in master.rows)
     highlight(s, SUMMARY_HEADERS.index("完成状态"), status_rules, begins=True)
     highlight(s, SUMMARY_HEADERS.index("是否逾期"), [(OVERDUE, bad)])
     s.ws.autofilter(s.header_row, 0, s.last, len(SUMMARY_HEADERS) - 1)
     s.note("完成状态判定：" + st.RULE_TEXT)
 
     s = _Sheet(wb, "明细", DETAIL_HEADERS, DETAIL_WIDTHS, formats, title)
-    for row in master.rows:
-        s.write_many(detail_rows(row, submitted))
+    s.write_many(chain.from_iterable(detail_rows(row, submitted) for row in master.rows))
     highlight(s, DETAIL_HEADERS.index("完成状态"), status_rules)
     s.ws.autofilter(s.header_row, 0, s.last, len(DETAIL_HEADERS) - 1)
 
     s = _Sheet(wb, "报送情况", UNIT_HEADERS, UNIT_WIDTHS, formats, title)
-    for u in master.units:
-        s.write(unit_row(u))
+    s.write_many(map(unit_row, master.units))
     highlight(s, 2, [(NOT_SUBMITTED, bad), ("已报送", good)])
     s.ws.conditional_format(s.first, 5, s.last, 5, {"type": "cell", "criteria": ">", "value": 0, "format": mid})
     s.ws.autofilter(s.header_row, 0, s.last, len(UNIT_HEADERS) - 1)
 
     s = _Sheet(wb, "问题清单", FINDING_HEADERS, FINDING_WIDTHS, formats, title)
-    for i, f in enumerate(master.findings, start=1):
-        s.write(finding_row(i, f))
+    s.write_many(finding_row(i, f) for i, f in enumerate(master.findings, start=1))
     highlight(s, 1, [("错误", bad), ("警告", mid)])
     s.ws.autofilter(s.header_row, 0, s.last, len(FINDING_HEADERS) - 1)
 
@@ -501,8 +502,7 @@ def _write(master: Master, filename: str, area: str = "") -> None:
     for i, h in enumerate(["单位", *STATUS_COLUMNS, "合计"]):
         s.ws.write_string(s.row, i, h, header)
     s.row += 1
-    for u in stats.units:
-        s.write([u.unit, *(u.counts[c] for c in STATUS_COLUMNS), u.tasks])
+    s.write_many([u.unit, *(u.counts[c] for c in STATUS_COLUMNS), u.tasks] for u in stats.units)
     s.width = len(STATUS_COLUMNS) + 2  # the unit table's width
     s.note("完成状态判定：" + st.RULE_TEXT)
     close_workbook(wb)

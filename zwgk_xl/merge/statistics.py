@@ -25,6 +25,8 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
+from itertools import accumulate
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node, UnitReport
@@ -213,8 +215,7 @@ _VERB = re.compile("|".join(sorted(_VERBS, key=len, reverse=True)))
 _CLAUSE_BREAK = re.compile(r"[，,。；;：:！!？?\n、（）()]")
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):
     label: str  # what was counted, e.g. 主动公开相关信息
     value: float
     measure: str  # 条
@@ -247,18 +248,63 @@ def _find_quantities(text: str) -> tuple[Quantity, ...]:
     for m in _QUANTITY.finditer(text):
         if breaks is None:  # clause starts, found once per text
             breaks = [0, *(b.end() for b in _CLAUSE_BREAK.finditer(text))]
-        clause = text[breaks[bisect_right(breaks, m.start()) - 1]:m.start()]
-        verb = _VERB.search(clause)
-        label = clause[verb.start():] if verb else clause[-6:]
-        label = _LABEL_EDGES.sub("", label.strip())
-        if not label or _DIGIT.search(label):
-            continue
-        try:
-            value = float(m.group(1).replace(",", "").replace("，", ""))
-        except ValueError:
-            continue
-        out.append(Quantity(label, value, m.group(2)))
+        q = _quantity(text, m, breaks)
+        if q is not None:
+            out.append(q)
     return tuple(out)
+
+
+def _quantity(text: str, m: re.Match, breaks: list[int]) -> Quantity | None:
+    """The quantity of the match ``m`` in ``text``, labelled from its clause (``breaks``: where clauses start)."""
+    label = _label(text[breaks[bisect_right(breaks, m.start()) - 1]:m.start()])
+    if label is None:
+        return None
+    try:
+        value = float(m.group(1).replace(",", "").replace("，", ""))
+    except ValueError:
+        return None
+    return Quantity(label, value, m.group(2))
+
+
+@lru_cache(maxsize=4096)
+def _label(clause: str) -> str | None:
+    """What the number after ``clause`` counts: from the clause's first verb, else its last six characters;
+    None when nothing is left or a digit is (kept: clauses recur from answer to answer)."""
+    verb = _VERB.search(clause)
+    label = clause[verb.start():] if verb else clause[-6:]
+    label = _LABEL_EDGES.sub("", label.strip())
+    return None if not label or _DIGIT.search(label) else label
+
+
+_SEP = "\x00"  # joins texts for one pass: no quantity, clause or label crosses it
+_BREAK_OR_SEP = re.compile(_CLAUSE_BREAK.pattern[:-1] + _SEP + "]")
+
+
+def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
+    """:func:`quantities` of each of ``texts`` (as tuples), found in one pass over them all:
+    the master and the report total the answers of thousands of units."""
+    found: dict[str, tuple[Quantity, ...]] = {}
+    todo = []
+    for t in dict.fromkeys(texts):
+        if not t:
+            found[t] = ()
+        elif _SEP in t:
+            found[t] = _find_quantities(t)
+        else:
+            todo.append(t)
+    if todo:
+        big = _SEP.join(todo)
+        starts = list(accumulate((len(t) + 1 for t in todo[:-1]), initial=0))
+        each: list[list[Quantity]] = [[] for _ in todo]
+        breaks = None
+        for m in _QUANTITY.finditer(big):
+            if breaks is None:
+                breaks = [0, *(b.end() for b in _BREAK_OR_SEP.finditer(big))]
+            q = _quantity(big, m, breaks)
+            if q is not None:
+                each[bisect_right(starts, m.start()) - 1].append(q)
+        found.update(zip(todo, map(tuple, each)))
+    return [found[t] for t in texts]
 
 
 def add_quantities(texts: list[str], *, min_texts: int = 1, limit: int | None = None) -> list[tuple[str, float, str]]:
@@ -269,9 +315,13 @@ def add_quantities(texts: list[str], *, min_texts: int = 1, limit: int | None = 
     """
     totals: dict[tuple[str, str], float] = {}
     seen: dict[tuple[str, str], int] = {}
-    for text in texts:
-        found = dict.fromkeys(quantities(text))
-        for q in found:
+    for found in quantities_many(texts):
+        if len(found) == 1:  # the usual answer: one figure
+            label, value, measure = found[0]
+            totals[label, measure] = totals.get((label, measure), 0) + value
+            seen[label, measure] = seen.get((label, measure), 0) + 1
+            continue
+        for q in dict.fromkeys(found):
             key = (q.label, q.measure)
             totals[key] = totals.get(key, 0) + q.value
         for key in {(q.label, q.measure) for q in found}:
