@@ -22,7 +22,6 @@ import tempfile
 import threading
 import zipfile
 from bisect import bisect_left
-from collections import Counter
 from itertools import chain
 
 import xlsxwriter.packager
@@ -142,13 +141,12 @@ class BulkSheet(Worksheet):
         if first < self._next:
             raise ValueError("bulk rows must be appended in order")
         table = self.str_table
-        cells: dict = {}
-        for v, count in Counter(chain.from_iterable(rows[:n])).items():  # first appearance: the general order
+        flat = list(chain.from_iterable(rows[:n]))
+        cells = dict.fromkeys(flat, "/>")  # first appearance: the order the general path meets them in
+        for v in cells:
             if v:
                 cells[v] = f' t="s"><v>{table._get_shared_string_index(v[:MAX_STRING])}</v></c>'
-                table.count += count - 1
-            else:
-                cells[v] = "/>"
+        table.count += len(flat) - flat.count("") - flat.count(None) - sum(1 for v in cells if v)  # every use
         s = cell_format._get_xf_index()
         template = ('<row r="{0}" ht="{1}" customHeight="1">'
                     + "".join(f'<c r="{xl_col_to_name(c)}{{0}}" s="{s}"{{{c + 2}}}' for c in range(len(rows[0])))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
 
@@ -128,6 +129,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     subs = ledger.submissions(round)
     current = {s.unit: s for s in subs if s.superseded_by is None}
     rows: list[MasterRow] = []
+    task_stats: list[st.TaskStat] = []
     pairs = task_units(assigned)
     submitted = set(current)
     for task in plan.tasks:
@@ -142,15 +144,17 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
                 rep.role = role
             reps.append(rep)
         row = MasterRow(task=task, reports=reps)
-        row.overdue = st.is_overdue(task, st.task_status(row, submitted).status, today)
+        stat = st.task_status(row, submitted)
+        row.overdue = st.is_overdue(task, stat.status, today)
         rows.append(row)
+        task_stats.append(stat)
 
     superseded: dict[str, list[str]] = {}
     for s in subs:
         if s.superseded_by is not None:
             superseded.setdefault(s.unit, []).append(s.file_name)
     findings = _stored_findings(ledger, round) + round_findings(ledger, round, units)
-    findings += st.lead_not_applicable_findings([st.task_status(r, submitted) for r in rows])
+    findings += st.lead_not_applicable_findings(task_stats)
     per_unit: dict[str, int] = {}
     for f in findings:
         if f.severity != fk.INFO and f.unit:
@@ -236,12 +240,22 @@ def report_status(rep: UnitReport, submitted: set[str] | None = None) -> str:
 
 def show_date(value: str) -> str:
     """An ISO date or datetime as 2020-12-20; other text unchanged."""
-    v = (value or "").strip()
-    return v[:10] if len(v) >= 10 and v[4:5] == "-" and v[7:8] == "-" else v
+    return _show_date(value) if value is None or len(value) <= 64 else _show_date.__wrapped__(value)
 
 
 def show_time(value: str) -> str:
     """An ISO datetime as 2020-12-28 09:15."""
+    return _show_time(value) if value is None or len(value) <= 64 else _show_time.__wrapped__(value)
+
+
+@lru_cache(maxsize=4096)  # dates and times recur on every row of a unit (long texts are not kept)
+def _show_date(value: str) -> str:
+    v = (value or "").strip()
+    return v[:10] if len(v) >= 10 and v[4:5] == "-" and v[7:8] == "-" else v
+
+
+@lru_cache(maxsize=4096)
+def _show_time(value: str) -> str:
     v = (value or "").strip()
     return v[:16].replace("T", " ") if len(v) >= 16 and v[10:11] in ("T", " ") else show_date(v)
 

@@ -276,8 +276,7 @@ def _label(clause: str) -> str | None:
     return None if not label or _DIGIT.search(label) else label
 
 
-_SEP = "\x00"  # joins texts for one pass: no quantity, clause or label crosses it
-_BREAK_OR_SEP = re.compile(_CLAUSE_BREAK.pattern[:-1] + _SEP + "]")
+_SEP = "\x00"  # joins texts for one pass: no quantity crosses it
 
 
 def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
@@ -296,13 +295,15 @@ def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
         big = _SEP.join(todo)
         starts = list(accumulate((len(t) + 1 for t in todo[:-1]), initial=0))
         each: list[list[Quantity]] = [[] for _ in todo]
-        breaks = None
+        k, breaks = -1, []
         for m in _QUANTITY.finditer(big):
-            if breaks is None:
-                breaks = [0, *(b.end() for b in _BREAK_OR_SEP.finditer(big))]
+            i = bisect_right(starts, m.start()) - 1
+            if i != k:  # clause starts of the text the number is in, found once per text that has one
+                k, start = i, starts[i]
+                breaks = [start, *[b.end() for b in _CLAUSE_BREAK.finditer(big, start, start + len(todo[i]))]]
             q = _quantity(big, m, breaks)
             if q is not None:
-                each[bisect_right(starts, m.start()) - 1].append(q)
+                each[i].append(q)
         found.update(zip(todo, map(tuple, each)))
     return [found[t] for t in texts]
 
