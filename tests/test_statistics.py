@@ -6,7 +6,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as hst
 from docx import Document as open_docx
 
@@ -77,7 +77,8 @@ def test_quantities_in_free_text_are_added_up():
 @settings(max_examples=300, deadline=None)
 @given(hst.lists(hst.one_of(hst.none(), hst.lists(hst.sampled_from(
     ["共", "公开信息", "开展解读", "12", "1,234", "3.5", "条", "次", "万元", "，", "。", "\n", "第", "月", "(", "累计",
-     " ", "\x00", "2021年", "以上", "a1", "达"]), max_size=12).map("".join)), max_size=8))
+     " ", "\x00", "\x01", "2021年", "以上", "a1", "达"]), max_size=12).map("".join)), max_size=8))
+@example(["公开信息\x0112条", "发布\x00政策5件", None, ""])
 def test_quantities_of_many_texts_found_at_once_as_one_by_one(texts):
     assert st.quantities_many(texts) == [tuple(st.quantities(t)) for t in texts]
 

@@ -257,8 +257,10 @@ def _find_quantities(text: str) -> tuple[Quantity, ...]:
 def _quantity(text: str, m: re.Match, breaks: list[int]) -> Quantity | None:
     """The quantity of the match ``m`` in ``text``, labelled from its clause (``breaks``: where clauses start)."""
     label = _label(text[breaks[bisect_right(breaks, m.start()) - 1]:m.start()])
-    if label is None:
-        return None
+    return None if label is None else _value(m, label)
+
+
+def _value(m: re.Match, label: str) -> Quantity | None:
     try:
         value = float(m.group(1).replace(",", "").replace("，", ""))
     except ValueError:
@@ -277,6 +279,7 @@ def _label(clause: str) -> str | None:
 
 
 _SEP = "\x00"  # joins texts for one pass: no quantity crosses it
+_BREAK = "\x01"  # stands for every clause break in the joined texts
 
 
 def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
@@ -287,7 +290,7 @@ def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
     for t in dict.fromkeys(texts):
         if not t:
             found[t] = ()
-        elif _SEP in t:
+        elif _SEP in t or _BREAK in t:
             found[t] = _find_quantities(t)
         else:
             todo.append(t)
@@ -295,15 +298,17 @@ def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
         big = _SEP.join(todo)
         starts = list(accumulate((len(t) + 1 for t in todo[:-1]), initial=0))
         each: list[list[Quantity]] = [[] for _ in todo]
-        k, breaks = -1, []
+        marked = None  # big with every clause break as _BREAK: the clause start is one rfind away
         for m in _QUANTITY.finditer(big):
-            i = bisect_right(starts, m.start()) - 1
-            if i != k:  # clause starts of the text the number is in, found once per text that has one
-                k, start = i, starts[i]
-                breaks = [start, *[b.end() for b in _CLAUSE_BREAK.finditer(big, start, start + len(todo[i]))]]
-            q = _quantity(big, m, breaks)
-            if q is not None:
-                each[i].append(q)
+            if marked is None:
+                marked = _CLAUSE_BREAK.sub(_BREAK, big)
+            at = m.start()
+            i = bisect_right(starts, at) - 1
+            label = _label(big[marked.rfind(_BREAK, starts[i], at) + 1 or starts[i]:at])
+            if label is not None:
+                q = _value(m, label)
+                if q is not None:
+                    each[i].append(q)
         found.update(zip(todo, map(tuple, each)))
     return [found[t] for t in texts]
 
