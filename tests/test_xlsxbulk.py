@@ -187,12 +187,13 @@ alphabet = st.sampled_from(["a", " ", "政", "&", "<", ">", "\n", "\t", "\u3000"
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(alphabet, max_size=8).map("".join), min_size=1, max_size=12, unique=True),
-       st.booleans())
-def test_shared_strings_in_bulk_as_xlsxwriter_writes_them(strings, plain):
+       st.booleans(), st.sampled_from([3, 4096]))
+def test_shared_strings_in_bulk_as_xlsxwriter_writes_them(strings, plain, chunk):
     import io
 
     from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 
+    from zwgk_xl.core import xlsxbulk
     from zwgk_xl.core.xlsxbulk import _SharedStrings
 
     if plain:  # no control characters, escapes or markup: the bulk path
@@ -206,6 +207,10 @@ def test_shared_strings_in_bulk_as_xlsxwriter_writes_them(strings, plain):
     for cls in (SharedStrings, _SharedStrings):
         writer = cls()
         writer.string_table, writer.fh = table, io.StringIO()
-        writer._write_sst_strings()
+        saved, xlsxbulk.SST_CHUNK = xlsxbulk.SST_CHUNK, chunk  # chunks of 3: plain and special ones mixed
+        try:
+            writer._write_sst_strings()
+        finally:
+            xlsxbulk.SST_CHUNK = saved
         out.append(writer.fh.getvalue())
     assert out[0] == out[1]

@@ -33,6 +33,7 @@ from xlsxwriter.worksheet import Worksheet
 MAX_STRING = 32767  # Excel's limit on the characters of a cell
 SPOOL_ROWS = 2000  # rows kept as strings before they go to the spool
 SPOOL_MEMORY = 8 * 2**20  # bytes of spooled rows kept in memory before a temporary file takes them
+SST_CHUNK = 4096  # shared strings escaped and written together (a bounded share of memory)
 DEFLATE_LEVEL = 3  # zlib level for large workbooks: a third of level 6's time, about 8 % larger files
 _CLOSING = threading.Lock()
 _TEXTS = {str, type(None)}  # the value types :meth:`BulkSheet._append_texts` takes
@@ -57,12 +58,18 @@ class _SharedStrings(SharedStrings):
 
     def _write_sst_strings(self) -> None:
         strings = self.string_table.string_array
+        for i in range(0, len(strings), SST_CHUNK):
+            self._write_plain(strings[i:i + SST_CHUNK])
+
+    def _write_plain(self, strings: list) -> None:
+        """The ``<si>`` elements of ``strings``, in bulk when none needs xlsxwriter's special handling."""
         try:
             big = "\x01".join(strings)  # \x01 is a control character: in no string that takes this path
         except TypeError:
             big = "\x00"
         if _SPECIAL.search(big) or big.count("\x01") != len(strings) - 1 or "<r>" in big:
-            super()._write_sst_strings()
+            for string in strings:
+                self._write_si(string)
             return
         escaped = big.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
         self.fh.write("".join([f'<si><t xml:space="preserve">{e}</t></si>' if s[:1].isspace() or s[-1:].isspace()
