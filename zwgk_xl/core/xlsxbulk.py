@@ -142,8 +142,8 @@ class BulkSheet(Worksheet):
 
     def _append_texts(self, first: int, rows: list[list], heights: list[float], cell_format) -> int:
         """:meth:`append_rows` for rows of one width holding only strings and blanks (the master's 明细):
-        each distinct value is looked up once, and the rows are filled into one template by ``str.format``,
-        so no Python code runs per cell.  The same XML, shared strings and counts as the general path."""
+        each distinct value is looked up once, and the rows are filled into one ``%`` template, so no Python
+        code runs per cell.  The same XML, shared strings and counts as the general path."""
         n = min(len(rows), len(heights))
         if first < self._next:
             raise ValueError("bulk rows must be appended in order")
@@ -155,13 +155,14 @@ class BulkSheet(Worksheet):
                 cells[v] = f' t="s"><v>{table._get_shared_string_index(v[:MAX_STRING])}</v></c>'
         table.count += len(flat) - flat.count("") - flat.count(None) - sum(1 for v in cells if v)  # every use
         s = cell_format._get_xf_index()
-        template = ('<row r="{0}" ht="{1}" customHeight="1">'
-                    + "".join(f'<c r="{xl_col_to_name(c)}{{0}}" s="{s}"{{{c + 2}}}' for c in range(len(rows[0])))
-                    + "</row>")
+        template = ('<row r="%s" ht="%s" customHeight="1">'
+                    + "".join(f'<c r="{xl_col_to_name(c)}%s" s="{s}"%s' for c in range(len(rows[0]))) + "</row>")
         ht = {h: f"{int(h * 4.0 / 3.0 + 0.5) * 0.75:.16g}" for h in set(heights[:n])}  # as set_row: whole pixels
-        xml = map(template.format, range(first + 1, first + n + 1), map(ht.__getitem__, heights[:n]),
-                  *(map(cells.__getitem__, column) for column in zip(*rows[:n])))
-        self._bulk.extend(zip(range(first, first + n), xml))
+        numbers = list(map(str, range(first + 1, first + n + 1)))
+        args = [numbers, list(map(ht.__getitem__, heights[:n]))]
+        for column in zip(*rows[:n]):
+            args += (numbers, list(map(cells.__getitem__, column)))
+        self._bulk.extend(zip(range(first, first + n), map(template.__mod__, zip(*args))))
         if n:
             self._next = first + n
             self._check_dimensions(first, max(len(rows[0]) - 1, 0))

@@ -72,7 +72,11 @@ def row_heights(rows: list[list], widths: list[float], line: float = 13.5, min_l
 def column_lines(column, usable: float) -> list[int]:
     """:func:`cell_lines` of each cell of ``column`` (0 for numbers and blanks), each distinct text measured once
     and texts without line breaks measured together."""
-    texts = [v for v in dict.fromkeys(v for v in column if v.__class__ is str) if v]
+    try:
+        distinct = dict.fromkeys(column)
+    except TypeError:  # an unhashable value: not text
+        distinct = dict.fromkeys(v for v in column if v.__class__ is str)
+    texts = [v for v in distinct if v and v.__class__ is str]
     plain = [t for t in texts if "\n" not in t] if "\n" in "".join(texts) else texts
     u = int(usable)
     lines = dict(zip(plain, [-(-int(n + 0.4 * (b - n)) // u) for n, b in
