@@ -226,10 +226,12 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
         out.findings = sum(1 for f in found if f.severity != fk.INFO)
         result.files.append(out)
         result.findings.extend(found)
-    _link_supersedes(ledger, round, result.files)
+    subs = ledger.submissions(round)  # as stored now: read once for the three uses below
+    _link_supersedes(result.files, subs)
     touched = {u for f in result.files if f.outcome == "accepted" for u in (f.unit, *f.also)}
-    result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched))
-    current = ledger.current_submissions(round)
+    result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched,
+                                          subs=subs))
+    current = {s.unit: s for s in subs if s.superseded_by is None}
     result.units_submitted = [u for u in ctx.assigned if u in current]
     result.units_missing = [u for u in ctx.assigned if u not in current]
     result.timings = dict(merger.timings)
@@ -268,9 +270,9 @@ def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path
     return done
 
 
-def _link_supersedes(ledger: Ledger, round: str, outcomes: list[FileOutcome]) -> None:
-    """Name, for each accepted file, the older files it replaces (or the newer one replacing it)."""
-    subs = ledger.submissions(round)
+def _link_supersedes(outcomes: list[FileOutcome], subs: list) -> None:
+    """Name, for each accepted file, the older files it replaces (or the newer one replacing it);
+    ``subs``: the round's submissions as :meth:`Ledger.submissions` gives them."""
     by_id = {s.id: s for s in subs}
     by_unit: dict[str, list] = {}
     for s in subs:

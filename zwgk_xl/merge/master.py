@@ -70,10 +70,12 @@ def _same_content(ledger, older, newer) -> bool:
     return answers(older) == answers(newer)
 
 
-def round_findings(ledger, round: str, units: dict[str, int], only_units: set[str] | None = None) -> list[Finding]:
-    """Findings about the round as a whole: duplicate submissions and units that returned nothing."""
+def round_findings(ledger, round: str, units: dict[str, int], only_units: set[str] | None = None, *,
+                   subs: list | None = None) -> list[Finding]:
+    """Findings about the round as a whole: duplicate submissions and units that returned nothing
+    (``subs``: the round's submissions, when the caller has read them)."""
     out: list[Finding] = []
-    subs = ledger.submissions(round)
+    subs = ledger.submissions(round) if subs is None else subs
     by_id = {s.id: s for s in subs}
     for s in subs:
         if s.superseded_by is None or (only_units is not None and s.unit not in only_units):
@@ -153,7 +155,7 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     for s in subs:
         if s.superseded_by is not None:
             superseded.setdefault(s.unit, []).append(s.file_name)
-    findings = _stored_findings(ledger, round) + round_findings(ledger, round, units)
+    findings = _stored_findings(ledger, round) + round_findings(ledger, round, units, subs=subs)
     findings += st.lead_not_applicable_findings(task_stats)
     per_unit: dict[str, int] = {}
     for f in findings:
