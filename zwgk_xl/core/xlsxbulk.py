@@ -67,7 +67,8 @@ class _SharedStrings(SharedStrings):
             big = "\x01".join(strings)  # \x01 is a control character: in no string that takes this path
         except TypeError:
             big = "\x00"
-        if _SPECIAL.search(big) or big.count("\x01") != len(strings) - 1 or "<r>" in big:
+        if ("_x" in big and _ESCAPE.search(big)) or _CONTROL.search(big) or big.count("\x01") != len(strings) - 1 \
+                or "<r>" in big:
             for string in strings:
                 self._write_si(string)
             return
@@ -76,7 +77,8 @@ class _SharedStrings(SharedStrings):
                                else f"<si><t>{e}</t></si>" for s, e in zip(strings, escaped)]))
 
 
-_SPECIAL = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00\x02-\x08\x0b-\x1f\ufffe\uffff]")  # see _SharedStrings
+_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")  # see _SharedStrings: text xlsxwriter escapes …
+_CONTROL = re.compile(r"[\x00\x02-\x08\x0b-\x1f\ufffe\uffff]")  # … and characters it writes as _xHHHH_
 
 
 def close_workbook(wb) -> None:
