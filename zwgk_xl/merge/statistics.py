@@ -25,8 +25,8 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
 from itertools import accumulate
+from typing import NamedTuple
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import ROLE_LEAD, STATUSES, Finding, Master, MasterRow, Node, UnitReport
@@ -268,16 +268,23 @@ def _value(m: re.Match, label: str) -> Quantity | None:
     return Quantity(label, value, m.group(2))
 
 
-@lru_cache(maxsize=4096)
 def _label(clause: str) -> str | None:
     """What the number after ``clause`` counts: from the clause's first verb, else its last six characters;
-    None when nothing is left or a digit is (kept: clauses recur from answer to answer)."""
+    None when nothing is left or a digit is.  Short clauses are kept: they recur from answer to answer."""
+    return _short_label(clause) if len(clause) <= _CACHED_CLAUSE else _label_of(clause)
+
+
+_CACHED_CLAUSE = 200  # characters: longer clauses are not kept in the cache
+
+
+def _label_of(clause: str) -> str | None:
     verb = _VERB.search(clause)
     label = clause[verb.start():] if verb else clause[-6:]
     label = _LABEL_EDGES.sub("", label.strip())
     return None if not label or _DIGIT.search(label) else label
 
 
+_short_label = lru_cache(maxsize=4096)(_label_of)
 _SEP = "\x00"  # joins texts for one pass: no quantity crosses it
 _BREAK = "\x01"  # stands for every clause break in the joined texts
 
