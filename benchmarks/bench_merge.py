@@ -172,6 +172,9 @@ def main() -> None:
         print(f"naive pandas/openpyxl (one process): {t_naive:.2f} s   floor zip+inflate of every part: {t_floor:.2f} s")
         print(f"end to end vs naive, one process each: {t_naive / t_merge:.1f}x faster (target >= 6x)")
         print(f"read+validate vs floor, one process each: {tm['read_validate'] / t_floor:.1f}x (target <= 3x)")
+        if args.repeat > 1:  # the spread: each round's own ratios (the machine's noise moves both sides)
+            print("each round: end to end vs naive " + ", ".join(f"{r[5] / r[1]:.1f}x" for r in runs)
+                  + "; read+validate vs floor " + ", ".join(f"{r[2]['read_validate'] / r[0]:.1f}x" for r in runs))
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
