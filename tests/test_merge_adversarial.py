@@ -549,3 +549,22 @@ def test_second_form_of_another_unit_is_merged_a_third_is_named(base, tmp_path):
     assert second == [("卫健", "县卫生健康局", "info"), ("副本", "县财政局", "warning")]
     out = next(f for f in result.files if f.file == "县财政局回复.xlsx")
     assert out.unit == "县财政局" and out.also == ["县卫生健康局"] and "县卫生健康局" in result.units_submitted
+
+
+def test_answer_shaped_like_markup_reaches_the_master_as_text(base, tmp_path):
+    """xlsxwriter writes a string <r>…</r> into the shared strings as rich-text markup: such an answer must
+    stay text in the master (not vanish, not add XML of its own to the leaders' workbook)."""
+    forms = base[2]
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县卫生健康局")
+    text = "<r></r></si><si><t>注入</t></si><si><r></r>"
+    fill(forms["县卫生健康局"], box / "县卫生健康局回复.xlsx", rows={"一.(4)": {"status": "已完成", "progress": text}})
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert stored(ws)["县卫生健康局"]["一.(4)"] == ("已完成", text)
+    detail = CalamineWorkbook.from_path(result.output).get_sheet_by_name("明细").to_python()
+    assert [r[5] for r in detail if r[2] == "县卫生健康局"] == [text]
+    with zipfile.ZipFile(result.output) as z:
+        sst = z.read("xl/sharedStrings.xml").decode()
+    assert "<si><t>注入</t></si>" not in sst
+    opened = openpyxl.load_workbook(result.output)["明细"]
+    assert text in [c.value for c in opened["F"]]

@@ -182,35 +182,67 @@ def test_text_rows_by_template_write_the_same_bytes_as_cell_by_cell(tmp_path, ro
 
 
 alphabet = st.sampled_from(["a", " ", "政", "&", "<", ">", "\n", "\t", "\u3000", '"', "_x0041_", "\x01", "\x00",
-                            "\x1f", "\ufffe", "<r>", "</r>"])
+                            "\x1f", "\x85", "\ufffe", "<r>", "</r>"])
+
+
+def _xlsxwriter_si(string: str) -> str:
+    import io
+
+    from xlsxwriter.sharedstrings import SharedStrings
+
+    writer = SharedStrings()
+    writer.fh = io.StringIO()
+    writer._write_si(string)
+    return writer.fh.getvalue()
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(alphabet, max_size=8).map("".join), min_size=1, max_size=12, unique=True),
        st.booleans(), st.sampled_from([3, 4096]))
-def test_shared_strings_in_bulk_as_xlsxwriter_writes_them(strings, plain, chunk):
+def test_shared_strings_written_as_xlsxwriter_writes_plain_text(strings, plain, chunk):
     import io
 
-    from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+    from xlsxwriter.sharedstrings import SharedStringTable
 
     from zwgk_xl.core import xlsxbulk
-    from zwgk_xl.core.xlsxbulk import _SharedStrings
 
-    if plain:  # no control characters, escapes or markup: the bulk path
-        strings = [s for s in strings if not set(s) & {"\x00", "\x01", "\x1f", "\ufffe"} and "_x" not in s
-                   and "<r>" not in s] or ["a"]
+    if plain:  # no control characters or escapes: the bulk path
+        strings = [s for s in strings if not set(s) & {"\x00", "\x01", "\x1f", "\ufffe"} and "_x" not in s] or ["a"]
     table = SharedStringTable()
     for s in strings:
         table._get_shared_string_index(s)
     table._sort_string_data()
-    out = []
-    for cls in (SharedStrings, _SharedStrings):
-        writer = cls()
-        writer.string_table, writer.fh = table, io.StringIO()
-        saved, xlsxbulk.SST_CHUNK = xlsxbulk.SST_CHUNK, chunk  # chunks of 3: plain and special ones mixed
-        try:
-            writer._write_sst_strings()
-        finally:
-            xlsxbulk.SST_CHUNK = saved
-        out.append(writer.fh.getvalue())
-    assert out[0] == out[1]
+    writer = xlsxbulk._SharedStrings()
+    writer.string_table, writer.fh = table, io.StringIO()
+    saved, xlsxbulk.SST_CHUNK = xlsxbulk.SST_CHUNK, chunk  # chunks of 3: bulk and per-string ones mixed
+    try:
+        writer._write_sst_strings()
+    finally:
+        xlsxbulk.SST_CHUNK = saved
+    assert writer.fh.getvalue() == "".join(map(xlsxbulk._si, table.string_array))
+    for s in table.string_array:
+        if s.startswith("<r>") and s.endswith("</r>"):  # xlsxwriter would pass it through as markup
+            assert xlsxbulk._si(s).startswith("<si><t>&lt;r&gt;")
+        else:
+            assert xlsxbulk._si(s) == _xlsxwriter_si(s)
+
+
+MARKUP = ["<r>abc</r>", "<r></r></si><si><t>注入</t></si><si><r></r>", "<r><t>粗体</t></r>"]
+
+
+def test_text_shaped_like_rich_string_markup_stays_text(tmp_path):
+    from zwgk_xl.core.xlsxbulk import close_workbook
+
+    path = tmp_path / "markup.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    ws = wb.add_worksheet("明细", worksheet_class=BulkSheet)
+    ws.write_string(0, 0, MARKUP[0])  # written by xlsxwriter …
+    ws.append_rows(1, [[t, "_x0041_", "控制\x07符"] for t in MARKUP], [15.0] * 3, wb.add_format())  # … and in bulk
+    close_workbook(wb)
+    with zipfile.ZipFile(path) as z:
+        sst = z.read("xl/sharedStrings.xml").decode()
+    assert sst.count("<si>") == 5 and "<si><t>注入</t></si>" not in sst
+    cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("明细").to_python()
+    assert [r[0] for r in cells] == [MARKUP[0], *MARKUP] and cells[1][1:] == ["_x0041_", "控制\x07符"]
+    ws = openpyxl.load_workbook(path)["明细"]
+    assert [ws.cell(r, 1).value for r in range(1, 5)] == [MARKUP[0], *MARKUP] and ws["B2"].value == "_x0041_"

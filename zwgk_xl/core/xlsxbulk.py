@@ -48,41 +48,50 @@ class _LevelZip(zipfile.ZipFile):
 
 
 class _SharedStrings(SharedStrings):
-    """xlsxwriter's shared-string part, its plain strings written in one pass.
+    """xlsxwriter's shared-string part with every string written as plain text, in bulk.
 
-    xlsxwriter writes each string through four calls and three patterns (about 4 µs a string; a county's
-    master has tens of thousands).  When no string holds a control character, an ``_xHHHH_`` escape, a
-    non-character or xlsxwriter's rich-string markup, the same ``<si>`` elements are made here from the
-    strings escaped together; otherwise xlsxwriter writes them.
+    xlsxwriter passes a string that starts with ``<r>`` and ends with ``</r>`` into the part unescaped, as
+    rich-text markup (its own ``write_rich_string`` makes such strings; we never do).  A department's answer
+    of that shape would be lost from the master, and one like ``<r></r></si><si>…<r></r>`` would write
+    arbitrary XML into it.  Here every string is escaped as xlsxwriter escapes plain text (``_xHHHH_`` for
+    control characters, ``xml:space`` for edge whitespace, ``&<>``).  xlsxwriter also spends about 4 µs a
+    string (four calls, three patterns); strings without control characters or ``_xHHHH_`` look-alikes are
+    escaped together, a chunk of :data:`SST_CHUNK` at a time.
     """
 
     def _write_sst_strings(self) -> None:
         strings = self.string_table.string_array
         for i in range(0, len(strings), SST_CHUNK):
-            self._write_plain(strings[i:i + SST_CHUNK])
-
-    def _write_plain(self, strings: list) -> None:
-        """The ``<si>`` elements of ``strings``, in bulk when none needs xlsxwriter's special handling."""
-        try:
-            big = "\x01".join(strings)  # \x01 is a control character: in no string that takes this path
-        except TypeError:
-            big = "\x00"
-        if ("_x" in big and _ESCAPE.search(big)) or _CONTROL.search(big) or big.count("\x01") != len(strings) - 1 \
-                or "<r>" in big:
-            for string in strings:
-                self._write_si(string)
-            return
-        escaped = big.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
-        self.fh.write("".join([f'<si><t xml:space="preserve">{e}</t></si>' if s[:1].isspace() or s[-1:].isspace()
-                               else f"<si><t>{e}</t></si>" for s, e in zip(strings, escaped)]))
+            self.fh.write(_si_elements(strings[i:i + SST_CHUNK]))
 
 
-_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")  # see _SharedStrings: text xlsxwriter escapes …
-_CONTROL = re.compile(r"[\x00\x02-\x08\x0b-\x1f\ufffe\uffff]")  # … and characters it writes as _xHHHH_
+def _si_elements(strings: list[str]) -> str:
+    """The ``<si>`` elements of ``strings`` (plain text)."""
+    big = "\x01".join(strings)  # \x01 is a control character: in no string that takes the bulk path
+    if ("_x" in big and _ESCAPE.search(big)) or _CONTROL.search(big) or big.count("\x01") != len(strings) - 1:
+        return "".join(map(_si, strings))
+    escaped = big.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").split("\x01")
+    return "".join([f'<si><t xml:space="preserve">{e}</t></si>' if s[:1].isspace() or s[-1:].isspace()
+                    else f"<si><t>{e}</t></si>" for s, e in zip(strings, escaped)])
+
+
+def _si(string: str) -> str:
+    """One ``<si>`` element of ``string`` as plain text, escaped as xlsxwriter escapes it."""
+    text = _ESCAPE.sub(r"_x005F\g<0>", string)  # a literal _xHHHH_ keeps its text
+    text = _CONTROL_CHAR.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text).replace("\ufffe", "_xFFFE_") \
+        .replace("\uffff", "_xFFFF_")
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<si><t{space}>{text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}</t></si>'
+
+
+_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_")  # text Excel would read as an escape
+_CONTROL = re.compile(r"[\x00\x02-\x08\x0b-\x1f\ufffe\uffff]")  # what the bulk path leaves to _si (\x01: joins)
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f]")  # control characters, written as _xHHHH_
 
 
 def close_workbook(wb) -> None:
-    """``wb.close()`` with the parts deflated at :data:`DEFLATE_LEVEL` and the shared strings written in bulk.
+    """``wb.close()`` with the parts deflated at :data:`DEFLATE_LEVEL` and the shared strings written as plain
+    text, in bulk (see :class:`_SharedStrings`); every xlsxwriter workbook of ours is closed through here.
 
     xlsxwriter has no option for either; its packer's ``ZipFile`` and ``SharedStrings`` are swapped for the
     time of the close (under a lock, so two closing workbooks in one process do not interleave the swap).

@@ -92,6 +92,8 @@ def write_plan(doc: Document, path, directory: Directory | None = None, *, level
     """
     import xlsxwriter
 
+    from zwgk_xl.core.xlsxbulk import close_workbook
+
     path = Path(path)
     area = area or adapt.area_of(organ)
     title = adapt.plan_title(doc, level, area)
@@ -106,7 +108,7 @@ def write_plan(doc: Document, path, directory: Directory | None = None, *, level
         _write_readme(wb, doc, directory, fmt)
         _layout(ws, last_row, bool(choices))
         wb.set_properties({"title": title, "subject": "任务分解表", "comments": "zwgk-xl decompose"})
-        wb.close()
+        close_workbook(wb)
     return path
 
 

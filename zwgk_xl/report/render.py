@@ -506,7 +506,9 @@ def _write_statistics_book(master: Master, stats: st.RoundStats, directory, file
     import xlsxwriter
     from xlsxwriter.utility import xl_col_to_name
 
-    wb = xlsxwriter.Workbook(filename)
+    from zwgk_xl.core.xlsxbulk import close_workbook
+
+    wb = xlsxwriter.Workbook(filename, {"strings_to_formulas": False, "strings_to_urls": False})  # text stays text
     title = f"{master.round}政务公开工作任务落实情况统计"
     base = {"font_name": "宋体", "font_size": 10}
     head = wb.add_format({**base, "bold": True, "border": 1, "align": "center", "valign": "vcenter",
@@ -602,7 +604,7 @@ def _write_statistics_book(master: Master, stats: st.RoundStats, directory, file
     wt.freeze_panes(1, 0)
     wt.autofilter(0, 0, max(1, len(stats.tasks)), len(heads) - 1)
     _print_setup(wt, title, landscape=True, header_rows=1)
-    wb.close()
+    close_workbook(wb)
 
 
 def _roles(master: Master, task_id: str) -> list[tuple[str, str]]:
