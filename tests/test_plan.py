@@ -203,3 +203,15 @@ def test_plan_resaved_by_libreoffice_reads_the_same(plan004, tmp_path):
     assert read_plan(resaved).to_dict(local=True) == read_plan(plan004).to_dict(local=True)
     ws = openpyxl.load_workbook(resaved)["分解表"]
     assert ws.column_dimensions["J"].hidden and ws.auto_filter.ref.startswith("A3:T")
+
+
+def test_task_texts_stay_text_in_the_plan(tmp_path, county):
+    """A task written as a bare address, or shaped like rich-text markup, is kept as its text."""
+    doc = decompose(hand_document(), county)
+    tasks = doc.tasks
+    tasks[0].title, tasks[1].title = "https://www.gov.cn/zhengce/", "<r>统一</r>"
+    out = write_plan(doc, tmp_path / "p.xlsx")
+    back = read_plan(out)
+    assert [t.title for t in back.tasks[:2]] == ["https://www.gov.cn/zhengce/", "<r>统一</r>"]
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    assert not ws._hyperlinks and all(c.hyperlink is None for row in ws.iter_rows() for c in row)

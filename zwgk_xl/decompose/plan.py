@@ -98,7 +98,8 @@ def write_plan(doc: Document, path, directory: Directory | None = None, *, level
     area = area or adapt.area_of(organ)
     title = adapt.plan_title(doc, level, area)
     with atomic_path(path, InputError) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                            "strings_to_urls": False})
         fmt = _formats(wb)
         ws = wb.add_worksheet(PLAN_SHEET)
         last_row = _write_table(ws, doc, fmt, title, organ)
