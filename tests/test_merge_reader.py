@@ -177,6 +177,24 @@ def test_corrupt_member_is_unreadable(returned):
     assert err.value.kind == "unreadable"
 
 
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"])
+def test_member_whose_content_does_not_match_its_crc_is_unreadable(returned, part):
+    """python-calamine does not check CRCs (it reads this file as if nothing were wrong): the parts we inflate
+    (shared strings: the answers' text; the sheets read) are checked here, so a damaged reply is not merged."""
+    _, files = returned
+    data = bytearray(files["issued"].read_bytes())  # as xlsxwriter wrote it: with a shared-string table
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(part)
+    wrong = ((info.CRC ^ 0x5A5A5A5A) & 0xFFFFFFFF).to_bytes(4, "little")
+    data[info.header_offset + 14:info.header_offset + 18] = wrong  # the local header …
+    pos = central_entry(bytes(data), part)
+    data[pos + 16:pos + 20] = wrong  # … and the central directory agree on a CRC the content does not have
+    assert calamine_rows(bytes(data))["填报表"]  # calamine alone reads it
+    with pytest.raises(Rejected) as err:
+        book = open_book(bytes(data), Limits())
+        book.sheet("填报表")
+    assert err.value.kind == "unreadable" and "校验值" in err.value.message
+
 # ---------------------------------------------------------------------------
 # Cells beyond the limits: left out (never allocated by calamine), counted, the rest read as calamine reads it
 
