@@ -178,10 +178,11 @@ def test_corrupt_member_is_unreadable(returned):
 
 
 
-@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml"])
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/sheet1.xml", "xl/styles.xml"])
 def test_member_whose_content_does_not_match_its_crc_is_unreadable(returned, part):
-    """python-calamine does not check CRCs (it reads this file as if nothing were wrong): the parts we inflate
-    (shared strings: the answers' text; the sheets read) are checked here, so a damaged reply is not merged."""
+    """python-calamine does not check CRCs (it reads this file as if nothing were wrong): the parts behind the
+    values (shared strings: the answers' text; the sheets read; styles: which numbers are dates) are checked
+    here, so a damaged reply is not merged."""
     _, files = returned
     data = bytearray(files["issued"].read_bytes())  # as xlsxwriter wrote it: with a shared-string table
     info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(part)

@@ -222,12 +222,14 @@ def open_book(data: bytes, limits: Limits, name: str = "") -> ReadBook:
             members = {e.filename.lower(): e for e in entries}
             if len(members) < len(entries):  # which one would calamine read?
                 raise Rejected("unreadable", "压缩包内有同名的部件，文件结构异常（可能已损坏或被篡改），未读取。")
-            for key, info in members.items():
-                if key.endswith("sharedstrings.xml"):
-                    try:
+            for key, info in members.items():  # calamine checks no CRC: the parts behind the values are checked here
+                try:
+                    if key.endswith("sharedstrings.xml"):
                         xlsxscan.check_shared_strings(xlsxscan.member(data, info))
-                    except Broken as b:
-                        raise Rejected(b.kind, b.message) from None
+                    elif key.endswith("styles.xml"):  # its number formats make a number a date
+                        xlsxscan.member(data, info)
+                except Broken as b:
+                    raise Rejected(b.kind, b.message) from None
         else:  # calamine expands an .ods's repeated cells when it opens it: their extent is checked first
             content = next(e for e in entries if e.filename == "content.xml")
             try:
