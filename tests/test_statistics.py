@@ -139,3 +139,14 @@ def test_same_category_names_everywhere(tmp_path):
     na = get_column_letter(head.index("不涉及") + 1)
     formula = wb["分单位"].cell(2, head.index("完成率") + 1).value
     assert formula == f"=IF(D2-{na}2=0,0,{done}2/(D2-{na}2))"
+
+
+def test_a_clause_is_read_back_only_so_far_from_its_number():
+    """A pasted table has no commas: each number's clause would reach back to the cell's start (quadratic in a
+    32,000-character cell, seconds per cell); labels come from the last CLAUSE_CHARS characters."""
+    far = "开展" + "甲" * 100 + "5次"
+    assert st.quantities(far) == [st.Quantity("甲" * 6, 5, "次")]
+    near = "开展" + "甲" * 10 + "5次"
+    assert st.quantities(near) == [st.Quantity("开展" + "甲" * 10, 5, "次")]
+    table = "1条" * 16000
+    assert st.quantities_many([table, far]) == [(), (st.Quantity("甲" * 6, 5, "次"),)]

@@ -256,7 +256,8 @@ def _find_quantities(text: str) -> tuple[Quantity, ...]:
 
 def _quantity(text: str, m: re.Match, breaks: list[int]) -> Quantity | None:
     """The quantity of the match ``m`` in ``text``, labelled from its clause (``breaks``: where clauses start)."""
-    label = _label(text[breaks[bisect_right(breaks, m.start()) - 1]:m.start()])
+    at = m.start()
+    label = _label(text[max(breaks[bisect_right(breaks, at) - 1], at - CLAUSE_CHARS):at])
     return None if label is None else _value(m, label)
 
 
@@ -275,6 +276,7 @@ def _label(clause: str) -> str | None:
 
 
 _CACHED_CLAUSE = 200  # characters: longer clauses are not kept in the cache
+CLAUSE_CHARS = 80  # a clause is read back at most this far from its number (a pasted table has no commas)
 
 
 def _label_of(clause: str) -> str | None:
@@ -311,7 +313,8 @@ def quantities_many(texts: list[str]) -> list[tuple[Quantity, ...]]:
                 marked = _CLAUSE_BREAK.sub(_BREAK, big)
             at = m.start()
             i = bisect_right(starts, at) - 1
-            label = _label(big[marked.rfind(_BREAK, starts[i], at) + 1 or starts[i]:at])
+            start = max(starts[i], at - CLAUSE_CHARS)
+            label = _label(big[marked.rfind(_BREAK, start, at) + 1 or start:at])
             if label is not None:
                 q = _value(m, label)
                 if q is not None:
