@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import signal
 
 import openpyxl
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from python_calamine import CalamineWorkbook
 
 from _report_helpers import rep, task
 from zwgk_xl.core.model import Document, Master, MasterRow, Node, UnitStatus
-from zwgk_xl.merge.master import CELL_LIMIT, show_date, show_time, write_master
+from zwgk_xl.merge.master import CELL_LIMIT, fullwidth, show_date, show_time, write_master
 
 LEAD = "县财政局"
 OTHERS = [f"县第{i}局" for i in range(1, 61)]
@@ -132,3 +136,42 @@ def test_a_hyperlink_keeps_its_address_visible(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "汇总表.xlsx")
     texts = [c.value for row in wb["明细"].iter_rows() for c in row if isinstance(c.value, str)]
     assert "预算公开专栏（http://www.x.gov.cn/zwgk/1.html）" in texts
+
+
+_CJK = r"\u2e80-\u9fff\uff00-\uffef“”‘’《》、。"
+_OLD_PATTERNS = [  # fullwidth's rules as first written (backtracking ones): the reference for short texts
+    (re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])"),
+     lambda m: {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}[m.group(1) or m.group(2)]),
+    (re.compile(rf"\(([^()]*[{_CJK}][^()]*)\)"), r"（\1）"),
+    (re.compile(rf"(?<=[{_CJK}])\(([^()]*)\)"), r"（\1）"),
+    (re.compile(rf"\(([^()]{{1,6}})\)(?=[{_CJK}])"), r"（\1）"),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(hst.lists(hst.sampled_from(["中", "文件", "a", "12", " ", "\n", "\t", "(", ")", ",", ":", ";", "!", "?", "（", "="]),
+                 max_size=16).map("".join))
+def test_fullwidth_follows_its_rules_in_one_pass(text):
+    expected = text
+    if text and text[0] not in "=+-@":
+        for pattern, repl in _OLD_PATTERNS:
+            expected = pattern.sub(repl, expected)
+    assert fullwidth(text) == expected
+
+
+def test_fullwidth_of_long_odd_answers():
+    """An unclosed bracket or a long blank run in a 32,000-character answer: the rules as first written
+    backtracked for seconds per cell (quadratic, about 40 s for these); read in one pass they take milliseconds,
+    so a generous 10 s alarm tells the two apart on any machine."""
+    def too_slow(signum, frame):
+        raise TimeoutError("fullwidth backtracks: quadratic in the answer's length")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    try:
+        for text in ["(" + "中" * 32000, " " * 32000, "\n" * 16000 + "中", "a" + " " * 32000 + ",", "(" * 16000 + "中"]:
+            assert fullwidth(text) == text
+        assert fullwidth("中" + " " * 20000 + ",中") == "中，中" and fullwidth("中" + " " * 20000 + ",") == "中，"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

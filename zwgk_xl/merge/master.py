@@ -218,8 +218,11 @@ NAMES_SHOWN = 12  # units named in a 未报 list before 「等n个」
 
 _CJK = r"\u2e80-\u9fff\uff00-\uffef“”‘’《》、。"
 _HALF = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
-_HALF_MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|\s*([,:;!?])\s*(?=[{_CJK}])")
-_CJK_IN_PARENS = re.compile(rf"\(([^()]*[{_CJK}][^()]*)\)")
+# Each pattern tries a place once: a run of spaces is entered only at its start, and brackets are matched before
+# their content is looked at (a 32,000-character answer with an unclosed "(" or a long blank run took seconds).
+_HALF_MARK = re.compile(rf"(?<=[{_CJK}])\s*([,:;!?])\s*|(?:(?<!\s)\s+)?([,:;!?])\s*(?=[{_CJK}])")
+_IN_PARENS = re.compile(r"\(([^()]*)\)")
+_HAS_CJK = re.compile(rf"[{_CJK}]")
 _PARENS_AFTER_CJK = re.compile(rf"(?<=[{_CJK}])\(([^()]*)\)")
 _PARENS_BEFORE_CJK = re.compile(rf"\(([^()]{{1,6}})\)(?=[{_CJK}])")  # (1)强化…
 
@@ -230,7 +233,7 @@ def fullwidth(text: str) -> str:
     if not text or text[0] in "=+-@":  # empty, or a formula's text: shown exactly as entered
         return text or ""
     out = _HALF_MARK.sub(lambda m: _HALF[m.group(1) or m.group(2)], text)
-    out = _CJK_IN_PARENS.sub(r"（\1）", out)
+    out = _IN_PARENS.sub(lambda m: f"（{m.group(1)}）" if _HAS_CJK.search(m.group(1)) else m.group(0), out)
     out = _PARENS_AFTER_CJK.sub(r"（\1）", out)
     return _PARENS_BEFORE_CJK.sub(r"（\1）", out)
 
