@@ -16,8 +16,12 @@ def text_width(text: str) -> float:
     Counted in bulk from the UTF-8 length (two extra bytes per CJK character),
     not character by character: the writers size thousands of rows.
     """
-    n = len(text)
-    return n + 0.4 * (len(text.encode("utf-8", "surrogatepass")) - n)
+    return _width(len(text), len(_UTF8(text)))
+
+
+def _width(chars: int, utf8_bytes: int) -> float:
+    """:func:`text_width` of a text of ``chars`` characters taking ``utf8_bytes`` bytes in UTF-8."""
+    return chars + 0.4 * (utf8_bytes - chars)
 
 
 def cell_lines(text: str, usable: float) -> int:
@@ -79,8 +83,7 @@ def column_lines(column, usable: float) -> list[int]:
     texts = [v for v in distinct if v and v.__class__ is str]
     plain = [t for t in texts if "\n" not in t] if "\n" in "".join(texts) else texts
     u = int(usable)
-    lines = dict(zip(plain, [-(-int(n + 0.4 * (b - n)) // u) for n, b in
-                             zip(map(len, plain), map(len, map(_UTF8, plain)))]))
+    lines = dict(zip(plain, [-(-int(_width(n, b)) // u) for n, b in zip(map(len, plain), map(len, map(_UTF8, plain)))]))
     if len(plain) < len(texts):
         lines.update((t, cell_lines(t, usable)) for t in texts if "\n" in t)
     try:

@@ -230,16 +230,7 @@ def quantities(text: str) -> list[Quantity]:
     (from the first verb in its clause, else the clause's last six characters)."""
     if not text:
         return []
-    return list(_quantities(text) if len(text) <= _CACHED_TEXT else _find_quantities(text))
-
-
-_CACHED_TEXT = 2000  # characters: longer texts are not kept in the cache
-
-
-@lru_cache(maxsize=8192)
-def _quantities(text: str) -> tuple[Quantity, ...]:
-    """:func:`quantities`, kept for texts that recur (units paste the same sentence under several tasks)."""
-    return _find_quantities(text)
+    return list(_find_quantities(text))
 
 
 def _find_quantities(text: str) -> tuple[Quantity, ...]:
