@@ -7,7 +7,11 @@ metadata, every input filled), then in the same process times:
   then again with worker processes (for information: the ratios compare one process with one);
 * a naive baseline: ``pandas.read_excel`` (openpyxl engine) per file, ``concat``,
   ``to_excel`` of the concatenated master (one process);
-* the floor: zip + inflate of every part of each file, no parsing (one process).
+* the floor: zip + inflate of every part of each file, no parsing (one process);
+* what any read of a return must cost under a library reader (one process): python-calamine's plain read
+  of every sheet, and the package checks the merge makes before calamine may read (zip directory and
+  sizes, the parts behind the values inflated and their CRCs checked, the sheets scanned for cells beyond
+  a form's shape).  Their sum is a lower bound of read+validate, printed as a multiple of the floor.
 
 Usage:
     python benchmarks/bench_merge.py [--units 300] [--rows 60] [--keep DIR] [--repeat N]
@@ -32,7 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this che
 import pandas as pd
 import xlsxwriter
 
+from python_calamine import CalamineWorkbook
+
 from zwgk_xl.forms import spec as fs
+from zwgk_xl.merge import xlsxscan
+from zwgk_xl.merge.intake import Limits
 from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.writer import locked_rows
 from zwgk_xl.ledger.store import Ledger
@@ -125,6 +133,36 @@ def floor(paths: list[Path]) -> float:
     return time.perf_counter() - t0
 
 
+def calamine(paths: list[Path]) -> float:
+    """python-calamine's plain read of every sheet of each file, one process."""
+    t0 = time.perf_counter()
+    for p in paths:
+        wb = CalamineWorkbook.from_path(str(p))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python()
+    return time.perf_counter() - t0
+
+
+def checks(paths: list[Path]) -> float:
+    """The package checks a merge makes on each .xlsx before calamine reads it, one process: the zip
+    directory and its declared sizes; shared strings, styles and workbook inflated and their CRCs checked
+    (calamine checks none); each sheet inflated and scanned for cells beyond a form's shape, formulas and
+    errors.  Other kinds of file are read as bytes."""
+    limits = Limits()
+    t0 = time.perf_counter()
+    for p in paths:
+        data = p.read_bytes()
+        if not data.startswith(b"PK"):
+            continue
+        for e in xlsxscan.directory(data) or []:
+            key = e.filename.lower()
+            if key.startswith("xl/worksheets/"):
+                xlsxscan.scan(xlsxscan.member(data, e), limits.max_rows, limits.max_cols)
+            elif key.endswith(("sharedstrings.xml", "styles.xml")) or key == "xl/workbook.xml":
+                xlsxscan.member(data, e)
+    return time.perf_counter() - t0
+
+
 def merge_once(base: Path, ws: Path, name: str, workers: int | None):
     """(seconds, result) of one merge of the returns into a fresh copy of the 台账 ``ws``."""
     fresh = base / f"台账_{name}"
@@ -157,9 +195,9 @@ def main() -> None:
             t_merge, result = merge_once(base, ws, "1p", 1)
             t_workers, result_w = merge_once(base, ws, "wp", None)
             runs.append((floor(paths), t_merge, result.timings, t_workers, result_w.timings,
-                         naive(paths, base / "naive.xlsx")))
+                         naive(paths, base / "naive.xlsx"), calamine(paths), checks(paths)))
         med = statistics.median
-        t_floor, t_merge, t_workers, t_naive = (med(r[i] for r in runs) for i in (0, 1, 3, 5))
+        t_floor, t_merge, t_workers, t_naive, t_cal, t_checks = (med(r[i] for r in runs) for i in (0, 1, 3, 5, 6, 7))
         tm = {k: med(r[2][k] for r in runs) for k in ("read_validate", "ledger", "master")}
         tw = {k: med(r[4][k] for r in runs) for k in ("read_validate",)}
         if args.repeat > 1:
@@ -172,6 +210,9 @@ def main() -> None:
         print(f"naive pandas/openpyxl (one process): {t_naive:.2f} s   floor zip+inflate of every part: {t_floor:.2f} s")
         print(f"end to end vs naive, one process each: {t_naive / t_merge:.1f}x faster (target >= 6x)")
         print(f"read+validate vs floor, one process each: {tm['read_validate'] / t_floor:.1f}x (target <= 3x)")
+        print(f"  bound under a library reader: python-calamine's plain read {t_cal:.2f} s ({t_cal / t_floor:.1f}x floor)"
+              f" + the package checks {t_checks:.2f} s ({t_checks / t_floor:.1f}x) = {(t_cal + t_checks) / t_floor:.1f}x floor"
+              f" before any validation; read+validate = {tm['read_validate'] / t_cal:.1f}x calamine")
         if args.repeat > 1:  # the spread: each round's own ratios (the machine's noise moves both sides)
             print("each round: end to end vs naive " + ", ".join(f"{r[5] / r[1]:.1f}x" for r in runs)
                   + "; read+validate vs floor " + ", ".join(f"{r[2]['read_validate'] / r[0]:.1f}x" for r in runs))

@@ -10,8 +10,10 @@ Generates returned forms of several kinds from the real forms (``write_forms``):
 
 For each kind and for the whole mix it prints, measured in this one run:
 end to end; read+validate in one process and with worker processes; python-calamine's plain read of the
-same files (one process); the zip+inflate floor of every part of each file (one process); the naive
-pandas baseline (one process).  Every ratio compares like with like in the number of processes.
+same files (one process); the package checks the merge makes before calamine reads (``bench_merge.checks``:
+with calamine's read, a lower bound of read+validate); the zip+inflate floor of every part of each file
+(one process); the naive pandas baseline (one process).  Every ratio compares like with like in the number
+of processes.
 
 Usage:
     python benchmarks/bench_merge_mix.py [--units 300] [--rows 60] [--keep DIR | --reuse DIR] [--repeat N]
@@ -39,9 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
-from python_calamine import CalamineWorkbook
 
-from bench_merge import ROUND, make_plan, write_returned
+from bench_merge import ROUND, calamine, checks, make_plan, write_returned
 from zwgk_xl.core.office import soffice_path
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.forms.writer import write_forms
@@ -169,16 +170,6 @@ def floor(paths: list[Path]) -> float:
     return time.perf_counter() - t0
 
 
-def calamine(paths: list[Path]) -> float:
-    """python-calamine's plain read of every sheet of each file, one process."""
-    t0 = time.perf_counter()
-    for p in paths:
-        wb = CalamineWorkbook.from_path(str(p))
-        for name in wb.sheet_names:
-            wb.get_sheet_by_name(name).to_python()
-    return time.perf_counter() - t0
-
-
 def naive(paths: list[Path], out: Path) -> float:
     """pandas.read_excel per file (the engine pandas picks), concat, to_excel; one process."""
     t0 = time.perf_counter()
@@ -225,8 +216,8 @@ def main() -> None:
         if not soffice_path():
             print("LibreOffice is not installed: no lo-xlsx / lo-xls / lo-ods returns in this run")
         workers = min(4, os.cpu_count() or 1)
-        print(f"{'kind':<11}{'files':>6}{'end2end':>9}{'r+v 1p':>8}{'r+v wp':>8}{'calamine':>9}{'floor':>7}"
-              f"{'naive':>7}  {'naive/e2e':>9}{'r+v/cal':>8}{'r+v/floor':>10}")
+        print(f"{'kind':<11}{'files':>6}{'end2end':>9}{'r+v 1p':>8}{'r+v wp':>8}{'calamine':>9}{'checks':>7}"
+              f"{'floor':>7}{'naive':>7}  {'naive/e2e':>9}{'r+v/cal':>8}{'bound':>7}{'r+v/floor':>10}")
         outs = base / "out"
         shutil.rmtree(outs, ignore_errors=True)  # a kept folder measured again
         outs.mkdir()
@@ -235,21 +226,23 @@ def main() -> None:
             folder = base / "回收" if kind == "all" else paths[0].parent
             e2e, rv1, result = merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)
             _, rvw, _ = merge_once(folder, ws, outs / f"{kind}_w.xlsx", workers=workers)
-            e2es, rv1s, cals, flos = [e2e], [rv1], [calamine(paths)], [floor(paths)]
+            e2es, rv1s, cals, chks, flos = [e2e], [rv1], [calamine(paths)], [checks(paths)], [floor(paths)]
             nais = [naive(paths, outs / f"{kind}_naive.xlsx")]
             for _ in range(args.repeat - 1):
                 e2e, rv1, _ = merge_once(folder, ws, outs / f"{kind}_1.xlsx", workers=1)
                 e2es.append(e2e)
                 rv1s.append(rv1)
                 cals.append(calamine(paths))
+                chks.append(checks(paths))
                 flos.append(floor(paths))
                 nais.append(naive(paths, outs / f"{kind}_naive.xlsx"))
-            e2e, rv1, cal, flo, nai = map(statistics.median, (e2es, rv1s, cals, flos, nais))
-            print(f"{kind:<11}{len(paths):>6}{e2e:>9.2f}{rv1:>8.2f}{rvw:>8.2f}{cal:>9.2f}{flo:>7.2f}{nai:>7.2f}  "
-                  f"{nai / e2e:>8.1f}x{rv1 / cal:>7.1f}x{rv1 / flo:>9.1f}x"
+            e2e, rv1, cal, chk, flo, nai = map(statistics.median, (e2es, rv1s, cals, chks, flos, nais))
+            print(f"{kind:<11}{len(paths):>6}{e2e:>9.2f}{rv1:>8.2f}{rvw:>8.2f}{cal:>9.2f}{chk:>7.2f}{flo:>7.2f}"
+                  f"{nai:>7.2f}  {nai / e2e:>8.1f}x{rv1 / cal:>7.1f}x{(cal + chk) / cal:>6.2f}x{rv1 / flo:>9.1f}x"
                   + (f"   findings {len(result.findings)}" if kind in ("bad", "all") else ""))
-        print("r+v 1p / wp: read+validate in one process / with worker processes; calamine, floor and naive run in "
-              "one process, so the ratios use r+v 1p.")
+        print("r+v 1p / wp: read+validate in one process / with worker processes; calamine, checks, floor and naive "
+              "run in one process, so the ratios use r+v 1p.  bound: (calamine + checks) / calamine, what read+validate "
+              "costs at least before any validation, as a multiple of calamine's read.")
     finally:
         if not args.keep and not args.reuse:
             shutil.rmtree(base, ignore_errors=True)
