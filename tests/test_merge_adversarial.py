@@ -568,3 +568,53 @@ def test_answer_shaped_like_markup_reaches_the_master_as_text(base, tmp_path):
     assert "<si><t>注入</t></si>" not in sst
     opened = openpyxl.load_workbook(result.output)["明细"]
     assert text in [c.value for c in opened["F"]]
+
+
+def _scan(box: Path, unit: str, later: bool) -> str:
+    """A stamped scan of ``unit``'s reply (a PDF), dated a minute after the forms when ``later``."""
+    name = f"{unit}_盖章件.pdf"
+    (box / name).write_bytes(b"%PDF-1.4\n%scan\n")
+    if later:
+        t = dt.datetime.now().timestamp() + 60
+        os.utime(box / name, (t, t))
+    return name
+
+
+def test_a_scan_beside_the_form_is_a_note_not_a_missing_form(base, tmp_path):
+    """Departments send the stamped scan with the form: a note, archived; the round stays clean."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    scan = _scan(box, "县财政局", later=True)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert result.exit_code == 0, [(f.type, f.message) for f in result.findings if f.severity != "info"]
+    note = next(f for f in result.findings if f.file == scan)
+    assert (note.type, note.severity, note.unit) == ("attachment", "info", "县财政局")
+    assert "盖章扫描件" in note.message and "已归档" in note.message
+    assert [f.outcome for f in result.files if f.file == scan] == ["attached"]
+    assert "采用 4，另附 1，拒收 0" in result.summary()
+    assert stored(ws)["县财政局"] == {t: (a["status"], a["progress"]) for t, a in answers("县财政局").items()}
+    assert any(p.suffix == ".pdf" for p in (ws / "归档").iterdir())  # kept for the record
+    rows = [line.split("\t") for line in problem_list(Path(result.output)).splitlines()]
+    assert [(r[1], r[3]) for r in rows if r[5] == scan] == [("提示", "attachment")]
+
+
+def test_a_scan_alone_is_a_missing_form_until_the_form_arrives(base, tmp_path):
+    """Only the scan: a warning naming what it likely is and the unit stays 未报送; once the form arrives,
+    the same scan is a note in the merge and in the master."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    scan = _scan(box, "县财政局", later=False)
+    first = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    warn = next(f for f in first.findings if f.file == scan)
+    assert (warn.type, warn.severity) == ("reply-not-spreadsheet", "warning")
+    assert "（.pdf，可能是盖章扫描件）" in warn.message and "县财政局" in first.units_missing
+    assert [f.outcome for f in first.files if f.file == scan] == ["rejected"]
+    shutil.copy(replies["县财政局"], box / replies["县财政局"].name)
+    t = dt.datetime.now().timestamp() - 3600  # the form sent before its scan: the scan's finding stays relevant
+    os.utime(box / replies["县财政局"].name, (t, t))
+    again = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert again.unchanged == 4 and not again.units_missing
+    assert [(f.type, f.severity) for f in again.findings if f.file == scan] == [("attachment", "info")]
+    assert again.exit_code == 0
+    rows = [line.split("\t") for line in problem_list(Path(again.output)).splitlines()]
+    assert [(r[1], r[3]) for r in rows if r[5] == scan] == [("提示", "attachment")]

@@ -276,7 +276,7 @@ class _MergeProgress:
 @click.argument("folder", metavar="回收文件夹", type=click.Path(path_type=Path))
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path),
               help="分解表 .xlsx（本轮首次汇总时给出；之后可省略，沿用台账中保存的分解表）。")
-@click.option("--round", "round_", help="汇总轮次，如 2021年第二季度（默认取填报表中记录的轮次）。")
+@click.option("--round", "round_", help="汇总轮次，如 2021年第二季度（默认：台账中最近一轮；台账中还没有轮次时，取多数填报表记录的轮次）。")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="汇总表 .xlsx（默认：台账文件夹/汇总表_<轮次>.xlsx）。")
 @click.option("--units", "units_path", type=click.Path(path_type=Path),
               help="部门名录 .xlsx（展开“县直各部门”等泛指单位；默认取 zwgk.toml 的 units）。")

@@ -40,6 +40,7 @@ from zwgk_xl.core import paths
 from zwgk_xl.forms.command import check_round
 from zwgk_xl.ledger.settings import load_settings
 from zwgk_xl.ledger.store import ARCHIVE_DIR, LEDGER_NAME, Ledger, find_workspace, sha256_file
+from zwgk_xl.merge.attachments import companions
 from zwgk_xl.merge.context import Context
 from zwgk_xl.merge.examine import Examined, Reader
 from zwgk_xl.merge.intake import Limits, Rejected, discover, open_book, precheck
@@ -221,12 +222,16 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
             n += 1
             if progress:
                 progress(n, len(files), outcomes[path][0].file)
+    subs = ledger.submissions(round)  # as stored now: read once for the uses below
+    in_force = {s.unit for s in subs if s.superseded_by is None}
     for path in files:
         out, found = outcomes[path]
+        found = companions(found, in_force)  # a scan beside a form in force is a note, not a missing form
+        if out.outcome == "rejected" and any(f.type == "attachment" for f in found):
+            out.outcome = "attached"
         out.findings = sum(1 for f in found if f.severity != fk.INFO)
         result.files.append(out)
         result.findings.extend(found)
-    subs = ledger.submissions(round)  # as stored now: read once for the three uses below
     _link_supersedes(result.files, subs)
     touched = {u for f in result.files if f.outcome == "accepted" for u in (f.unit, *f.also)}
     result.findings.extend(round_findings(ledger, round, {u: len(t) for u, t in ctx.assigned.items()}, touched,

@@ -17,6 +17,7 @@ from zwgk_xl.core import findings as fk
 from zwgk_xl.core.encodings import decode_8bit
 from zwgk_xl.core.model import Finding
 from zwgk_xl.ledger.store import Submission, sha256_file
+from zwgk_xl.merge.attachments import kind_of
 from zwgk_xl.merge.checking import Checker, read_form
 from zwgk_xl.merge.context import Context
 from zwgk_xl.merge.identify import identify, second_form_unit, units_in_name
@@ -133,7 +134,7 @@ class Reader:
             out.sha256 = sha256_file(path)
             ex.archive = st.st_size <= self.limits.max_file_bytes
             ex.findings.append(self.finding("reply-not-spreadsheet", f"{found[0]}发来的文件不是填报表格"
-                                            f"（{path.suffix or '无扩展名'}），未汇总。", out))
+                                                                     f"{kind_of(path.suffix)}，未汇总。", out))
             out.outcome = "rejected"
             return ex
         found = units_in_name(self.ctx, stem)

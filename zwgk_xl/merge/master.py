@@ -27,6 +27,7 @@ from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, N
 from zwgk_xl.core.xlsxbulk import BulkSheet, close_workbook
 from zwgk_xl.core.xlsxfit import row_height, row_heights
 from zwgk_xl.merge import statistics as st
+from zwgk_xl.merge.attachments import companions
 from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
 
 OVERDUE = "逾期"
@@ -100,7 +101,8 @@ def round_findings(ledger, round: str, units: dict[str, int], only_units: set[st
 
 def _stored_findings(ledger, round: str) -> list[Finding]:
     """File findings still relevant: those of submissions in force and of rejected files
-    whose unit has not since sent an accepted one."""
+    whose unit has not since sent an accepted one (a scan beside a form in force: a note, see
+    :mod:`zwgk_xl.merge.attachments`)."""
     current = ledger.current_submissions(round)
     current_sha = {s.sha256 for s in current.values()}
     relevant = set()
@@ -110,7 +112,7 @@ def _stored_findings(ledger, round: str) -> list[Finding]:
             relevant.add(r["sha256"])
         elif r["outcome"] != "accepted" and (sub is None or sub.received_at < r["received_at"]):
             relevant.add(r["sha256"])
-    return [f for sha, f in ledger.file_findings(round) if sha in relevant]
+    return companions([f for sha, f in ledger.file_findings(round) if sha in relevant], set(current))
 
 
 def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.date | None = None,
