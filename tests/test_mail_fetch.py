@@ -197,3 +197,18 @@ def test_cli_fetch_json_equals_the_library_result(tmp_path, imap):
     cli = json.loads(res.stdout.replace(str(folders[0]), str(folders[1])))
     assert cli == lib and res.exit_code == lib["exit_code"] == 0
     assert lib["command"] == "mail-fetch" and [f["filename"] for f in lib["saved"]] == ["填报表.xlsx"]
+
+
+def test_fetch_saves_zip_archives_for_merge_and_skips_scans(ws, imap, tmp_path):
+    """A department zips its form: the archive is saved (merge opens it); a scan beside it is not."""
+    import io
+    import zipfile
+
+    form = make_forms(tmp_path / "下发", units=["县财政局"])[0].path.read_bytes()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("回复.xlsx", form)
+    imap.deliver(reply("czj@dept.example.cn", [("财政局材料.zip", buf.getvalue()), ("盖章件.pdf", b"%PDF-1.4")]))
+    result = _fetch(ws, imap)
+    assert {p.name: p.read_bytes() for p in (ws / "回收").iterdir()} == {"财政局材料.zip": buf.getvalue()}
+    assert [s["name"] for s in result.skipped] == ["盖章件.pdf"]

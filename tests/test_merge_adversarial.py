@@ -294,6 +294,79 @@ def reorder(wb, ws, first):
         ws.cell(first, j).value, ws.cell(first + 1, j).value = y, x
 
 
+# --- replies sent as .zip archives (merge.archives) ---------------------------------------------------------
+
+def _zip(box, victim, members: dict[str, bytes]) -> Path:
+    path = box / f"{victim}报送材料.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def _patch_headers(path: Path, member: str, *, size: int | None = None, flags: int = 0) -> None:
+    """Rewrite ``member``'s declared size and OR ``flags`` into its general-purpose bits, in both its local
+    and its central header (what a crafted archive does)."""
+    import struct
+    data = bytearray(path.read_bytes())
+    name = member.encode()
+    for sig, flag_at, size_at, name_len_at, head in ((b"PK\x03\x04", 6, 22, 26, 30), (b"PK\x01\x02", 8, 24, 28, 46)):
+        at = data.find(sig)
+        while at >= 0:
+            n = struct.unpack_from("<H", data, at + name_len_at)[0]
+            if bytes(data[at + head:at + head + n]) == name:
+                struct.pack_into("<H", data, at + flag_at, struct.unpack_from("<H", data, at + flag_at)[0] | flags)
+                if size is not None:
+                    struct.pack_into("<I", data, at + size_at, size)
+            at = data.find(sig, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def zipped(box, victim, b):
+    _zip(box, victim, {f"材料/{victim}回复.xlsx": b[3][victim].read_bytes(), "材料/盖章件.pdf": b"%PDF-1.4"})
+
+
+def zipped_gbk_name(box, victim, b):
+    """A zip made on Chinese Windows: member names in GBK, no UTF-8 flag."""
+    gbk = "回复（终稿）.xlsx".encode("gbk")
+    path = _zip(box, victim, {"x" * (len(gbk) - 5) + ".xlsx": b[3][victim].read_bytes()})
+    path.write_bytes(path.read_bytes().replace(b"x" * (len(gbk) - 5) + b".xlsx", gbk))
+
+
+def zipped_escaping(box, victim, b):
+    _zip(box, victim, {"../../../../逃逸回复.xlsx": b[3][victim].read_bytes(), "/abs/回复2.csv": b"a,b\n"})
+
+
+def zipped_nested(box, victim, b):
+    inner = box / "inner.zip"
+    _zip(box, victim, {"回复.xlsx": b[3][victim].read_bytes()}).rename(inner)
+    _zip(box, victim, {"里层.zip": inner.read_bytes()})
+    inner.unlink()
+
+
+def zip_not_a_zip(box, victim, b):
+    (box / f"{victim}报送材料.zip").write_bytes(b"Rar!\x1a\x07\x00" + os.urandom(200))
+
+
+def zip_declared_huge(box, victim, b):
+    path = _zip(box, victim, {"回复.xlsx": b[3][victim].read_bytes()})
+    _patch_headers(path, "回复.xlsx", size=0xF0000000)
+
+
+def zip_member_lies(box, victim, b):
+    path = _zip(box, victim, {"回复.xlsx": b[3][victim].read_bytes()})
+    _patch_headers(path, "回复.xlsx", size=100)  # inflates far beyond what it declares
+
+
+def zip_encrypted(box, victim, b):
+    path = _zip(box, victim, {"回复.xlsx": b[3][victim].read_bytes()})
+    _patch_headers(path, "回复.xlsx", flags=0x1)
+
+
+def zip_many_members(box, victim, b):
+    _zip(box, victim, {"回复.xlsx": b[3][victim].read_bytes(), **{f"x/{i}.txt": b"" for i in range(2500)}})
+
+
 CASES = {
     # values typed into cells
     "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
@@ -384,6 +457,15 @@ CASES = {
     "sheet XML garbage": ("县财政局", xml_edit(sheet_xml, lambda x: x[: len(x) // 2]), "any"),
     "workbook rels missing": ("县财政局", xml_edit(lambda p: "xl/_rels/workbook.xml.rels", lambda x: None), "any"),
     "only a lock file": ("县卫生健康局", lock_only, "missing-submission"),
+    "zipped with its scan": ("县财政局", zipped, "data"),
+    "zipped, GBK member name": ("县财政局", zipped_gbk_name, "data"),
+    "zipped, names escaping the folder": ("县财政局", zipped_escaping, "data"),
+    "zip inside a zip": ("县财政局", zipped_nested, "reply-not-spreadsheet"),
+    "zip that is not a zip": ("县财政局", zip_not_a_zip, "unreadable"),
+    "zip declaring 4 GB": ("县财政局", zip_declared_huge, "zip-bomb"),
+    "zip member inflating past its size": ("县财政局", zip_member_lies, "unreadable"),
+    "zip member encrypted": ("县财政局", zip_encrypted, "unreadable"),
+    "zip of 2,500 members": ("县财政局", zip_many_members, "zip-bomb"),
 }
 
 
@@ -618,3 +700,75 @@ def test_a_scan_alone_is_a_missing_form_until_the_form_arrives(base, tmp_path):
     assert again.exit_code == 0
     rows = [line.split("\t") for line in problem_list(Path(again.output)).splitlines()]
     assert [(r[1], r[3]) for r in rows if r[5] == scan] == [("提示", "attachment")]
+
+
+def test_zipped_replies_are_merged_one_by_one_and_nothing_escapes(base, tmp_path):
+    """One archive holding two units' forms (GBK and escaping names), a scan and a nested archive: both forms
+    merged under names showing where they came from; nothing written outside the 台账's unpack folder; a
+    re-run reads nothing and leaves the master."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    gbk = "县财政局回复（终稿）.xlsx".encode("gbk")
+    path = box / "各单位报送材料.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("p" * (len(gbk) - 5) + ".xlsx", replies["县财政局"].read_bytes())
+        z.writestr("../../县教育局回复.xlsx", replies["县教育局"].read_bytes())
+        z.writestr("盖章件.pdf", b"%PDF-1.4")
+        z.writestr("旧.zip", b"PK\x05\x06" + b"\0" * 18)
+    path.write_bytes(path.read_bytes().replace(b"p" * (len(gbk) - 5) + b".xlsx", gbk))
+    (box / f"{'县教育局回复.xlsx'}").unlink()
+    before = {p for p in tmp_path.rglob("*")}
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert stored(ws) == {u: {t: (a["status"], a["progress"]) for t, a in answers(u).items()} for u in UNITS}
+    shown = {f.file: f.outcome for f in result.files}
+    assert shown["各单位报送材料.zip/县财政局回复（终稿）.xlsx"] == "accepted"
+    assert shown["各单位报送材料.zip/../../县教育局回复.xlsx"] == "accepted"
+    assert shown["各单位报送材料.zip"] == "unpacked"
+    note = next(f for f in result.findings if f.file == "各单位报送材料.zip")
+    assert note.severity == "info" and "取出其中 2 个表格文件" in note.message and "盖章件.pdf、旧.zip" in note.message
+    assert "含从 1 个压缩包中取出的 2 个" in result.summary() and result.exit_code == 0
+    new = {p for p in tmp_path.rglob("*")} - before
+    outside = [p for p in new if not (ws / ".~zwgk_unpacked" in p.parents or p == ws / ".~zwgk_unpacked"
+                                      or ws / "归档" in p.parents or p.parent == ws or p.parent == tmp_path)]
+    assert outside == [], outside
+    assert not any("逃逸" in p.name or p.name == "县教育局回复.xlsx" for p in new if box in p.parents or p.parent == tmp_path)
+    once = ledger_tables(ws)
+    again = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert again.unchanged == len(again.files) and not again.master_written
+    assert ledger_tables(ws) == once
+
+
+def test_zipped_reply_read_by_worker_processes(base, tmp_path, monkeypatch):
+    """Files taken out of an archive are read alike by worker processes (their names travel with the reader)."""
+    monkeypatch.setattr("zwgk_xl.merge.workers.PARALLEL_MIN_FILES", 1)
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    zipped(box, "县财政局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=2)
+    assert result.workers > 1
+    assert stored(ws)["县财政局"] == {t: (a["status"], a["progress"]) for t, a in answers("县财政局").items()}
+    assert "县财政局报送材料.zip/材料/县财政局回复.xlsx" in {f.file for f in result.files if f.outcome == "accepted"}
+
+
+def test_a_zip_from_a_units_mail_names_the_unit_of_what_it_holds(base, tmp_path):
+    """A pasted copy (no metadata, no unit in any name) inside an archive mail fetch took from 县财政局's mail."""
+    import hashlib
+
+    from zwgk_xl.mail.log import ensure_tables, record_received
+
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    pasted = copy_values(replies["县财政局"], tmp_path / "回复.xlsx")
+    archive = box / "材料.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("回复.xlsx", pasted.read_bytes())
+    with Ledger.open(ws) as led:
+        ensure_tables(led.conn)
+        record_received(led.conn, sha256=hashlib.sha256(archive.read_bytes()).hexdigest(), sender="czj@example.cn",
+                        filename=archive.name, message_id="<z@example.cn>", fetched_at="2021-07-03T10:00:00",
+                        original_name=archive.name, unit="县财政局", subject="回复")
+        result = merge_folder(box, led, workers=1)
+        current = led.current_submissions(ROUND)
+    assert current["县财政局"].file_name == "材料.zip/回复.xlsx"
+    assert current["县财政局"].identified_by == "mail"
+    assert [f.type for f in result.findings if f.file == "材料.zip/回复.xlsx"] == ["unit-from-mail"]

@@ -110,7 +110,7 @@ def test_cli_json_equals_library_result(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["merge", str(box), "-C", str(fresh[2]), "-o", str(out), "--json", "--workers", "2"])
     assert norm(json.loads(res.stdout)) == lib
     assert CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "--workers", "0"]).exit_code == 2
-    assert lib["totals"] == {"files": 4, "accepted": 4, "rejected": 0, "attached": 0, "skipped": 0, "new": 4, "unchanged": 0,
+    assert lib["totals"] == {"files": 4, "accepted": 4, "rejected": 0, "attached": 0, "unpacked": 0, "skipped": 0, "new": 4, "unchanged": 0,
                               "errors": 0, "warnings": 3, "notes": 0, "units_submitted": 3, "units_missing": 0}
     assert [f["type"] for f in lib["findings"]] == ["invalid-status", "required-empty", "duplicate-submission"]
 

@@ -86,6 +86,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     # merge (issue 14)
     "unit-conflict": (ERROR, "单位依据不一致", "未汇总；请核实该文件属于哪个单位：把文件名改为该单位名称（或请对方用本单位的填报表重报）后重新汇总。"),
     "reply-not-spreadsheet": (WARNING, "回复不是表格", "未汇总；请对方用下发的填报表填写后重发（盖章件等可作附件一并发来）。"),
+    "archive-unpacked": (INFO, "压缩包", "无需处理：其中的表格文件已逐一汇总。"),
     "attachment": (INFO, "另附的非表格文件", "无需处理：已归档备查，不影响汇总。"),
     "cells-out-of-range": (WARNING, "表格范围外有内容", "范围外的单元格未读取；如其中有填报内容，请对方移入表内后重发。"),
     "column-missing": (ERROR, "找不到填报列", "请对方恢复下发表格的表头（如「落实情况」「完成状态」）后重发。"),

@@ -38,6 +38,7 @@ from zwgk_xl.mail.send import _open_ledger, _ssl_context, tls_error
 
 RECEIVE_DIR = "回收"
 MAX_ATTACHMENT = 50 * 1024 * 1024
+SAVED_ARCHIVES = {".zip"}  # saved beside the spreadsheets: merge takes the spreadsheets out of them
 MAX_NAME = 120  # characters kept of a file name's stem
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}
@@ -292,7 +293,7 @@ class _Collector:
         safe = safe_attachment_name(name)
         ext = Path(safe).suffix.lower()
         sender = head["sender"]
-        if ext not in SPREADSHEET_TYPES:
+        if ext not in SPREADSHEET_TYPES and ext not in SAVED_ARCHIVES:
             self.result.skipped.append({"name": name, "sender": sender, "reason": "不是表格文件"})
             return "skipped"
         if not data or len(data) > MAX_ATTACHMENT:

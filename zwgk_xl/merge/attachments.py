@@ -16,14 +16,15 @@ from zwgk_xl.core.model import Finding
 
 SCANS = {".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp"}
 DOCUMENTS = {".doc", ".docx", ".wps", ".wpt", ".rtf", ".odt", ".txt"}
-ARCHIVES = {".zip", ".rar", ".7z", ".tar", ".gz"}
+ARCHIVES = {".rar", ".7z", ".tar", ".gz"}  # a .zip is opened (see merge.archives)
 
 
 def kind_of(suffix: str) -> str:
     """What a file that is not a spreadsheet most likely is, by its extension: 「（.pdf，可能是盖章扫描件）」."""
     suffix = suffix.lower()
     what = ("可能是盖章扫描件" if suffix in SCANS else "可能是文字说明材料" if suffix in DOCUMENTS
-            else "压缩包，未打开" if suffix in ARCHIVES else "")
+            else "压缩包，其中没有表格文件" if suffix == ".zip" else "压缩包，未打开；请对方改发 .zip 或直接发表格"
+            if suffix in ARCHIVES else "")
     return f"（{suffix or '无扩展名'}{'，' + what if what else ''}）"
 
 

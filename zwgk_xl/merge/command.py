@@ -40,9 +40,12 @@ from zwgk_xl.core import paths
 from zwgk_xl.forms.command import check_round
 from zwgk_xl.ledger.settings import load_settings
 from zwgk_xl.ledger.store import ARCHIVE_DIR, LEDGER_NAME, Ledger, find_workspace, sha256_file
+from zwgk_xl.merge import archives
+from zwgk_xl.merge.archives import UNPACK_DIR
 from zwgk_xl.merge.attachments import companions
 from zwgk_xl.merge.context import Context
 from zwgk_xl.merge.examine import Examined, Reader
+from zwgk_xl.merge.identify import units_in_name
 from zwgk_xl.merge.intake import Limits, Rejected, discover, open_book, precheck
 from zwgk_xl.merge.master import assigned_tasks, build_master, round_findings, write_master
 from zwgk_xl.merge.results import FileOutcome, MergeResult
@@ -192,7 +195,7 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     limits = limits or Limits()
     ledger.check()
     backup = ledger.backup()
-    files = discover(folder, exclude=[ledger.workspace / ARCHIVE_DIR])
+    files = discover(folder, exclude=[ledger.workspace / ARCHIVE_DIR, ledger.workspace / UNPACK_DIR])
     round = (round or "").strip() or (ledger.rounds() or [None])[-1] or _peek_round(files, limits)
     if not round:
         raise UsageError("无法确定汇总轮次：台账中还没有轮次，文件中也没有填报表元数据。请用 --round 指定，如 2021年第二季度。")
@@ -208,15 +211,21 @@ def merge_folder(folder, ledger: Ledger, plan=None, round: str | None = None, pr
     run = ledger.start_run(round, str(folder))
     result = MergeResult(folder=str(folder), workspace=str(ledger.workspace), ledger_created=ledger.created,
                          round=round, plan_source=plan_source, backup=str(backup or ""))
+    files, packed = _unpack_archives(files, merger.reader, ledger.workspace / UNPACK_DIR, limits)
     basis = ledger.merge_basis(round)
     done = _already_merged(ledger, round, merger.reader, files) if ledger.merged_basis(round) == basis else {}
     outcomes: dict[Path, tuple[FileOutcome, list[Finding]]] = {}
+    for path, ex in packed.items():  # archives: a note (their spreadsheets follow), or why they stay shut
+        if path not in done:
+            outcomes[path] = merger.store(path, ex)
     for path, (out, found) in done.items():  # merged before against the same plan: the ledger's record stands
         merger.seen.setdefault(out.sha256, out.file)
         outcomes[path] = out, found
-    result.unchanged = len(done)
-    n = len(done)
-    with no_cyclic_gc(), contextlib.closing(merger.examined([p for p in files if p not in done])) as stream:
+    result.unchanged = len(done) + sum(1 for p, ex in packed.items()  # an archive whose files all stand
+                                       if ex.skipped and all(m in done for m in ex.members))
+    n = len(done) + sum(1 for p in packed if p not in done)
+    todo = [p for p in files if p not in done and p not in packed]
+    with no_cyclic_gc(), contextlib.closing(merger.examined(todo)) as stream:
         for path, ex in stream:
             outcomes[path] = merger.store(path, ex)
             n += 1
@@ -273,6 +282,45 @@ def _already_merged(ledger: Ledger, round: str, reader: Reader, files: list[Path
                           also=[u for u in also.get(r["sha256"], []) if u != r["unit"]])
         done[path] = out, stored.get(r["sha256"], [])
     return done
+
+
+def _unpack_archives(files: list[Path], reader: Reader, into: Path, limits: Limits) -> tuple[list[Path], dict]:
+    """``files`` with the spreadsheets taken out of each .zip archive after it (see :mod:`zwgk_xl.merge.archives`),
+    and path -> :class:`Examined` of each archive that gave files (a note) or could not be opened (its finding).
+    An archive holding no spreadsheet stays as it is: a file that is not a spreadsheet."""
+    out, packed = [], {}
+    for path in files:
+        out.append(path)
+        if not archives.is_archive(path):
+            continue
+        rel = reader.relative(path)
+        found = units_in_name(reader.ctx, reader.stem(path))
+        fo = FileOutcome(file=rel, round=reader.ctx.round, unit=found[0] if found else "", outcome="unpacked")
+        try:
+            fo.received_at = _dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
+            fo.sha256 = sha256_file(path)
+            got = archives.unpack(path, rel, into, limits)
+        except Rejected as r:
+            fo.outcome = "rejected"
+            packed[path] = Examined(fo, [reader.finding(r.kind, r.message, fo)], name_unit=fo.unit,
+                                    archive=r.kind != "too-large")
+            continue
+        except OSError as e:
+            fo.outcome = "rejected"
+            packed[path] = Examined(fo, [reader.finding("unreadable", f"压缩包无法打开（{e.strerror or e}）。", fo)],
+                                    name_unit=fo.unit, archive=False)
+            continue
+        if not got.files:
+            continue
+        unit = reader.mail_units.get(fo.sha256)
+        for target, shown, stem, sha in got.files:
+            reader.shown[str(target)] = (shown, stem)
+            if unit:  # fetched from a unit's mail: so were the files inside
+                reader.mail_units.setdefault(sha, unit)
+            out.append(target)
+        packed[path] = Examined(fo, [reader.finding("archive-unpacked", archives.note(got), fo)], name_unit=fo.unit,
+                                skipped=True, members=[t for t, *_ in got.files])
+    return out, packed
 
 
 def _link_supersedes(outcomes: list[FileOutcome], subs: list) -> None:

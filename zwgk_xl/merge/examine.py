@@ -37,6 +37,7 @@ class Examined:
     archive: bool = True  # False for files over the size limit (never archived)
     skipped: bool = False  # lock files and non-spreadsheets: nothing goes to the ledger
     extra: list[Submission] = field(default_factory=list)  # other units' forms on further sheets of the file
+    members: list[Path] = field(default_factory=list)  # an archive: the files taken out of it
 
 
 def _fingerprint(path: Path, out: FileOutcome, ex: Examined) -> None:
@@ -65,13 +66,17 @@ class Reader:
         self.folder, self.ctx, self.limits = folder, ctx, limits
         self.mail_units = mail_units  # sha256 -> unit of the mail it came with (mail fetch)
         self.prefix = len(str(folder)) + 1
+        self.shown: dict[str, tuple[str, str]] = {}  # a file taken out of an archive -> (shown name, name text)
 
     def finding(self, kind: str, message: str, out: FileOutcome) -> Finding:
         return fk.finding(kind, message, unit=out.unit, file=out.file)
 
     def relative(self, path: Path) -> str:
-        """``path`` relative to the merged folder, with forward slashes, as readable text."""
+        """``path`` relative to the merged folder, with forward slashes, as readable text (a file taken out of
+        an archive: ``<archive>/<name inside>``)."""
         text = str(path)
+        if text in self.shown:
+            return self.shown[text][0]
         if text.startswith(str(self.folder)) and text[self.prefix - 1:self.prefix] in ("/", "\\"):
             text = text[self.prefix:].replace("\\", "/")
         else:
@@ -110,7 +115,7 @@ class Reader:
         except OSError:
             pass
         _fingerprint(path, out, ex)
-        found = units_in_name(self.ctx, readable_name(path.stem))
+        found = units_in_name(self.ctx, self.stem(path))
         out.unit = ex.name_unit = found[0] if found else ""
         how = f"读取该文件的进程意外终止（退出码 {exitcode}）" if exitcode is not None else "上次汇总读取该文件时程序意外终止"
         ex.findings.append(self.finding(
@@ -118,10 +123,15 @@ class Reader:
                                 f"请对方用 Excel 或 WPS 另存为新的 .xlsx 后重发。", out))
         return ex
 
+    def stem(self, path: Path) -> str:
+        """The name text units are looked for in (an archive's file: the archive's name and its own)."""
+        got = self.shown.get(str(path))
+        return got[1] if got else readable_name(path.stem)
+
     def _examine(self, path: Path, out: FileOutcome, ex: Examined, known, keep_data: bool) -> Examined:
         st = path.stat()
         out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
-        stem = readable_name(path.stem)
+        stem = self.stem(path)
         kind = precheck(path, self.limits, st.st_size)
         if kind in ("lock-file", "not-spreadsheet"):
             found = units_in_name(self.ctx, stem) if kind == "not-spreadsheet" else []

@@ -16,7 +16,8 @@ class FileOutcome:
 
     file: str  # path relative to the merged folder
     outcome: str = "skipped"  # "accepted" | "rejected" | "skipped" | "attached" (not a spreadsheet, beside its
-    # unit's form in force: a stamped scan or a note, see merge.attachments)
+    # unit's form in force: a stamped scan or a note, see merge.attachments) | "unpacked" (a .zip whose
+    # spreadsheets were taken out, each a file of its own: see merge.archives)
     sha256: str = ""
     unit: str = ""
     round: str = ""
@@ -60,7 +61,7 @@ class MergeResult(Result):
         """Files per outcome, findings per severity, units submitted and missing."""
         count = lambda what: sum(1 for f in self.files if f.outcome == what)  # noqa: E731
         return {"files": len(self.files), "accepted": count("accepted"), "rejected": count("rejected"),
-                "attached": count("attached"), "skipped": count("skipped"), "new": len(self.files) - self.unchanged, "unchanged": self.unchanged,
+                "attached": count("attached"), "unpacked": count("unpacked"), "skipped": count("skipped"), "new": len(self.files) - self.unchanged, "unchanged": self.unchanged,
                 **fk.counts(self.findings),
                 "units_submitted": len(self.units_submitted), "units_missing": len(self.units_missing)}
 
@@ -80,9 +81,16 @@ class MergeResult(Result):
     def summary(self) -> str:
         """One Chinese line: the round, files by outcome, units submitted, findings and the master's path."""
         s = self.counts()
-        fresh = f"（新收 {s['new']}，此前已汇总 {s['unchanged']}）" if s["unchanged"] else ""
+        notes = []
+        if s["unpacked"]:
+            archives = tuple(f.file + "/" for f in self.files if f.outcome == "unpacked")
+            taken = sum(1 for f in self.files if f.file.startswith(archives))
+            notes.append(f"含从 {s['unpacked']} 个压缩包中取出的 {taken} 个")
+        if s["unchanged"]:
+            notes.append(f"新收 {s['new']}，此前已汇总 {s['unchanged']}")
+        paren = f"（{'；'.join(notes)}）" if notes else ""
         attached = f"，另附 {s['attached']}" if s["attached"] else ""
-        line = (f"{self.round}：{s['files']} 个文件{fresh}，采用 {s['accepted']}{attached}，拒收 {s['rejected']}，"
+        line = (f"{self.round}：{s['files']} 个文件{paren}，采用 {s['accepted']}{attached}，拒收 {s['rejected']}，"
                 f"跳过 {s['skipped']}；"
                 f"已报送 {s['units_submitted']}/{s['units_submitted'] + s['units_missing']} 个单位；"
                 f"错误 {s['errors']} 条，警告 {s['warnings']} 条，提示 {s['notes']} 条。")
