@@ -772,3 +772,16 @@ def test_a_zip_from_a_units_mail_names_the_unit_of_what_it_holds(base, tmp_path)
     assert current["县财政局"].file_name == "材料.zip/回复.xlsx"
     assert current["县财政局"].identified_by == "mail"
     assert [f.type for f in result.findings if f.file == "材料.zip/回复.xlsx"] == ["unit-from-mail"]
+
+
+def test_the_same_archive_sent_twice_counts_once(base, tmp_path):
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    zipped(box, "县财政局", base)
+    shutil.copy(box / "县财政局报送材料.zip", box / "县财政局报送材料(1).zip")
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    got = {f.file: f.outcome for f in result.files if "/" in f.file}
+    assert sorted(got.values()) == ["accepted", "skipped"], got
+    dup = next(f for f in result.findings if f.type == "duplicate-file")
+    kept = next(f for f, outcome in got.items() if outcome == "accepted")
+    assert got[dup.file] == "skipped" and kept in dup.message

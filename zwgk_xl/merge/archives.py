@@ -3,7 +3,7 @@
 Departments zip a form with its stamped scan, or a whole office's forms together.  An archive is opened
 within the limits a workbook's package gets (file size, members, declared sizes and ratios, each member
 inflated no further than its declared size and its CRC checked), one level deep, and only its spreadsheets
-(and .csv) are taken out: into ``<台账>/.~zwgk_unpacked/<archive hash>/``, once per archive content, under
+(and .csv) are taken out: into ``<台账>/.~zwgk_unpacked/<hash>/``, once per archive name and content, under
 safe names of their own, dated as the archive.  Nothing is written elsewhere, whatever names it holds.
 They are then read like the folder's files, shown as ``<archive>/<name inside>``, their unit found in
 either name; the archive itself gets a note listing what it held.
@@ -67,7 +67,8 @@ def unpack(path: Path, shown: str, into: Path, limits: Limits) -> Unpacked:
     if not data.startswith(ZIP_MAGIC):
         raise Rejected("unreadable", "扩展名是 .zip，但文件不是有效的压缩包（可能已损坏），未打开。")
     entries = _zip_entries(data, limits)
-    folder = into / hashlib.sha256(data).hexdigest()[:24]
+    folder = into / hashlib.sha256(shown.encode("utf-8", "replace") + b"\0" + data).hexdigest()[:24]  # one per
+    # archive and content: two copies of an archive give two sets of files (the second: duplicates)
     when = path.stat().st_mtime
     got = Unpacked()
     for info in entries:
