@@ -367,6 +367,13 @@ def zip_many_members(box, victim, b):
     _zip(box, victim, {"回复.xlsx": b[3][victim].read_bytes(), **{f"x/{i}.txt": b"" for i in range(2500)}})
 
 
+def merged_answers(wb, ws, first):
+    """One 落实情况 and one 完成状态 for the first two tasks, in cells merged down both rows."""
+    for key in ("status", "progress"):
+        c = fs.COLUMN_INDEX[key] + 1
+        ws.cell(first + 1, c).value = None
+        ws.merge_cells(start_row=first, start_column=c, end_row=first + 1, end_column=c)
+
 CASES = {
     # values typed into cells
     "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
@@ -457,6 +464,7 @@ CASES = {
     "sheet XML garbage": ("县财政局", xml_edit(sheet_xml, lambda x: x[: len(x) // 2]), "any"),
     "workbook rels missing": ("县财政局", xml_edit(lambda p: "xl/_rels/workbook.xml.rels", lambda x: None), "any"),
     "only a lock file": ("县卫生健康局", lock_only, "missing-submission"),
+    "answers in cells merged over two tasks": ("县教育局", xl_edit(merged_answers), ("data", "merged-cells")),
     "zipped with its scan": ("县财政局", zipped, "data"),
     "zipped, GBK member name": ("县财政局", zipped_gbk_name, "data"),
     "zipped, names escaping the folder": ("县财政局", zipped_escaping, "data"),
@@ -785,3 +793,23 @@ def test_the_same_archive_sent_twice_counts_once(base, tmp_path):
     dup = next(f for f in result.findings if f.type == "duplicate-file")
     kept = next(f for f, outcome in got.items() if outcome == "accepted")
     assert got[dup.file] == "skipped" and kept in dup.message
+
+
+def test_merged_inputs_fill_only_input_cells_below_the_header_within_bounds():
+    from zwgk_xl.merge.checking import MERGED_CELLS, merged_inputs
+
+    cols = {"id": 0, "title": 1, "status": 2, "progress": 3}
+    rows = [["任务编号", "工作任务", "完成状态", "落实情况"], ["1", "甲", "已完成", "合办"], ["2", "乙", None, ""],
+            ["3", "丙", "推进中", "另写"]]
+    merged = [((1, 2), (2, 3)), ((1, 1), (2, 1)), ((0, 2), (1, 2))]  # inputs; a locked column; from the header
+    out, note = merged_inputs(rows, merged, 0, cols)
+    assert out[2] == ["2", "乙", "已完成", "合办"] and out[3] is rows[3] and rows[2] == ["2", "乙", None, ""]
+    assert note == ("C2", "「完成状态」「落实情况」有合并单元格（C2:D3），合并后的内容已计入所合并的每一行（每项任务）。")
+    assert merged_inputs(rows, [((1, 3), (1, 3))], 0, cols) == (rows, None)  # one cell: nothing to fill
+    hostile = [((1, 3), (10**9, 3))] * 10**6  # a crafted file: a million merges down a billion rows
+    many = [["任务编号", "工作任务", "完成状态", "落实情况"], ["1", "甲", "已完成", "文字"]] + [
+        ["", "", "", ""] for _ in range(3000)]
+    out, note = merged_inputs(many, hostile, 0, cols)
+    assert sum(r[3] == "文字" for r in out) == 3001 <= MERGED_CELLS and note  # each row filled once, no more
+    out, note = merged_inputs(many * 40, hostile, 0, cols)
+    assert sum(r[3] == "文字" for r in out) <= MERGED_CELLS + 40

@@ -82,6 +82,49 @@ def _with_formula_texts(sheet) -> list[list]:
     return rows
 
 
+MERGED_RANGES = 1000  # merged ranges looked at in one table …
+MERGED_CELLS = 100_000  # … and cells filled from them at most (a crafted file may hold millions)
+
+
+def merged_inputs(rows: list[list], merged: list, header: int, cols: dict[str, int]) -> tuple[list[list], tuple | None]:
+    """``rows`` with the value of each range merged down input cells of the table (a department answering
+    several tasks in one merged 落实情况 cell) filled into the rows it covers, where they are empty; and
+    (first range, note) when there was such a range.  ``rows`` is not changed: rows filled are copies."""
+    inputs = {cols[k]: k for k in INPUT_KEYS if k in cols}
+    spans = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in merged[:MERGED_RANGES]
+             if header < r1 < r2 and r1 < len(rows) and all(c in inputs for c in range(c1, c2 + 1))]
+    if not spans:
+        return rows, None
+    out, copied, budget = list(rows), set(), MERGED_CELLS
+    used, keys = [], []
+    for r1, c1, r2, c2 in sorted(spans):
+        filled = False
+        for c in range(c1, c2 + 1):
+            value = out[r1][c] if c < len(out[r1]) else None
+            if value is None or value == "":
+                continue
+            for r in range(r1 + 1, min(r2, len(out) - 1) + 1):
+                budget -= 1
+                if budget < 0:
+                    break
+                if r not in copied:
+                    out[r] = list(out[r])
+                    copied.add(r)
+                row = out[r]
+                if len(row) <= c:
+                    row.extend([None] * (c + 1 - len(row)))
+                if row[c] is None or row[c] == "":
+                    row[c], filled = value, True
+        if filled:
+            used.append(":".join((f"{column_letter(c1)}{r1 + 1}", f"{column_letter(c2)}{r2 + 1}")))  # A1 range
+            keys += [inputs[c] for c in range(c1, c2 + 1) if inputs[c] not in keys]
+    if not used:
+        return rows, None
+    labels = "".join(f"「{INPUT_LABELS[k]}」" for k in INPUT_KEYS if k in keys)
+    shown = "、".join(used[:5]) + ("等" if len(used) > 5 else "")
+    return out, (used[0].split(":")[0], f"{labels}有合并单元格（{shown}），合并后的内容已计入所合并的每一行（每项任务）。")
+
+
 def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
     """The form in ``book``: the first sheet holding the task table (填报表 first); every other sheet is
     looked at too, and a second table is named.  Raises Rejected (not-a-form, column-missing)."""
@@ -99,12 +142,16 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
         found = find_header(sheet.rows)
         if not found:
             continue
-        if form is None:
-            form = Form(sheet.name, _with_formula_texts(sheet), found[0], found[1], sheet.formula_cells, None,
-                        error_cells=dict(sheet.error_cells), formula_texts=dict(sheet.formula_texts))
-        elif all(k in found[1] for k in REQUIRED):
-            form.others.append(Form(sheet.name, _with_formula_texts(sheet), found[0], found[1], sheet.formula_cells,
-                                    None, error_cells=dict(sheet.error_cells), formula_texts=dict(sheet.formula_texts)))
+        if form is None or all(k in found[1] for k in REQUIRED):
+            rows, note = merged_inputs(_with_formula_texts(sheet), sheet.merged, found[0], found[1])
+            one = Form(sheet.name, rows, found[0], found[1], sheet.formula_cells, None,
+                       error_cells=dict(sheet.error_cells), formula_texts=dict(sheet.formula_texts))
+            if note:
+                one.notes.append(("merged-cells", note[1], sheet.name, note[0]))
+            if form is None:
+                form = one
+            else:
+                form.others.append(one)
     if form is None:
         raise Rejected("not-a-form", "文件中找不到填报表的表头（任务编号、工作任务……完成状态），不是下发的填报表。")
     missing = [k for k in REQUIRED if k not in form.cols]
@@ -116,7 +163,7 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
         if key not in form.cols:
             notes.append(("column-missing", f"表头中找不到「{INPUT_LABELS[key]}」列，该项按未填写处理。",
                           form.sheet, str(form.header + 1)))
-    form.notes = notes
+    form.notes = notes + form.notes
     meta = meta_from_rows(book.sheet(fs.META_SHEET).rows) if fs.META_SHEET in names else None
     if meta is None and book.kind != "csv" and _may_carry_metadata(book):
         try:

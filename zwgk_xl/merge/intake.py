@@ -70,6 +70,8 @@ class ReadSheet:
     error_cells: dict[str, str] = field(default_factory=dict)  # "G6" -> "#DIV/0!" (.xlsx)
     outside: tuple[int, str] = (0, "")  # cells beyond the limits, left out: (count, first ref)
     formula_texts: dict[str, str] = field(default_factory=dict)  # "G6" -> "=SUM(A1:A3)" for formula/error cells
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)  # merged ranges,
+    # ((first row, first column), (last row, last column)), 0-based (their value sits in the first cell)
 
 
 @dataclass
@@ -98,6 +100,7 @@ class ReadBook:
                     raise Rejected("cells-out-of-range", _too_big(name, sheet.total_height + 1, sheet.total_width + 1,
                                                                   limits))
                 rows = sheet.to_python(skip_empty_area=False)
+                merged = _merged(sheet)
             except Broken as b:
                 raise Rejected(b.kind, b.message) from None
             except (Rejected, KeyboardInterrupt, SystemExit):
@@ -105,11 +108,12 @@ class ReadBook:
             except BaseException as e:  # noqa: BLE001 - calamine raises several unrelated types (a Rust panic too)
                 raise _unreadable(f"工作表「{name}」无法读取", e) from e
             if found is None:
-                self.sheets[name] = ReadSheet(name, rows)
+                self.sheets[name] = ReadSheet(name, rows, merged=merged)
             else:
                 texts = xlsxscan.shown_links(found.formula_texts, {*found.formula_cells, *found.error_cells}, rows) \
                     if found.hyperlinks else found.formula_texts
-                self.sheets[name] = ReadSheet(name, rows, found.formula_cells, found.error_cells, found.outside, texts)
+                self.sheets[name] = ReadSheet(name, rows, found.formula_cells, found.error_cells, found.outside, texts,
+                                              merged)
         return self.sheets[name]
 
     def _member(self, name: str) -> bytes | None:
@@ -307,6 +311,15 @@ def _unreadable(what: str, e: BaseException) -> Rejected:
     if "larger than its declared" in text:
         return Rejected("zip-bomb", f"{what}：压缩包内的部件解压后超过声明的大小，疑似“压缩炸弹”，未继续解压。")
     return Rejected("unreadable", f"{what}（{text}），文件可能已损坏。")
+
+
+def _merged(sheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The sheet's merged ranges as python-calamine gives them ([] when the format has none or they cannot be
+    read: they only help to read a form)."""
+    try:
+        return [((int(a), int(b)), (int(c), int(d))) for (a, b), (c, d) in sheet.merged_cell_ranges or []]
+    except Exception:  # noqa: BLE001 - calamine raises several unrelated types
+        return []
 
 
 def _calamine(data: bytes) -> CalamineWorkbook:
