@@ -374,6 +374,12 @@ def merged_answers(wb, ws, first):
         ws.cell(first + 1, c).value = None
         ws.merge_cells(start_row=first, start_column=c, end_row=first + 1, end_column=c)
 
+def continued_row(wb, ws, first):
+    """More of the first task's answer typed on a row inserted below it (no id, no task text)."""
+    ws.insert_rows(first + 1)
+    ws.cell(first + 1, fs.COLUMN_INDEX["progress"] + 1).value = "（续）另公开目录12条。"
+    ws.cell(first + 1, fs.COLUMN_INDEX["problems"] + 1).value = "人手不足"
+
 CASES = {
     # values typed into cells
     "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
@@ -465,6 +471,7 @@ CASES = {
     "workbook rels missing": ("县财政局", xml_edit(lambda p: "xl/_rels/workbook.xml.rels", lambda x: None), "any"),
     "only a lock file": ("县卫生健康局", lock_only, "missing-submission"),
     "answers in cells merged over two tasks": ("县教育局", xl_edit(merged_answers), ("data", "merged-cells")),
+    "answer continued on an inserted row": ("县教育局", xl_edit(continued_row), ("data", "row-continued")),
     "zipped with its scan": ("县财政局", zipped, "data"),
     "zipped, GBK member name": ("县财政局", zipped_gbk_name, "data"),
     "zipped, names escaping the folder": ("县财政局", zipped_escaping, "data"),
@@ -813,3 +820,31 @@ def test_merged_inputs_fill_only_input_cells_below_the_header_within_bounds():
     assert sum(r[3] == "文字" for r in out) == 3001 <= MERGED_CELLS and note  # each row filled once, no more
     out, note = merged_inputs(many * 40, hostile, 0, cols)
     assert sum(r[3] == "文字" for r in out) <= MERGED_CELLS + 40
+
+
+def test_an_answer_continued_on_the_next_row_is_kept_with_its_task(base, tmp_path):
+    """A row without id and task text below a task adds to its answer; a row with task text of its own is
+    still an inserted row, not merged."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县教育局")
+
+    def edit(wb, sheet, first):
+        continued_row(wb, sheet, first)
+        sheet.cell(first + 4, fs.COLUMN_INDEX["title"] + 1).value = "本单位自加的任务"
+        sheet.cell(first + 4, fs.COLUMN_INDEX["progress"] + 1).value = "自加任务的情况"
+
+    xl_edit(edit)(box, "县教育局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    first = answers("县教育局")["一.(1)"]["progress"]
+    with Ledger.open(ws) as led:
+        rep = led.latest_reports(ROUND)[("一.(1)", "县教育局")]
+    assert (rep.progress, rep.problems) == (first + "\n（续）另公开目录12条。", "人手不足")
+    kinds = {f.type: f for f in result.findings if f.unit == "县教育局"}
+    assert kinds["row-continued"].severity == "info" and "一.(1)" in kinds["row-continued"].message
+    assert "本单位自加的任务" in kinds["row-inserted"].message
+    assert "自加任务的情况" not in {r.progress for r in stored_reports(ws)}
+
+
+def stored_reports(ws: Path) -> list:
+    with Ledger.open(ws) as led:
+        return list(led.latest_reports(ROUND).values())

@@ -35,6 +35,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "row-deleted": (WARNING, "任务行被删除", "请对方补报该任务的落实情况。"),
     "row-inserted": (WARNING, "新增了任务行", "新增行未计入汇总；如有需要请人工处理。"),
     "merged-cells": (INFO, "合并单元格", "无需处理：合并单元格的内容已计入所合并的每项任务；如各项情况不同，请对方分开填写。"),
+    "row-continued": (INFO, "续写在下一行", "无需处理：该行内容已并入上面的任务；如它其实是另一项任务，请对方补上任务编号。"),
     "rows-reordered": (INFO, "任务行顺序被调整", "无需处理：已按任务编号对应。"),
     "required-empty": (WARNING, "必填项为空", "请对方补填。"),
     "invalid-status": (WARNING, "完成状态不在列表中", "请对方从下拉列表中选择完成状态。"),

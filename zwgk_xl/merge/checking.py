@@ -27,6 +27,7 @@ STATUS_ALIASES = {"完成": "已完成", "办结": "已完成", "已办结": "�
 STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未开展", "不适用", "持续推进", "长期坚持", "常态化推进"]
 STATUS_SET = frozenset(STATUSES)
 PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
+JOINED_INPUTS = frozenset({"progress", "problems", "next_steps", "evidence"})  # texts a continuing row adds to
 _FORMULA_CHARS = "=+-@\t\r"  # leading characters spreadsheets take as a formula
 _FORMULA_START = re.compile(r"\0[=+\-@\t\r].", re.S)  # a formula-like start in "\0"-joined cell texts
 INPUT_LABELS = dict(fs.INPUT_COLUMNS)
@@ -317,13 +318,23 @@ class Checker:
                 order.append(tid)
             else:
                 pending.append((i, row, tid))
+        at = {i: tid for tid, i in matched.items()}  # row -> the task it holds (or continues)
+        continued: dict[str, list[int]] = {}  # task -> rows below it continuing its answer
         for i, row, tid in pending:
             guess = None
             for key in ("title", "text"):
                 guess = guess or exp.by_title.get(" ".join(cell_text(self.cell(row, key)).split()))
             if guess and guess not in matched:
                 matched[guess] = i
+                at[i] = guess
                 order.append(guess)
+                continue
+            above = self._above(i, rows, at, first)
+            if not tid and above and not any(cell_text(self.cell(row, k)) for k in ("title", "text")):
+                continued.setdefault(above, []).append(i)  # more of the answer above, on a row of its own
+                at[i] = above
+                self.add("row-continued", f"第{i + 1}行没有任务编号和任务内容，所填内容已并入上面任务 {above} 的"
+                                          f"相应栏目。", i)
                 continue
             label = f"任务编号「{tid}」" if tid else "无任务编号"
             why = "重复出现" if tid in matched else "不在下发给本单位的任务中"
@@ -338,6 +349,8 @@ class Checker:
         seq = order if not pending else sorted(matched, key=matched.get)
         mine = [rows[matched[tid]] for tid in seq]
         inputs, texts, suspect = self._inputs(mine)
+        if continued:
+            inputs, texts = self._continue(seq, inputs, texts, continued)
         read_inputs = self._read_inputs
         same = get is not None and mine and min(map(len, mine)) >= width and \
             list(map(get, mine)) == list(map(wants.__getitem__, seq))  # no locked cell altered anywhere
@@ -398,6 +411,35 @@ class Checker:
             dates, problems, next_steps, evidence)))
         return len(body)
 
+
+    @staticmethod
+    def _above(i: int, rows: list[list], at: dict[int, str], first: int) -> str | None:
+        """The task of the nearest row above row ``i`` with content, when there is one."""
+        for j in range(i - 1, first - 1, -1):
+            if j in at:
+                return at[j]
+            if any(cell_text(v) for v in rows[j]):
+                return None
+        return None
+
+    def _continue(self, seq: list[str], inputs: list[tuple], texts: list[tuple],
+                  continued: dict[str, list[int]]) -> tuple[list[tuple], list[tuple]]:
+        """``inputs`` and ``texts`` (a row per task of ``seq``) with the rows continuing each task joined in:
+        a blank cell of the task takes the continuing row's, a text is followed by it on a new line."""
+        inputs, texts = list(inputs), list(texts)
+        for k, tid in enumerate(seq):
+            for i in continued.get(tid, []):
+                (more_raw,), (more,), _ = self._inputs([self.form.rows[i]])
+                raws, have = list(inputs[k]), list(texts[k])
+                for n, key in enumerate(INPUT_KEYS):
+                    if not more[n]:
+                        continue
+                    if not have[n]:
+                        raws[n], have[n] = more_raw[n], more[n]
+                    elif key in JOINED_INPUTS:
+                        raws[n] = have[n] = have[n] + "\n" + more[n]
+                inputs[k], texts[k] = tuple(raws), tuple(have)
+        return inputs, texts
 
     @staticmethod
     def _distinct_ids(rows: list[list], jid: int, tasks: dict) -> list[str] | None:
