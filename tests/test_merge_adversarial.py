@@ -383,6 +383,7 @@ def continued_row(wb, ws, first):
 CASES = {
     # values typed into cells
     "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
+    "date as text 6月20日 (no year)": ("县财政局", xl_edit(set_date("6月20日", "@")), "data"),
     "date cell holds 2958466": ("县财政局", xl_edit(set_date(2958466)), ("data", "invalid-date")),
     "date cell holds 1e300": ("县财政局", xl_edit(set_date(1e300)), ("data", "invalid-date")),
     "date cell holds -5": ("县财政局", xl_edit(set_date(-5)), "data"),
@@ -848,3 +849,25 @@ def test_an_answer_continued_on_the_next_row_is_kept_with_its_task(base, tmp_pat
 def stored_reports(ws: Path) -> list:
     with Ledger.open(ws) as led:
         return list(led.latest_reports(ROUND).values())
+
+
+def test_dates_written_as_departments_write_them(base, tmp_path):
+    """「6月20日」 takes the round's year, 「2021年6月」 is a month, 「长期坚持」 is an answer: none is a bad date
+    (「2021年13月45日」 still is: see CASES)."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县教育局")
+
+    def edit(wb, sheet, first):
+        for k, text in enumerate(["6月20日", "2021年6月", "长期坚持"]):
+            cell = sheet.cell(first + k, col(DATE_CELL))
+            cell.value, cell.number_format = text, "@"
+        sheet.cell(3 + 1, 6 + 1).value = "7月1日"  # 填报日期
+
+    xl_edit(edit)(box, "县教育局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    with Ledger.open(ws) as led:
+        reps = led.latest_reports(ROUND)
+        sub = led.current_submissions(ROUND)["县教育局"]
+    assert [reps[(t, "县教育局")].done_date for t in ("一.(1)", "一.(2)", "一.(3)")] == ["2021-06-20", "2021-06", "长期坚持"]
+    assert sub.fill_date == "2021-07-01"
+    assert not [f for f in result.findings if f.type == "invalid-date"]

@@ -133,6 +133,19 @@ def test_parse_date(value, iso):
     assert parse_date(value) == iso
 
 
+@pytest.mark.parametrize("text,iso", [
+    ("6月20日", "2021-06-20"), ("6月20号", "2021-06-20"), (" 12 月 1 日 ", "2021-12-01"), ("2021年6月", "2021-06"),
+    ("2021.06", "2021-06"), ("2020-6", "2020-06"), ("6月", "2021-06"), ("6月份", "2021-06"),
+    ("6", None), ("2021", None), ("6.20", None), ("13月", None), ("2月30日", None), ("2021年13月", None),
+    ("已完成", None), ("", None),
+])
+def test_partial_date_uses_the_rounds_year(text, iso):
+    from zwgk_xl.core.values import partial_date
+
+    assert partial_date(text, 2021) == iso
+    assert partial_date(text, None) == (iso if iso and text.strip().startswith("20") else None)
+
+
 def test_discover_skips_the_archive_inside_the_folder_and_links_into_it(tmp_path):
     import os
 

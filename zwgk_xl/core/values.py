@@ -75,6 +75,29 @@ def parse_date(value) -> str | None:
         return None
 
 
+_MONTH = re.compile(r"^(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*(?:月份?)?$")  # 2021年6月, 2021-6, 2021.06, 6月
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$")  # 6月20日 (no year)
+ONGOING = re.compile(r"长期|持续|常态|长效|未完成|尚未完成|正在|推进中")  # 完成时间 of work that goes on
+
+
+def partial_date(text: str, year: int | None) -> str | None:
+    """A completion date written without its year or day, as departments do: 「6月20日」 -> 2021-06-20 in a
+    round of ``year``; 「2021年6月」「2021.06」 -> 2021-06, 「6月」 -> 2021-06.  None for anything else (a month
+    alone needs 月, so a bare number is never a date)."""
+    text = (text or "").strip()
+    m = _MONTH_DAY.match(text)
+    if m and year:
+        try:
+            return _dt.date(year, int(m.group(1)), int(m.group(2))).isoformat()
+        except ValueError:
+            return None
+    m = _MONTH.match(text)
+    if m and (m.group(1) or text.endswith(("月", "月份"))) and 1 <= int(m.group(2)) <= 12:
+        y = int(m.group(1)) if m.group(1) else year
+        return f"{y:04d}-{int(m.group(2)):02d}" if y and 1900 < y < 2200 else None
+    return None
+
+
 def user_date(text, what: str = "日期") -> _dt.date:
     """A date typed by the user (2021-06-25, 2021/6/25, 2021年6月25日); ValueError with a Chinese message otherwise."""
     parts = _date_parts(str(text or ""))

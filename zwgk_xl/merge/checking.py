@@ -10,7 +10,7 @@ from pathlib import Path
 
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import STATUSES, Finding
-from zwgk_xl.core.values import cell_text, parse_date
+from zwgk_xl.core.values import ONGOING, cell_text, parse_date, partial_date
 from zwgk_xl.forms import spec as fs
 from zwgk_xl.forms.metadata import meta_from_rows, read_form_metadata
 from zwgk_xl.merge.context import (INPUT_KEYS, LOCKED_KEYS, LOCKED_TITLES, NORM_IDS, Context, clip, norm_id,
@@ -274,7 +274,7 @@ class Checker:
             raw = self.form.rows[i][j] if j < len(self.form.rows[i]) else None
             value = cell_text(raw)
             if key == "fill_date" and value:
-                iso = self._iso(raw)
+                iso = self._iso(raw) or partial_date(value, self.ctx.year)
                 if iso is None:
                     self.add("invalid-date", f"「{label}」填写为「{clip(value)}」，不是日期。", i, j)
                 value = iso or value
@@ -505,7 +505,9 @@ class Checker:
                 self.add("required-empty", f"任务 {tid} 状态为「{status or raw_status}」，但「落实情况」未填写。", i, jp)
         if done_date:
             iso = self._iso(raws[2])
-            if iso is None:
+            if iso is None:  # 「6月20日」「2021年6月」: the round's year, or the month
+                iso = partial_date(done_date, self.ctx.year)
+            if iso is None and not ONGOING.search(done_date):  # 「长期坚持」 is an answer, not a bad date
                 self.add("invalid-date", f"任务 {tid} 的「完成时间」填写为「{clip(done_date)}」，不是日期。",
                          i, self.form.cols.get("done_date"))
             done_date = iso or done_date

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -76,8 +77,11 @@ class Context:
     holders_of: dict[str, list[str]] | None = None  # task id -> units sent it (see holders)
     name_index: NameIndex | None = None  # finds names and aliases in file names (see units_in_name)
     named: dict[str, tuple[str, ...]] = field(default_factory=dict)  # text -> units_in_name(text), remembered
+    year: int | None = None  # the round's year (2021年第二季度 -> 2021): dates written without one
 
     def __post_init__(self):
+        found = re.search(r"((?:19|20|21)\d\d)\s*年", self.round or "")
+        self.year = self.year or (int(found.group(1)) if found else None)
         issuers = {self.canonical(n) or n for n in self.issuers}
         self.issuers = frozenset(issuers | {u for u in self.assigned if u.endswith(ISSUER_ENDINGS)})
         pairs = {u: u for u in self.assigned}
