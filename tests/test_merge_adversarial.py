@@ -326,6 +326,12 @@ def zipped(box, victim, b):
     _zip(box, victim, {f"材料/{victim}回复.xlsx": b[3][victim].read_bytes(), "材料/盖章件.pdf": b"%PDF-1.4"})
 
 
+def zipped_on_a_mac(box, victim, b):
+    """Compressed in a Mac's Finder: AppleDouble copies under __MACOSX/ and a .DS_Store beside the form."""
+    _zip(box, victim, {f"{victim}回复.xlsx": b[3][victim].read_bytes(), f"__MACOSX/._{victim}回复.xlsx": b"\0\5\26\7",
+                       ".DS_Store": b"Bud1"})
+
+
 def zipped_gbk_name(box, victim, b):
     """A zip made on Chinese Windows: member names in GBK, no UTF-8 flag."""
     gbk = "回复（终稿）.xlsx".encode("gbk")
@@ -474,6 +480,7 @@ CASES = {
     "answers in cells merged over two tasks": ("县教育局", xl_edit(merged_answers), ("data", "merged-cells")),
     "answer continued on an inserted row": ("县教育局", xl_edit(continued_row), ("data", "row-continued")),
     "zipped with its scan": ("县财政局", zipped, "data"),
+    "zipped on a Mac": ("县财政局", zipped_on_a_mac, "data"),
     "zipped, GBK member name": ("县财政局", zipped_gbk_name, "data"),
     "zipped, names escaping the folder": ("县财政局", zipped_escaping, "data"),
     "zip inside a zip": ("县财政局", zipped_nested, "reply-not-spreadsheet"),
@@ -871,3 +878,13 @@ def test_dates_written_as_departments_write_them(base, tmp_path):
     assert [reps[(t, "县教育局")].done_date for t in ("一.(1)", "一.(2)", "一.(3)")] == ["2021-06-20", "2021-06", "长期坚持"]
     assert sub.fill_date == "2021-07-01"
     assert not [f for f in result.findings if f.type == "invalid-date"]
+
+
+def test_a_mac_zip_gives_only_the_form(base, tmp_path):
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    zipped_on_a_mac(box, "县财政局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert result.exit_code == 0, [(f.type, f.file) for f in result.findings if f.severity != "info"]
+    note = next(f for f in result.findings if f.type == "archive-unpacked")
+    assert note.message == "压缩包，已取出其中 1 个表格文件逐一汇总。"

@@ -28,6 +28,7 @@ UNPACK_DIR = ".~zwgk_unpacked"  # in the 台账 folder
 ARCHIVE_SUFFIXES = {".zip"}
 READABLE = SPREADSHEET_SUFFIXES | {".csv", ".tsv"}
 SHOWN_OTHERS = 5  # members left in an archive named in its note
+SYSTEM_NAMES = {"thumbs.db", "desktop.ini"}  # what file managers add (and "__MACOSX/", "._x", ".DS_Store")
 
 
 @dataclass
@@ -54,6 +55,13 @@ def _inner_name(info) -> str:
         return info.filename
 
 
+def _system(inner: str, name: str) -> bool:
+    """A file a file manager put in the archive (a Mac's ``__MACOSX/._回复.xlsx`` copies, ``.DS_Store``,
+    ``Thumbs.db``): not the department's."""
+    return inner.startswith("__MACOSX/") or "/__MACOSX/" in inner or name.startswith(".") or \
+        name.lower() in SYSTEM_NAMES
+
+
 def unpack(path: Path, shown: str, into: Path, limits: Limits) -> Unpacked:
     """Take the spreadsheets out of the archive ``path`` (shown as ``shown``) into a folder below ``into``.
 
@@ -74,7 +82,7 @@ def unpack(path: Path, shown: str, into: Path, limits: Limits) -> Unpacked:
     for info in entries:
         inner = _inner_name(info).replace("\\", "/")
         name = PurePosixPath(inner).name
-        if inner.endswith("/") or not name:
+        if inner.endswith("/") or not name or _system(inner, name):
             continue
         if PurePosixPath(name).suffix.lower() not in READABLE or name.startswith(LOCK_PREFIX):
             got.others.append(name)
