@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
-import shutil
 from email import policy
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from zwgk_xl.decompose.assign import assignment_ids
 from zwgk_xl.cli import main
 from zwgk_xl.core.errors import MailError
+from zwgk_xl.forms import spec as fs
 from zwgk_xl.forms.writer import write_forms
 from zwgk_xl.ledger.store import Ledger
 from zwgk_xl.mail import remind, send_forms
@@ -27,7 +28,7 @@ COLON, COMMA = "\uff1a", "\uff0c"
 
 @pytest.fixture
 def ws(tmp_path):
-    """A round issued to every unit and mailed; 县财政局 has returned its (unfilled) form and it is merged."""
+    """A round issued to every unit and mailed; 县财政局 has returned its form (every task 推进中) and it is merged."""
     from zwgk_xl.merge.command import merge_folder
 
     folder = tmp_path / "台账"
@@ -38,7 +39,14 @@ def ws(tmp_path):
     with smtp_server(Capture()) as port:
         assert send_forms(folder / "下发", directory, folder, config=smtp_config(port)).ok
     (folder / "回收").mkdir()
-    shutil.copy(next(f.path for f in forms if f.unit == SUBMITTED), folder / "回收")
+    issued = next(f.path for f in forms if f.unit == SUBMITTED)
+    book = openpyxl.load_workbook(issued)
+    sheet = book[fs.TASK_SHEET]
+    for r in range(fs.FIRST_DATA_ROW + 1, sheet.max_row + 1):  # an unfilled form is no reply (blank-form)
+        if sheet.cell(r, fs.COLUMN_INDEX["id"] + 1).value:
+            sheet.cell(r, fs.COLUMN_INDEX["status"] + 1).value = "推进中"
+            sheet.cell(r, fs.COLUMN_INDEX["progress"] + 1).value = "正在推进。"
+    book.save(folder / "回收" / issued.name)
     with Ledger.open(folder) as ledger:
         assert merge_folder(folder / "回收", ledger, round=ROUND, directory=directory).units_submitted == [SUBMITTED]
     return folder
@@ -96,7 +104,7 @@ def test_overdue_tasks_are_listed_and_a_second_run_the_same_day_sends_nothing(ws
     subject, body = _bodies(handler)["czj@dept.example.cn"]
     assert subject.startswith("【提醒】") and "逾期未完成" in subject
     assert "贵单位已报送" in body and "以下2项任务已过完成时限" in body
-    assert f"一.(2) 任务2（完成时限{COLON}2021年12月31日；贵单位填报{COLON}未填报）" in body
+    assert f"一.(2) 任务2（完成时限{COLON}2021年12月31日；贵单位填报{COLON}推进中）" in body
     _, body = _bodies(handler)["fgj@dept.example.cn"]
     assert "请尽快填写" in body  # the due date has passed
     assert second.count("already-sent") == len(UNIT_NAMES) and second.count("sent") == 0

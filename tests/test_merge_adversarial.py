@@ -386,6 +386,10 @@ def continued_row(wb, ws, first):
     ws.cell(first + 1, fs.COLUMN_INDEX["progress"] + 1).value = "（续）另公开目录12条。"
     ws.cell(first + 1, fs.COLUMN_INDEX["problems"] + 1).value = "人手不足"
 
+def unfilled(box, victim, b):
+    """The issued form sent back as it was (a department replying with the wrong file)."""
+    shutil.copy(b[2][victim], box / f"{victim}回复.xlsx")
+
 CASES = {
     # values typed into cells
     "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
@@ -479,6 +483,7 @@ CASES = {
     "only a lock file": ("县卫生健康局", lock_only, "missing-submission"),
     "answers in cells merged over two tasks": ("县教育局", xl_edit(merged_answers), ("data", "merged-cells")),
     "answer continued on an inserted row": ("县教育局", xl_edit(continued_row), ("data", "row-continued")),
+    "the issued form sent back unfilled": ("县财政局", unfilled, "blank-form"),
     "zipped with its scan": ("县财政局", zipped, "data"),
     "zipped on a Mac": ("县财政局", zipped_on_a_mac, "data"),
     "zipped, GBK member name": ("县财政局", zipped_gbk_name, "data"),
@@ -888,3 +893,24 @@ def test_a_mac_zip_gives_only_the_form(base, tmp_path):
     assert result.exit_code == 0, [(f.type, f.file) for f in result.findings if f.severity != "info"]
     note = next(f for f in result.findings if f.type == "archive-unpacked")
     assert note.message == "压缩包，已取出其中 1 个表格文件逐一汇总。"
+
+
+def test_an_unfilled_form_is_no_reply_and_never_displaces_a_filled_one(base, tmp_path):
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    later = box / "县财政局回复（新）.xlsx"
+    shutil.copy(base[2]["县财政局"], later)  # the issued form, saved after the real reply
+    t = dt.datetime.now().timestamp() + 3600
+    os.utime(later, (t, t))
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    f = next(f for f in result.findings if f.file == later.name)
+    assert (f.type, f.severity) == ("blank-form", "warning") and "都没有填写" in f.message
+    assert stored(ws)["县财政局"] == {t: (a["status"], a["progress"]) for t, a in answers("县财政局").items()}
+    assert not [x for x in result.findings if x.type in ("required-empty", "duplicate-submission")]
+    later.unlink()
+    box_only = tmp_path / "只有空表"
+    box_only.mkdir()
+    shutil.copy(base[2]["县财政局"], box_only / "县财政局回复.xlsx")
+    ws2, _, _ = fresh(base, tmp_path, "台账2")
+    alone = run_merge(box_only, workspace=ws2, output=tmp_path / "汇总表2.xlsx", workers=1)
+    assert "县财政局" in alone.units_missing
