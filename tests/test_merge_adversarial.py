@@ -390,6 +390,31 @@ def unfilled(box, victim, b):
     """The issued form sent back as it was (a department replying with the wrong file)."""
     shutil.copy(b[2][victim], box / f"{victim}回复.xlsx")
 
+def _word_table(src: Path, dst: Path) -> Path:
+    """The form's table (header and task rows) typed into a Word document, a title above it."""
+    import docx
+
+    sheet = openpyxl.load_workbook(src)[fs.TASK_SHEET]
+    rows = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(min_row=fs.HEADER_ROW + 1,
+                                                                               values_only=True)]
+    doc = docx.Document()
+    doc.add_paragraph("落实情况")
+    table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            table.cell(i, j).text = v
+    doc.save(dst)
+    return dst
+
+
+def word_table(box, victim, b):
+    _word_table(b[3][victim], box / f"{victim}落实情况.docx")
+
+
+def word_bomb(box, victim, b):
+    path = _word_table(b[3][victim], box / f"{victim}落实情况.docx")
+    _patch_headers(path, "word/document.xml", size=0xF0000000)
+
 CASES = {
     # values typed into cells
     "date cell holds 20200901": ("县财政局", xl_edit(set_date(20200901)), ("data", "invalid-date")),
@@ -484,6 +509,8 @@ CASES = {
     "answers in cells merged over two tasks": ("县教育局", xl_edit(merged_answers), ("data", "merged-cells")),
     "answer continued on an inserted row": ("县教育局", xl_edit(continued_row), ("data", "row-continued")),
     "the issued form sent back unfilled": ("县财政局", unfilled, "blank-form"),
+    "the table typed into Word": ("县财政局", word_table, ("data", "reply-in-word")),
+    "a Word reply declaring 4 GB": ("县财政局", word_bomb, "reply-not-spreadsheet"),
     "zipped with its scan": ("县财政局", zipped, "data"),
     "zipped on a Mac": ("县财政局", zipped_on_a_mac, "data"),
     "zipped, GBK member name": ("县财政局", zipped_gbk_name, "data"),

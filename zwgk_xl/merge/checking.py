@@ -166,7 +166,7 @@ def read_form(book: ReadBook, path: Path, limits: Limits) -> Form:
                           form.sheet, str(form.header + 1)))
     form.notes = notes + form.notes
     meta = meta_from_rows(book.sheet(fs.META_SHEET).rows) if fs.META_SHEET in names else None
-    if meta is None and book.kind != "csv" and _may_carry_metadata(book):
+    if meta is None and book.kind not in ("csv", "docx") and _may_carry_metadata(book):
         try:
             meta = read_form_metadata(path)
         except Exception:  # noqa: BLE001 - metadata is optional; the table was readable

@@ -21,7 +21,8 @@ from zwgk_xl.merge.attachments import kind_of
 from zwgk_xl.merge.checking import Checker, read_form
 from zwgk_xl.merge.context import Context
 from zwgk_xl.merge.identify import identify, second_form_unit, units_in_name
-from zwgk_xl.merge.intake import TEXT_SUFFIXES, Limits, Rejected, open_book, precheck
+from zwgk_xl.merge.headers import find_header
+from zwgk_xl.merge.intake import TEXT_SUFFIXES, Limits, Rejected, open_book, precheck, word_book
 from zwgk_xl.merge.results import FileOutcome
 
 
@@ -133,6 +134,10 @@ class Reader:
         out.received_at = _dt.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")
         stem = self.stem(path)
         kind = precheck(path, self.limits, st.st_size)
+        book = None
+        if kind == "not-spreadsheet" and path.suffix.lower() == ".docx" and st.st_size <= self.limits.max_file_bytes:
+            book = self._word_form(path)  # the form's table typed into Word: read like a spreadsheet
+            kind = None if book is not None else kind
         if kind in ("lock-file", "not-spreadsheet"):
             found = units_in_name(self.ctx, stem) if kind == "not-spreadsheet" else []
             if not found:
@@ -161,7 +166,7 @@ class Reader:
                 ex.data = data
             if known is None or not known(out.sha256):
                 try:
-                    ex.submission = self._read(path, stem, data, out, ex.findings, ex.extra)
+                    ex.submission = self._read(path, stem, data, out, ex.findings, ex.extra, book)
                 except Rejected as r:
                     sniffed = path.suffix.lower() in TEXT_SUFFIXES
                     if sniffed and not out.unit and r.kind in ("not-a-form", "unreadable"):
@@ -176,9 +181,22 @@ class Reader:
             ex.extra = []
         return ex
 
+    def _word_form(self, path: Path):
+        """The tables of a Word reply (:func:`word_book`) when one of them has the form's header, else None."""
+        try:
+            book = word_book(path.read_bytes(), self.limits, path.name)
+        except (Rejected, OSError):
+            return None  # a damaged document is a file that is not a spreadsheet, as before
+        if book is None or not any(find_header(s.rows) for s in book.sheets.values()):
+            return None
+        return book
+
     def _read(self, path: Path, stem: str, data: bytes, out: FileOutcome, findings: list[Finding],
-              extra: list[Submission]) -> Submission:
-        book = open_book(data, self.limits, name=path.name)
+              extra: list[Submission], book=None) -> Submission:
+        book = book or open_book(data, self.limits, name=path.name)
+        if book.kind == "docx":
+            findings.append(self.finding("reply-in-word", "回复是 Word 文件，已按其中的表格读取；"
+                                                          "下轮请对方直接填写下发的 Excel 表。", out))
         try:
             if book.macros:
                 findings.append(self.finding("macros-present", "文件含宏（VBA/Basic 代码），宏未被执行。", out))

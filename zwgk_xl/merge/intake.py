@@ -76,9 +76,10 @@ class ReadSheet:
 
 @dataclass
 class ReadBook:
-    """What was read from one workbook (by python-calamine; .csv by :func:`text_book`)."""
+    """What was read from one workbook (by python-calamine; .csv by :func:`text_book`, a Word reply's tables by
+    :func:`word_book`)."""
 
-    kind: str  # "xlsx" | "xls" | "ods" | "csv"
+    kind: str  # "xlsx" | "xls" | "ods" | "csv" | "docx"
     sheet_names: list[str]
     macros: bool = False
     sheets: dict[str, ReadSheet] = field(default_factory=dict)  # read on demand via ``sheet``
@@ -284,6 +285,40 @@ def text_book(data: bytes, limits: Limits, name: str) -> ReadBook:
     rows = [r + [""] * (width - len(r)) for r in rows]
     sheet = ReadSheet(name, rows, outside=(outside, "") if outside else (0, ""))
     return ReadBook(kind="csv", sheet_names=[name], sheets={name: sheet}, _data=data, _limits=limits)
+
+
+def word_book(data: bytes, limits: Limits, name: str = "") -> ReadBook | None:
+    """The tables of a Word .docx reply as sheets 表格1, 表格2 … (each cell's text; a merged cell's text in
+    each cell it covers), within the limits; None when it is not a .docx or holds no table.  The package is
+    checked (part count, declared sizes and ratios) before python-docx opens it.  Raises :class:`Rejected`."""
+    if not data.startswith(ZIP_MAGIC):
+        return None
+    if "word/document.xml" not in {e.filename for e in _zip_entries(data, limits)}:
+        return None
+    import docx  # only for Word replies
+
+    sheets: dict[str, ReadSheet] = {}
+    try:
+        for k, table in enumerate(docx.Document(io.BytesIO(data)).tables, start=1):
+            rows, outside = [], 0
+            for i, row in enumerate(table.rows):
+                if i >= limits.max_rows:
+                    outside += 1
+                    continue
+                cells = row.cells
+                outside += max(0, len(cells) - limits.max_cols)
+                rows.append([c.text.strip() for c in cells[: limits.max_cols]])
+            width = max(map(len, rows), default=0)
+            label = f"表格{k}"
+            sheets[label] = ReadSheet(label, [r + [""] * (width - len(r)) for r in rows],
+                                      outside=(outside, "") if outside else (0, ""))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # noqa: BLE001 - a damaged document: python-docx and lxml raise many types
+        raise Rejected("unreadable", f"Word 文件{name and f'「{name}」'}无法打开（{type(e).__name__}），可能已损坏。") from e
+    if not sheets:
+        return None
+    return ReadBook(kind="docx", sheet_names=list(sheets), sheets=sheets, _data=data, _limits=limits)
 
 
 def _check_extents(extents: list[tuple[int, int]], limits: Limits) -> None:
