@@ -941,3 +941,31 @@ def test_an_unfilled_form_is_no_reply_and_never_displaces_a_filled_one(base, tmp
     ws2, _, _ = fresh(base, tmp_path, "台账2")
     alone = run_merge(box_only, workspace=ws2, output=tmp_path / "汇总表2.xlsx", workers=1)
     assert "县财政局" in alone.units_missing
+
+
+def test_word_tables_are_read_with_merged_cells_and_within_limits(tmp_path):
+    import time
+
+    import docx
+
+    from zwgk_xl.merge.intake import Limits, Rejected, word_book
+
+    doc = docx.Document()
+    table = doc.add_table(rows=3, cols=3)
+    for i in range(3):
+        for j in range(3):
+            table.cell(i, j).text = f"{i}{j}"
+    table.cell(0, 0).merge(table.cell(0, 1))  # across
+    table.cell(1, 2).merge(table.cell(2, 2))  # down
+    big = doc.add_table(rows=2500, cols=2)
+    path = tmp_path / "t.docx"
+    doc.save(path)
+    t0 = time.perf_counter()
+    book = word_book(path.read_bytes(), Limits(max_rows=2000))
+    assert time.perf_counter() - t0 < 10  # rows beyond the limit are counted, not read
+    first = book.sheet("表格1").rows
+    assert first[0][:2] == ["00\n01", "00\n01"] and first[1][2] == first[2][2] == "12\n22"
+    assert len(book.sheet("表格2").rows) == 2000 and book.sheet("表格2").outside[0] == 500
+    with pytest.raises(Rejected):  # a broken package is refused, never half read
+        word_book(b"PK\x03\x04" + b"\0" * 40, Limits())
+    assert word_book(b"not a zip", Limits()) is None

@@ -206,18 +206,18 @@ class Reader:
         findings.extend(identify(self.ctx, form, stem, self.mail_units.get(out.sha256, ""), out))
         for f in findings:
             f.unit = f.unit or out.unit
-        main = self._submission(form, out, out.unit, out.identified_by, findings, blank_is=True)
+        main = self._submission(form, out, out.unit, out.identified_by, findings, refuse_blank=True)
         for other in form.others:
             self._second(other, form, out, extra, findings)
         return main
 
     def _submission(self, form, out: FileOutcome, unit: str, way: str, findings: list[Finding],
-                    blank_is: bool = False) -> Submission:
-        """The submission of one task table (``blank_is``: a table with nothing filled in is refused)."""
+                    refuse_blank: bool = False) -> Submission:
+        """The submission of one task table (``refuse_blank``: a table with nothing filled in is refused)."""
         checker = Checker(self.ctx, form, out.file, unit)
         checker.read_fields()
         rows = checker.check_table()
-        if blank_is and checker.values and not any(any(v[2:]) for v in checker.values.values()):
+        if refuse_blank and checker.values and not any(any(v[2:]) for v in checker.values.values()):
             raise Rejected("blank-form", f"表中 {len(checker.values)} 项任务都没有填写（完成状态、落实情况等全为空），"
                                          f"可能是下发的空表，未汇总；{unit}仍计为未报送。")
         out.rows = out.rows or rows

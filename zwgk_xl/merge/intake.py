@@ -287,13 +287,17 @@ def text_book(data: bytes, limits: Limits, name: str) -> ReadBook:
     return ReadBook(kind="csv", sheet_names=[name], sheets={name: sheet}, _data=data, _limits=limits)
 
 
+WORD_MAX_BYTES = 8 * 2**20  # a Word reply's document part read for tables at most (a 60-row table: ~0.2 MB)
+
+
 def word_book(data: bytes, limits: Limits, name: str = "") -> ReadBook | None:
     """The tables of a Word .docx reply as sheets 表格1, 表格2 … (each cell's text; a merged cell's text in
     each cell it covers), within the limits; None when it is not a .docx or holds no table.  The package is
     checked (part count, declared sizes and ratios) before python-docx opens it.  Raises :class:`Rejected`."""
     if not data.startswith(ZIP_MAGIC):
         return None
-    if "word/document.xml" not in {e.filename for e in _zip_entries(data, limits)}:
+    body = next((e for e in _zip_entries(data, limits) if e.filename == "word/document.xml"), None)
+    if body is None or body.file_size > WORD_MAX_BYTES:  # a long report, not a form's table
         return None
     import docx  # only for Word replies
 
@@ -305,7 +309,7 @@ def word_book(data: bytes, limits: Limits, name: str = "") -> ReadBook | None:
                 if i >= limits.max_rows:
                     outside += 1
                     continue
-                cells = row.cells
+                cells = row.cells  # a merged cell in each grid column it covers
                 outside += max(0, len(cells) - limits.max_cols)
                 rows.append([c.text.strip() for c in cells[: limits.max_cols]])
             width = max(map(len, rows), default=0)
