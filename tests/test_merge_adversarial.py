@@ -872,6 +872,7 @@ def test_an_answer_continued_on_the_next_row_is_kept_with_its_task(base, tmp_pat
         continued_row(wb, sheet, first)
         sheet.cell(first + 4, fs.COLUMN_INDEX["title"] + 1).value = "本单位自加的任务"
         sheet.cell(first + 4, fs.COLUMN_INDEX["progress"] + 1).value = "自加任务的情况"
+        sheet.cell(first + 5, fs.COLUMN_INDEX["progress"] + 1).value = "审核人：李四"
 
     xl_edit(edit)(box, "县教育局", base)
     result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
@@ -881,8 +882,10 @@ def test_an_answer_continued_on_the_next_row_is_kept_with_its_task(base, tmp_pat
     assert (rep.progress, rep.problems) == (first + "\n（续）另公开目录12条。", "人手不足")
     kinds = {f.type: f for f in result.findings if f.unit == "县教育局"}
     assert kinds["row-continued"].severity == "info" and "一.(1)" in kinds["row-continued"].message
-    assert "本单位自加的任务" in kinds["row-inserted"].message
+    inserted = [f.message for f in result.findings if f.type == "row-inserted"]
+    assert len(inserted) == 2 and "本单位自加的任务" in inserted[0]  # and the signature line's row
     assert "自加任务的情况" not in {r.progress for r in stored_reports(ws)}
+    assert not any("审核人" in r.progress for r in stored_reports(ws))  # a signature line is not an answer
 
 
 def stored_reports(ws: Path) -> list:

@@ -28,6 +28,7 @@ STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未�
 STATUS_SET = frozenset(STATUSES)
 PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
 JOINED_INPUTS = frozenset({"progress", "problems", "next_steps", "evidence"})  # texts a continuing row adds to
+_FOOTNOTE = re.compile(r"\s*(?:填报人|填表人|联系人|联系电话|审核人|审核|负责人|单位负责人|备注|注[:：]|说明[:：])")  # below a table
 _FORMULA_CHARS = "=+-@\t\r"  # leading characters spreadsheets take as a formula
 _FORMULA_START = re.compile(r"\0[=+\-@\t\r].", re.S)  # a formula-like start in "\0"-joined cell texts
 INPUT_LABELS = dict(fs.INPUT_COLUMNS)
@@ -330,7 +331,8 @@ class Checker:
                 order.append(guess)
                 continue
             above = self._above(i, rows, at, first)
-            if not tid and above and not any(cell_text(self.cell(row, k)) for k in ("title", "text")):
+            if (not tid and above and not any(cell_text(self.cell(row, k)) for k in ("title", "text"))
+                    and not _FOOTNOTE.match(" ".join(filter(None, map(cell_text, row))))):
                 continued.setdefault(above, []).append(i)  # more of the answer above, on a row of its own
                 at[i] = above
                 self.add("row-continued", f"第{i + 1}行没有任务编号和任务内容，所填内容已并入上面任务 {above} 的"
