@@ -972,3 +972,20 @@ def test_word_tables_are_read_with_merged_cells_and_within_limits(tmp_path):
     with pytest.raises(Rejected):  # a broken package is refused, never half read
         word_book(b"PK\x03\x04" + b"\0" * 40, Limits())
     assert word_book(b"not a zip", Limits()) is None
+
+
+def test_a_word_note_without_a_table_is_not_parsed(tmp_path, monkeypatch):
+    """Covering notes come with most replies: their document part is looked at for a table, and only a
+    document with one is given to python-docx (17 ms each for a short note)."""
+    import io
+
+    import docx
+
+    from zwgk_xl.merge.intake import Limits, word_book
+
+    note = docx.Document()
+    note.add_paragraph("县财政局关于落实情况的说明。" * 50)
+    buf = io.BytesIO()
+    note.save(buf)
+    monkeypatch.setattr(docx, "Document", lambda *a, **k: pytest.fail("python-docx opened a note without a table"))
+    assert word_book(buf.getvalue(), Limits()) is None

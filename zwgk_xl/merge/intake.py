@@ -299,6 +299,11 @@ def word_book(data: bytes, limits: Limits, name: str = "") -> ReadBook | None:
     body = next((e for e in _zip_entries(data, limits) if e.filename == "word/document.xml"), None)
     if body is None or body.file_size > WORD_MAX_BYTES:  # a long report, not a form's table
         return None
+    try:
+        if b"<w:tbl" not in xlsxscan.member(data, body):  # a covering note without a table: not parsed at all
+            return None
+    except Broken as b:
+        raise Rejected(b.kind, b.message) from None
     import docx  # only for Word replies
 
     sheets: dict[str, ReadSheet] = {}
