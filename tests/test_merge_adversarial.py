@@ -934,7 +934,7 @@ def test_an_unfilled_form_is_no_reply_and_never_displaces_a_filled_one(base, tmp
     os.utime(later, (t, t))
     result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
     f = next(f for f in result.findings if f.file == later.name)
-    assert (f.type, f.severity) == ("blank-form", "warning") and "都没有填写" in f.message
+    assert (f.type, f.severity) == ("blank-form", "warning") and "全为空" in f.message
     assert stored(ws)["县财政局"] == {t: (a["status"], a["progress"]) for t, a in answers("县财政局").items()}
     assert not [x for x in result.findings if x.type in ("required-empty", "duplicate-submission")]
     later.unlink()

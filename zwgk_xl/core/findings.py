@@ -88,7 +88,7 @@ KINDS: dict[str, tuple[str, str, str]] = {
     # merge (issue 14)
     "unit-conflict": (ERROR, "单位依据不一致", "未汇总；请核实该文件属于哪个单位：把文件名改为该单位名称（或请对方用本单位的填报表重报）后重新汇总。"),
     "reply-in-word": (INFO, "Word 文件回复", "已按 Word 中的表格读取；请核对单位和内容，下轮请对方直接填写下发的 Excel 表。"),
-    "blank-form": (WARNING, "空表", "未汇总；请对方填写后重发（该单位仍在催报名单中）。"),
+    "blank-form": (WARNING, "空表", "未汇总；该单位仍在催报名单中，请对方填写后重发。"),
     "reply-not-spreadsheet": (WARNING, "回复不是表格", "未汇总；请对方用下发的填报表填写后重发（盖章件等可作附件一并发来）。"),
     "archive-unpacked": (INFO, "压缩包", "无需处理：其中的表格文件已逐一汇总。"),
     "attachment": (INFO, "另附的非表格文件", "无需处理：已归档备查，不影响汇总。"),

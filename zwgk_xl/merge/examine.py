@@ -218,8 +218,8 @@ class Reader:
         checker.read_fields()
         rows = checker.check_table()
         if refuse_blank and checker.values and not any(any(v[2:]) for v in checker.values.values()):
-            raise Rejected("blank-form", f"表中 {len(checker.values)} 项任务都没有填写（完成状态、落实情况等全为空），"
-                                         f"可能是下发的空表，未汇总；{unit}仍计为未报送。")
+            raise Rejected("blank-form", f"表中 {len(checker.values)} 项任务的完成状态、落实情况等全为空，"
+                                         f"可能是原样发回的下发空表，未汇总；{unit}仍计为未报送。")
         out.rows = out.rows or rows
         findings.extend(checker.findings)
         return Submission(round=self.ctx.round, unit=unit, sha256=out.sha256, file_name=out.file,
