@@ -216,3 +216,40 @@ def test_hostile_files_merge_within_the_memory_bound(form, tmp_path):
     assert ("unreadable", "0_字符串.xlsx") in kinds
     assert xls is None or ("cells-out-of-range", "0_九七.xls") in kinds
     assert not [f for f in got["findings"] if f[0] == "unexpected-error"]
+
+
+_NAME_PART = st.lists(st.sampled_from(list("ab县局回复（）()._- /\\:*?\"<>|\x00\x07~$中文.\u202e")
+                                      + ["..", "../", "__MACOSX/", "._", "/"]), max_size=8).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(names=st.lists(st.tuples(_NAME_PART, st.sampled_from([".xlsx", ".csv", ".pdf", ".XLS", ""])), min_size=1,
+                      max_size=6),
+       utf8=st.booleans())
+def test_an_archive_never_writes_outside_its_folder(names, utf8):
+    """Any member names (separators, traversal, reserved and control characters, GBK or UTF-8): files are
+    taken out only into the unpack folder, each shown under the archive's name, or the archive is refused."""
+    from zwgk_xl.merge import archives
+    from zwgk_xl.merge.intake import Limits, Rejected
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        path = tmp / "box" / "县财政局材料.zip"
+        path.parent.mkdir()
+        with zipfile.ZipFile(path, "w") as z:
+            for n, (stem, suffix) in enumerate(names):
+                info = zipfile.ZipInfo((stem + suffix) or f"x{n}")
+                if not utf8:  # as Chinese Windows writes it: GBK bytes, no UTF-8 flag
+                    raw = info.filename.encode("gbk", "replace")
+                    info.filename = raw.decode("cp437")
+                z.writestr(info, b"a,b\n1,2\n" * (n + 1))
+        into = tmp / "台账" / archives.UNPACK_DIR
+        try:
+            got = archives.unpack(path, path.name, into, Limits())
+        except Rejected:
+            return
+        written = [p for p in tmp.rglob("*") if p.is_file()]
+        assert all(into in p.parents for p in written if p != path), written
+        for target, shown, stem, sha in got.files:
+            assert target.is_file() and into in target.parents and shown.startswith(path.name + "/")
+        assert len(got.files) + len(got.others) <= len(names)
