@@ -21,12 +21,12 @@ from zwgk_xl.core.encodings import decode_8bit
 from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.ledger.store import archive_name
 from zwgk_xl.merge import xlsxscan
-from zwgk_xl.merge.intake import (LOCK_PREFIX, SPREADSHEET_SUFFIXES, ZIP_MAGIC, Broken, Limits, Rejected,
-                                  _zip_entries)
+from zwgk_xl.merge.intake import (LOCK_PREFIX, SPREADSHEET_SUFFIXES, TEXT_SUFFIXES, ZIP_MAGIC, Broken, Limits,
+                                  Rejected, _zip_entries)
 
 UNPACK_DIR = ".~zwgk_unpacked"  # in the 台账 folder
 ARCHIVE_SUFFIXES = {".zip"}
-READABLE = SPREADSHEET_SUFFIXES | {".csv", ".tsv"}
+READABLE = SPREADSHEET_SUFFIXES | (TEXT_SUFFIXES - {""})  # a member without an extension stays inside
 SHOWN_OTHERS = 5  # members left in an archive named in its note
 SYSTEM_NAMES = {"thumbs.db", "desktop.ini"}  # what file managers add (and "__MACOSX/", "._x", ".DS_Store")
 

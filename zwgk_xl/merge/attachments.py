@@ -14,17 +14,19 @@ from pathlib import PurePosixPath
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding
 
-SCANS = {".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp"}
-DOCUMENTS = {".doc", ".docx", ".wps", ".wpt", ".rtf", ".odt", ".txt"}
-ARCHIVES = {".rar", ".7z", ".tar", ".gz"}  # a .zip is opened (see merge.archives)
+LIKELY = {  # extension -> what a file that is not a spreadsheet most likely is
+    **dict.fromkeys((".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp"),
+                    "可能是盖章扫描件"),
+    **dict.fromkeys((".doc", ".docx", ".wps", ".wpt", ".rtf", ".odt", ".txt"), "可能是文字说明材料"),
+    ".zip": "压缩包，其中没有表格文件",  # a .zip is opened (see merge.archives)
+    **dict.fromkeys((".rar", ".7z", ".tar", ".gz"), "压缩包，未打开；请对方改发 .zip 或直接发表格"),
+}
 
 
 def kind_of(suffix: str) -> str:
     """What a file that is not a spreadsheet most likely is, by its extension: 「（.pdf，可能是盖章扫描件）」."""
     suffix = suffix.lower()
-    what = ("可能是盖章扫描件" if suffix in SCANS else "可能是文字说明材料" if suffix in DOCUMENTS
-            else "压缩包，其中没有表格文件" if suffix == ".zip" else "压缩包，未打开；请对方改发 .zip 或直接发表格"
-            if suffix in ARCHIVES else "")
+    what = LIKELY.get(suffix, "")
     return f"（{suffix or '无扩展名'}{'，' + what if what else ''}）"
 
 

@@ -61,7 +61,8 @@ class MergeResult(Result):
         """Files per outcome, findings per severity, units submitted and missing."""
         count = lambda what: sum(1 for f in self.files if f.outcome == what)  # noqa: E731
         return {"files": len(self.files), "accepted": count("accepted"), "rejected": count("rejected"),
-                "attached": count("attached"), "unpacked": count("unpacked"), "skipped": count("skipped"), "new": len(self.files) - self.unchanged, "unchanged": self.unchanged,
+                "attached": count("attached"), "unpacked": count("unpacked"), "skipped": count("skipped"),
+                "new": len(self.files) - self.unchanged, "unchanged": self.unchanged,
                 **fk.counts(self.findings),
                 "units_submitted": len(self.units_submitted), "units_missing": len(self.units_missing)}
 
