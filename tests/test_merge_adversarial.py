@@ -386,6 +386,15 @@ def continued_row(wb, ws, first):
     ws.cell(first + 1, fs.COLUMN_INDEX["progress"] + 1).value = "（续）另公开目录12条。"
     ws.cell(first + 1, fs.COLUMN_INDEX["problems"] + 1).value = "人手不足"
 
+def signed_below(wb, ws, first):
+    """A signature block typed under the table: 填表人 and 联系电话 there, not in the cells above it."""
+    last = ws.max_row
+    ws.cell(last + 2, 1).value = "填表人："
+    ws.cell(last + 2, 2).value = "王芳"
+    ws.cell(last + 2, 4).value = "联系电话：0871-6123456"
+    ws.cell(last + 3, 1).value = "审核人：李四"
+    ws.cell(last + 3, 4).value = "（单位盖章）"
+
 def unfilled(box, victim, b):
     """The issued form sent back as it was (a department replying with the wrong file)."""
     shutil.copy(b[2][victim], box / f"{victim}回复.xlsx")
@@ -508,6 +517,8 @@ CASES = {
     "only a lock file": ("县卫生健康局", lock_only, "missing-submission"),
     "answers in cells merged over two tasks": ("县教育局", xl_edit(merged_answers), ("data", "merged-cells")),
     "answer continued on an inserted row": ("县教育局", xl_edit(continued_row), ("data", "row-continued")),
+    "a signature block below the table": ("县教育局", xl_edit(signed_below, fields={"filler": ""}),
+                                          ("data", "footnote-row")),
     "the issued form sent back unfilled": ("县财政局", unfilled, "blank-form"),
     "the table typed into Word": ("县财政局", word_table, ("data", "reply-in-word")),
     "a Word reply declaring 4 GB": ("县财政局", word_bomb, "reply-not-spreadsheet"),
@@ -883,9 +894,52 @@ def test_an_answer_continued_on_the_next_row_is_kept_with_its_task(base, tmp_pat
     kinds = {f.type: f for f in result.findings if f.unit == "县教育局"}
     assert kinds["row-continued"].severity == "info" and "一.(1)" in kinds["row-continued"].message
     inserted = [f.message for f in result.findings if f.type == "row-inserted"]
-    assert len(inserted) == 2 and "本单位自加的任务" in inserted[0]  # and the signature line's row
+    assert len(inserted) == 1 and "本单位自加的任务" in inserted[0]
+    assert "审核人：李四" in kinds["footnote-row"].message  # the signature line below: not a task, not an answer
     assert "自加任务的情况" not in {r.progress for r in stored_reports(ws)}
     assert not any("审核人" in r.progress for r in stored_reports(ws))  # a signature line is not an answer
+
+
+def test_a_signature_block_below_the_table_gives_the_filler_and_is_no_task(base, tmp_path):
+    """填表人 and 联系电话 written under the table are read when the cells above are empty; the block is one
+    note per line, never a 新增行 warning, and no answer takes its text."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县教育局")
+    xl_edit(signed_below, fields={"filler": ""})(box, "县教育局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    mine = [f for f in result.findings if f.unit == "县教育局"]
+    assert {f.type for f in mine} == {"footnote-row"} and all(f.severity == "info" for f in mine)
+    assert len(mine) == 2 and "填报人、联系电话已按此读取" in mine[0].message and "（单位盖章）" in mine[1].message
+    with Ledger.open(ws) as led:
+        sub = next(s for s in led.submissions(ROUND) if s.unit == "县教育局")
+        reports = led.latest_reports(ROUND)
+    assert (sub.filler, sub.phone) == ("王芳", "0871-6123456")
+    assert {t for t, u in reports if u == "县教育局"} == set(answers("县教育局"))
+    assert not any("李四" in r.progress or "王芳" in r.progress for r in reports.values())
+
+
+def test_a_filled_in_filler_is_not_replaced_by_the_block_below(base, tmp_path):
+    """The form's own 填报人 stands; a remark below the table is kept in its note, and a line starting a
+    sentence with 审核 (「审核了……」) continues the answer above as before."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县教育局")
+
+    def edit(wb, sheet, first):
+        signed_below(wb, sheet, first)
+        sheet.cell(sheet.max_row + 1, 1).value = "备注：第2项涉及个人信息，未公开。"
+        sheet.insert_rows(first + 1)
+        sheet.cell(first + 1, fs.COLUMN_INDEX["progress"] + 1).value = "审核了目录12条。"
+
+    xl_edit(edit)(box, "县教育局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    kinds = [f.type for f in result.findings if f.unit == "县教育局"]
+    assert kinds.count("footnote-row") == 3 and "row-inserted" not in kinds and "row-continued" in kinds
+    notes = [f.message for f in result.findings if f.type == "footnote-row"]
+    assert notes[0].endswith("表头未填的联系电话已按此读取。") and "第2项涉及个人信息" in notes[2]
+    with Ledger.open(ws) as led:
+        sub = next(s for s in led.submissions(ROUND) if s.unit == "县教育局")
+        first = led.latest_reports(ROUND)[("一.(1)", "县教育局")]
+    assert sub.filler == "经办人" and first.progress.endswith("\n审核了目录12条。")
 
 
 def stored_reports(ws: Path) -> list:

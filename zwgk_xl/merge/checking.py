@@ -28,10 +28,18 @@ STATUS_PHRASES = [*STATUSES, "正在推进", "进行中", "尚未启动", "未�
 STATUS_SET = frozenset(STATUSES)
 PROGRESS_OPTIONAL = ("未启动", "不涉及")  # statuses that need no 落实情况
 JOINED_INPUTS = frozenset({"progress", "problems", "next_steps", "evidence"})  # texts a continuing row adds to
-_FOOTNOTE = re.compile(r"\s*(?:填报人|填表人|联系人|联系电话|审核人|审核|负责人|单位负责人|备注|注[:：]|说明[:：])")  # below a table
+# What a line below a table starts with: a signature block's labels, or a remark.
+_SIGN_LABELS = ("填报人|填表人|联系人|经办人|制表人|联系电话|电话|手机|联系方式|填报日期|填表日期|日期|审核人|审核|审批人|"
+                "签发人|负责人|单位负责人|主要负责人|分管负责人|分管领导|单位盖章|盖章|签字|签名")
+_FOOTNOTE = re.compile(r"\s*[（(]?(?:(?:%s)(?=[\s:：）)]|$)|备注|注[:：]|说明[:：])" % _SIGN_LABELS)
+_SIGN_FIELD = re.compile(r"[（(]?(%s)(?=[\s:：）)]|$)[）)]?\s*[:：]?\s*" % _SIGN_LABELS)  # a label; its value follows
+_SIGN_KEYS = {"填报人": "filler", "填表人": "filler", "联系人": "filler", "经办人": "filler", "制表人": "filler",
+              "联系电话": "phone", "电话": "phone", "手机": "phone", "联系方式": "phone",
+              "填报日期": "fill_date", "填表日期": "fill_date", "日期": "fill_date"}
 _FORMULA_CHARS = "=+-@\t\r"  # leading characters spreadsheets take as a formula
 _FORMULA_START = re.compile(r"\0[=+\-@\t\r].", re.S)  # a formula-like start in "\0"-joined cell texts
 INPUT_LABELS = dict(fs.INPUT_COLUMNS)
+FIELD_LABELS = dict(fs.FORM_FIELDS)
 _NUMBER = re.compile(r"^[+-]?\d[\d,.]*%?$")
 
 def normalize_status(raw: str) -> tuple[str, bool]:
@@ -321,6 +329,7 @@ class Checker:
                 pending.append((i, row, tid))
         at = {i: tid for tid, i in matched.items()}  # row -> the task it holds (or continues)
         continued: dict[str, list[int]] = {}  # task -> rows below it continuing its answer
+        footnotes: set[int] | None = None  # the rows of a signature block or remark below the table
         for i, row, tid in pending:
             guess = None
             for key in ("title", "text"):
@@ -329,6 +338,11 @@ class Checker:
                 matched[guess] = i
                 at[i] = guess
                 order.append(guess)
+                continue
+            if footnotes is None:
+                footnotes = self._footnotes(rows, first)
+            if i in footnotes:
+                self._footnote(i, row)
                 continue
             above = self._above(i, rows, at, first)
             if (not tid and above and not any(cell_text(self.cell(row, k)) for k in ("title", "text"))
@@ -413,6 +427,43 @@ class Checker:
             dates, problems, next_steps, evidence)))
         return len(body)
 
+
+    @staticmethod
+    def _footnotes(rows: list[list], first: int) -> set[int]:
+        """The rows at the table's foot (blank rows aside) that read as a signature block or a remark."""
+        out = set()
+        for i in range(len(rows) - 1, first - 1, -1):
+            texts = list(filter(None, map(cell_text, rows[i])))
+            if not texts:
+                continue
+            if not _FOOTNOTE.match(" ".join(texts)):
+                break
+            out.add(i)
+        return out
+
+    def _footnote(self, i: int, row: list) -> None:
+        """A signature block or remark below the table: not a task.  The 填报人, 联系电话 and 填报日期 it
+        gives are read when the form's own cells for them are empty."""
+        text = " ".join(filter(None, map(cell_text, row)))
+        found = list(_SIGN_FIELD.finditer(text))
+        read = []
+        for m, after in zip(found, [*found[1:], None]):
+            key = _SIGN_KEYS.get(m.group(1))
+            value = text[m.end():after.start() if after else len(text)].strip(" \t,，;；。、")
+            if not key or not value or self.fields.get(key) or key in (k for k, _ in read):
+                continue
+            if key == "fill_date":
+                value = self._iso(value) or partial_date(value, self.ctx.year) or ""
+                if not value:
+                    continue
+            self.fields[key] = value
+            read.append((key, FIELD_LABELS[key]))
+        if any(k == "filler" for k, _ in read):
+            self.findings = [f for f in self.findings
+                             if not (f.type == "required-empty" and f.message.startswith("「填报人」"))]
+        self.add("footnote-row", f"第{i + 1}行是表格下方的落款或备注（「{clip(text, 80)}」），不是任务，未计入任务"
+                                 + (f"；表头未填的{'、'.join(label for _, label in read)}已按此读取" if read else "")
+                                 + "。", i)
 
     @staticmethod
     def _above(i: int, rows: list[list], at: dict[int, str], first: int) -> str | None:
