@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -141,6 +142,32 @@ def _fill_form(src: Path, dst: Path, unit: str, k: int, round_no: int, *, status
     wb.save(dst)
 
 
+_NOISE_RUN = re.compile(r"疑似噪声字符「([^」]+)」，请对照原文核对")
+
+
+def _check_noise(plan_path: Path, findings: list[Finding]) -> list[str]:
+    """What a clerk does with parse's 「请对照原文核对」 notes before issuing forms: the sample list's flagged
+    runs are noise a web page inserted (the original has none), so they are deleted from the 分解表 in Excel
+    (here openpyxl).  Returns the runs deleted."""
+    from openpyxl import load_workbook
+
+    runs = list(dict.fromkeys(m.group(1) for f in findings if f.type == "parse-noise"
+                              for m in [_NOISE_RUN.search(f.message)] if m))
+    if not runs:
+        return []
+    wb = load_workbook(plan_path)
+    done = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and any(r in c.value for r in runs):
+                    done.update(r for r in runs if r in c.value)
+                    for r in runs:
+                        c.value = c.value.replace(r, "")
+    wb.save(plan_path)
+    return [r for r in runs if r in done]
+
+
 def _stamp(path: Path, when: _dt.datetime) -> None:
     """Give a reply the time it arrived (merge takes a file's time as its receive time)."""
     t = when.timestamp()
@@ -229,6 +256,10 @@ def run_demo(folder, force: bool = False) -> DemoResult:
     plan_path = folder / "分解表.xlsx"
     plan = run_decompose(superior, units=units, output=plan_path, workspace=folder).document
     res.steps.append(("分解到本县单位", f"{len(plan.tasks)} 项任务 → 分解表.xlsx"))
+    fixed = _check_noise(plan_path, parsed.findings)
+    if fixed:
+        res.steps.append(("对照原文核对解析提示", f"在分解表中删去疑似噪声字符{'、'.join(f'「{r}」' for r in fixed)}"
+                                            "（办事员的操作，示例中代为完成）"))
     leads = {u for t in plan.tasks for u in t.lead_local}
 
     merged = None
