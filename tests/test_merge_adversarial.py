@@ -1000,6 +1000,16 @@ def test_an_unfilled_form_is_no_reply_and_never_displaces_a_filled_one(base, tmp
     assert "县财政局" in alone.units_missing
 
 
+def test_a_word_reply_is_identified_in_words_that_fit_it(base, tmp_path):
+    """A Word table never carries the form's metadata: the note says so, not that the form was copied."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    word_table(box, "县财政局", base)
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    note = next(f.message for f in result.findings if f.type == "unit-from-filename")
+    assert note == "Word 文件中没有填报表元数据，按文件名识别为「县财政局」。"
+
+
 def test_word_tables_are_read_with_merged_cells_and_within_limits(tmp_path):
     import time
 

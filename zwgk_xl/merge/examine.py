@@ -203,7 +203,8 @@ class Reader:
             form = read_form(book, path, self.limits)
         finally:
             book.close()
-        findings.extend(identify(self.ctx, form, stem, self.mail_units.get(out.sha256, ""), out))
+        findings.extend(identify(self.ctx, form, stem, self.mail_units.get(out.sha256, ""), out,
+                                 word=book.kind == "docx"))
         for f in findings:
             f.unit = f.unit or out.unit
         main = self._submission(form, out, out.unit, out.identified_by, findings, refuse_blank=True)

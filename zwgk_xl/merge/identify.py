@@ -139,8 +139,10 @@ def second_form_unit(ctx: Context, form: Form) -> str:
     return _header_unit(ctx, form) or _tasks_unit(ctx, table_ids(form))
 
 
-def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutcome) -> list[Finding]:
-    """Set ``out.unit`` and ``out.identified_by`` from the evidence; findings to add.
+def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutcome, *,
+             word: bool = False) -> list[Finding]:
+    """Set ``out.unit`` and ``out.identified_by`` from the evidence; findings to add (``word``: the table
+    was read from a Word document, which never carries the form's metadata).
 
     Raises:
         Rejected: unknown-unit, wrong-round or unit-conflict (the file is held).
@@ -192,9 +194,10 @@ def identify(ctx: Context, form: Form, stem: str, mail_unit: str, out: FileOutco
         _conflict(ctx, out, ev, candidates if len(candidates) > 1 else [unit, ev.tasks])
     way = "filename" if unit in named else "mail" if unit == ev.mail else "content"
     out.identified_by = way
-    how = {"filename": "表中没有填报表元数据（可能被复制到了新文件），按文件名",
-           "mail": "表中没有填报表元数据，文件名也不含单位名称，按收取邮件时记录的来信单位",
-           "content": "表中没有填报表元数据，文件名也不含单位名称，按表格内容"}[way]
+    lacking = "Word 文件中没有填报表元数据" if word else "表中没有填报表元数据"
+    how = {"filename": lacking + ("，按文件名" if word else "（可能被复制到了新文件），按文件名"),
+           "mail": lacking + "，文件名也不含单位名称，按收取邮件时记录的来信单位",
+           "content": lacking + "，文件名也不含单位名称，按表格内容"}[way]
     note(f"unit-from-{way}", f"{how}识别为「{unit}」。")
     return findings
 
