@@ -802,6 +802,12 @@ def test_zipped_replies_are_merged_one_by_one_and_nothing_escapes(base, tmp_path
     again = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
     assert again.unchanged == len(again.files) and not again.master_written
     assert ledger_tables(ws) == once
+    unpacked = ws / ".~zwgk_unpacked"
+    (unpacked / "keep.txt").write_text("not the tool's")  # what the tool did not make stays
+    path.rename(tmp_path / path.name)  # the archive leaves the folder: its copies go, its submissions stay
+    run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    assert [p.name for p in unpacked.iterdir()] == ["keep.txt"]
+    assert set(stored(ws)) == set(UNITS)
 
 
 def test_zipped_reply_read_by_worker_processes(base, tmp_path, monkeypatch):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -103,6 +105,23 @@ def unpack(path: Path, shown: str, into: Path, limits: Limits) -> Unpacked:
     if not got.files and got.failed:
         raise Rejected("unreadable", f"压缩包中的表格文件无法取出：{'；'.join(got.failed)}。请对方直接发送表格文件。")
     return got
+
+
+_FOLDER = re.compile(r"[0-9a-f]{24}")  # an archive's folder below UNPACK_DIR, as :func:`unpack` names it
+
+
+def prune(into: Path, keep: set[str]) -> None:
+    """Remove the folders below ``into`` of archives that are no longer merged (not in ``keep``), and ``into``
+    once empty: they only ever hold copies, and every merge takes out again what it reads."""
+    if not into.is_dir():
+        return
+    for child in into.iterdir():
+        if child.name not in keep and _FOLDER.fullmatch(child.name) and child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+    try:
+        into.rmdir()  # only when empty
+    except OSError:
+        pass
 
 
 def note(unpacked: Unpacked) -> str:

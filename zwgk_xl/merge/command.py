@@ -288,7 +288,7 @@ def _unpack_archives(files: list[Path], reader: Reader, into: Path, limits: Limi
     """``files`` with the spreadsheets taken out of each .zip archive after it (see :mod:`zwgk_xl.merge.archives`),
     and path -> :class:`Examined` of each archive that gave files (a note) or could not be opened (its finding).
     An archive holding no spreadsheet stays as it is: a file that is not a spreadsheet."""
-    out, packed = [], {}
+    out, packed, used = [], {}, set()
     for path in files:
         out.append(path)
         if not archives.is_archive(path):
@@ -314,12 +314,14 @@ def _unpack_archives(files: list[Path], reader: Reader, into: Path, limits: Limi
             continue
         unit = reader.mail_units.get(fo.sha256)
         for target, shown, stem, sha in got.files:
+            used.add(target.parent.name)
             reader.shown[str(target)] = (shown, stem)
             if unit:  # fetched from a unit's mail: so were the files inside
                 reader.mail_units.setdefault(sha, unit)
             out.append(target)
         packed[path] = Examined(fo, [reader.finding("archive-unpacked", archives.note(got), fo)], name_unit=fo.unit,
                                 skipped=True, members=[t for t, *_ in got.files])
+    archives.prune(into, used)  # what archives no longer in the folder left there
     return out, packed
 
 
