@@ -84,11 +84,12 @@ def test_fetch_saves_spreadsheets_once_with_safe_names_and_records_senders(ws, i
     saved = {p.name: p.read_bytes() for p in recv.iterdir()}
     assert saved == {
         forms[0].path.name: form_a, forms[1].path.name: form_b, "x.xlsx": b"1", "evil.xlsx": b"2",
-        "_CON.xlsx": b"3", "_NUL.xlsx": b"4", "a_b_.xlsx": b"5", "_com1.xls": b"6"}
+        "_CON.xlsx": b"3", "_NUL.xlsx": b"4", "a_b_.xlsx": b"5", "_com1.xls": b"6", "说明.docx": b"doc"}
     outside = [p for p in tmp_path.rglob("*") if p.name in ("x.xlsx", "evil.xlsx") and p.parent != recv]
     assert not outside and not (ws.parent / "x.xlsx").exists()
     assert result.messages == 4
-    assert sorted(s["name"] for s in result.skipped) == ["run.exe", "报告.xlsx.exe", "说明.docx"]
+    assert sorted(s["name"] for s in result.skipped) == ["run.exe", "报告.xlsx.exe"]
+    assert "保存 9 个附件（其中文档、扫描件或压缩包 1 个，汇总时识别）" in result.summary()
     assert [(d["name"], d["existing"]) for d in result.duplicates] == [("副本.xlsx", forms[0].path.name)]
     with Ledger.open(ws) as ledger:
         rows = dict(((r[0], r[1:]) for r in ledger.conn.execute(
@@ -97,7 +98,7 @@ def test_fetch_saves_spreadsheets_once_with_safe_names_and_records_senders(ws, i
     assert rows[forms[0].path.name][:3] == ("fgj@dept.example.cn", "县发展和改革局", hashlib.sha256(form_a).hexdigest())
     assert rows[forms[1].path.name][:2] == ("czj@dept.example.cn", "")
     assert rows["x.xlsx"][3] == "../../x.xlsx"
-    assert logged == (4, 8, 1)
+    assert logged == (4, 9, 1)
 
     # a second fetch finds nothing new
     again = _fetch(ws, imap)
@@ -199,8 +200,9 @@ def test_cli_fetch_json_equals_the_library_result(tmp_path, imap):
     assert lib["command"] == "mail-fetch" and [f["filename"] for f in lib["saved"]] == ["填报表.xlsx"]
 
 
-def test_fetch_saves_zip_archives_for_merge_and_skips_scans(ws, imap, tmp_path):
-    """A department zips its form: the archive is saved (merge opens it); a scan beside it is not."""
+def test_fetch_saves_archives_and_scans_for_merge_and_skips_pictures(ws, imap, tmp_path):
+    """A department zips its form: the archive is saved (merge opens it), and so is the scan beside it (merge
+    files it as the form's companion); a signature picture is not."""
     import io
     import zipfile
 
@@ -208,7 +210,9 @@ def test_fetch_saves_zip_archives_for_merge_and_skips_scans(ws, imap, tmp_path):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("回复.xlsx", form)
-    imap.deliver(reply("czj@dept.example.cn", [("财政局材料.zip", buf.getvalue()), ("盖章件.pdf", b"%PDF-1.4")]))
+    imap.deliver(reply("czj@dept.example.cn", [("财政局材料.zip", buf.getvalue()), ("盖章件.pdf", b"%PDF-1.4"),
+                                               ("image001.png", b"\x89PNG")]))
     result = _fetch(ws, imap)
-    assert {p.name: p.read_bytes() for p in (ws / "回收").iterdir()} == {"财政局材料.zip": buf.getvalue()}
-    assert [s["name"] for s in result.skipped] == ["盖章件.pdf"]
+    assert {p.name: p.read_bytes() for p in (ws / "回收").iterdir()} == {"财政局材料.zip": buf.getvalue(),
+                                                                       "盖章件.pdf": b"%PDF-1.4"}
+    assert [s["name"] for s in result.skipped] == ["image001.png"]

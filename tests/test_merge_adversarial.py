@@ -846,6 +846,32 @@ def test_a_zip_from_a_units_mail_names_the_unit_of_what_it_holds(base, tmp_path)
     assert [f.type for f in result.findings if f.file == "材料.zip/回复.xlsx"] == ["unit-from-mail"]
 
 
+def test_a_scan_or_rar_from_a_units_mail_is_named_after_the_unit(base, tmp_path):
+    """Files mail fetch saved that are not spreadsheets, their names naming no unit: the mail's unit is theirs.
+    县财政局 sent only a .rar (a warning: its form is still missing, and why); 县教育局 its form and a scan."""
+    import hashlib
+
+    from zwgk_xl.mail.log import ensure_tables, record_received
+
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, "县财政局")
+    (box / "材料.rar").write_bytes(b"Rar!\x1a\x07\x00" + os.urandom(200))
+    (box / "扫描件.pdf").write_bytes(b"%PDF-1.4 scan")
+    with Ledger.open(ws) as led:
+        ensure_tables(led.conn)
+        for name, unit in (("材料.rar", "县财政局"), ("扫描件.pdf", "县教育局")):
+            record_received(led.conn, sha256=hashlib.sha256((box / name).read_bytes()).hexdigest(),
+                            sender="x@example.cn", filename=name, message_id=f"<{name}@example.cn>",
+                            fetched_at="2021-07-03T10:00:00", original_name=name, unit=unit, subject="回复")
+        result = merge_folder(box, led, workers=1)
+    by_file = {f.file: f for f in result.findings if f.file in ("材料.rar", "扫描件.pdf")}
+    rar, scan = by_file["材料.rar"], by_file["扫描件.pdf"]
+    assert (rar.type, rar.severity, rar.unit) == ("reply-not-spreadsheet", "warning", "县财政局")
+    assert "压缩包，未打开；请对方改发 .zip 或直接发表格" in rar.message
+    assert (scan.type, scan.severity, scan.unit) == ("attachment", "info", "县教育局")
+    assert "县财政局" in result.units_missing and "县教育局" not in result.units_missing
+
+
 def test_the_same_archive_sent_twice_counts_once(base, tmp_path):
     ws, box, replies = fresh(base, tmp_path)
     _box_files(box, replies, "县财政局")

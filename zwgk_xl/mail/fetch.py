@@ -39,6 +39,10 @@ from zwgk_xl.mail.send import _open_ledger, _ssl_context, tls_error
 RECEIVE_DIR = "回收"
 MAX_ATTACHMENT = 50 * 1024 * 1024
 SAVED_ARCHIVES = {".zip"}  # saved beside the spreadsheets: merge takes the spreadsheets out of them
+# Saved too, for merge to name: a Word reply (its table is read when it has the form's header), a stamped
+# scan (a note beside the unit's form; alone, a warning naming the unit), an archive merge cannot open.
+# Pictures are not: mail clients attach signature images to every message.
+SAVED_DOCUMENTS = {".docx", ".doc", ".wps", ".rtf", ".odt", ".pdf", ".ofd", ".rar", ".7z"}
 MAX_NAME = 120  # characters kept of a file name's stem
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}
@@ -79,7 +83,10 @@ class FetchResult(Result):
 
     def summary(self) -> str:
         dup = f"，{len(self.duplicates)} 个重复附件未再保存" if self.duplicates else ""
-        return f"已检查 {self.messages} 封新邮件，保存 {len(self.saved)} 个表格到 {self.folder}{dup}。"
+        others = sum(1 for f in self.saved if Path(f.filename).suffix.lower() in SAVED_DOCUMENTS)
+        what = f"{len(self.saved)} 个附件（其中文档、扫描件或压缩包 {others} 个，汇总时识别）" if others else \
+            f"{len(self.saved)} 个表格"
+        return f"已检查 {self.messages} 封新邮件，保存 {what}到 {self.folder}{dup}。"
 
     def details(self) -> list[str]:
         return [f"  {f.filename}  ← {f.unit or f.sender}" for f in self.saved]
@@ -293,8 +300,8 @@ class _Collector:
         safe = safe_attachment_name(name)
         ext = Path(safe).suffix.lower()
         sender = head["sender"]
-        if ext not in SPREADSHEET_TYPES and ext not in SAVED_ARCHIVES:
-            self.result.skipped.append({"name": name, "sender": sender, "reason": "不是表格文件"})
+        if ext not in SPREADSHEET_TYPES and ext not in SAVED_ARCHIVES and ext not in SAVED_DOCUMENTS:
+            self.result.skipped.append({"name": name, "sender": sender, "reason": "不是表格、文档或压缩包"})
             return "skipped"
         if not data or len(data) > MAX_ATTACHMENT:
             why = "附件为空" if not data else f"附件超过 {MAX_ATTACHMENT // 1024 // 1024} MB"

@@ -140,13 +140,17 @@ class Reader:
             kind = None if book is not None else kind
         if kind in ("lock-file", "not-spreadsheet"):
             found = units_in_name(self.ctx, stem) if kind == "not-spreadsheet" else []
+            if kind == "not-spreadsheet" and not found and self.mail_units:  # fetched from a unit's mail
+                out.sha256 = sha256_file(path)
+                mailed = self.ctx.canonical(self.mail_units.get(out.sha256, ""))
+                found = [mailed] if mailed else []
             if not found:
                 what = "Excel/WPS 的临时锁定文件" if kind == "lock-file" else f"不是表格文件（{path.suffix or '无扩展名'}）"
                 ex.findings.append(self.finding(kind, f"{what}，已跳过。", out))
                 ex.skipped = True
                 return ex
             out.unit = ex.name_unit = found[0]
-            out.sha256 = sha256_file(path)
+            out.sha256 = out.sha256 or sha256_file(path)
             ex.archive = st.st_size <= self.limits.max_file_bytes
             ex.findings.append(self.finding("reply-not-spreadsheet", f"{found[0]}发来的文件不是填报表格"
                                                                      f"{kind_of(path.suffix)}，未汇总。", out))
