@@ -64,6 +64,8 @@ def test_demo_shows_the_real_mess_two_rounds_and_a_pdf(demo):
 
     folder, result = demo
     assert "2020年第三季度" in result.output and "2020年第四季度" in result.output
+    units, files = map(int, re.search(r"2020年第四季度：.*?(\d+) 个单位回复，收到 (\d+) 份", result.output).groups())
+    assert files == units + 1 == len(list((folder / "回收" / "2020年第四季度").iterdir()))  # one unit sent twice
     kinds = re.search(r"汇总时发现的问题（按类型）：(.+)", result.output).group(1).split("，")
     assert len(kinds) >= 4, kinds
     with Ledger.open(folder) as ledger:

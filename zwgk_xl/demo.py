@@ -274,8 +274,9 @@ def run_demo(folder, force: bool = False) -> DemoResult:
         merged = run_merge(back, workspace=folder, round=round_name, output=folder / f"汇总表_{round_name}.xlsx",
                            units_path=units)  # judged as of the round's due date (Ledger.as_of)
         accepted = sum(1 for f in merged.files if f.outcome == "accepted")
-        res.steps.append((f"{round_name}", f"下发 {len(split.forms)} 个填报表；回复 {len(res.replied)} 份，"
-                                           f"采用 {accepted} 份；问题 {len(merged.findings)} 条"
+        res.steps.append((f"{round_name}", f"下发 {len(split.forms)} 个填报表；{len(res.replied)} 个单位回复，"
+                                           f"收到 {len(merged.files)} 份，采用 {accepted} 份；"
+                                           f"问题 {len(merged.findings)} 条"
                           + (f"（{'；'.join(notes)}）" if notes else "")))
     last_round, last_due = ROUNDS[-1]
     res.findings = list(merged.findings) if merged is not None else []
