@@ -122,7 +122,7 @@ def _fill_form(src: Path, dst: Path, unit: str, k: int, round_no: int, *, status
         else:
             items, talks = 12 + (k * 7 + n) % 40 + 20 * round_no, 1 + (k + n) % 4 + round_no
             ws.cell(r, col["progress"]).value = (
-                f"围绕“{title[:16]}”，在县政府门户网站主动公开相关信息{items}条，开展政策解读{talks}次。")
+                f"按照“{title}”的要求，在县政府门户网站主动公开相关信息{items}条，开展政策解读{talks}次。")
             if status == "已完成":
                 month = 7 + 3 * round_no + (k + n) % 3
                 ws.cell(r, col["done_date"]).value = _dt.date(2020, month, 5 + (k * 3 + n) % 20)
