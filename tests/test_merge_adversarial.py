@@ -1042,6 +1042,47 @@ def test_a_word_reply_is_identified_in_words_that_fit_it(base, tmp_path):
     assert note == "Word 文件中没有填报表元数据，按文件名识别为「县财政局」。"
 
 
+def test_a_word_copy_never_replaces_the_units_spreadsheet(base, tmp_path):
+    """A unit sends its form and, later, the table typed into Word (the copy it stamps): the spreadsheet stays
+    in force — with a note when they agree, a warning naming both when they do not."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    form = box / replies["县财政局"].name
+    later = form.stat().st_mtime + 3600
+    copy = _word_table(form, box / "盖章版.docx")  # same answers
+    os.utime(copy, (later, later))
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    with Ledger.open(ws) as led:
+        assert led.current_submissions(ROUND)["县财政局"].file_name == form.name
+    same = next(f for f in result.findings if f.type == "resubmitted-same" and f.unit == "县财政局")
+    assert same.message.endswith("采用表格文件。") and same.file == "盖章版.docx"
+
+    edited = tmp_path / "改过.xlsx"
+    wb = openpyxl.load_workbook(form)
+    wb[fs.TASK_SHEET].cell(fs.FIRST_DATA_ROW + 1, col("progress")).value = "Word 里改写的落实情况"
+    wb.save(edited)
+    copy.unlink()
+    other = _word_table(edited, box / "盖章版（改）.docx")
+    os.utime(other, (later, later))
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    with Ledger.open(ws) as led:
+        assert led.current_submissions(ROUND)["县财政局"].file_name == form.name
+        progress = {t: r.progress for (t, u), r in led.latest_reports(ROUND).items() if u == "县财政局"}
+    assert "Word 里改写的落实情况" not in progress.values()
+    dup = [f for f in result.findings if f.type == "duplicate-submission" and f.unit == "县财政局"]
+    assert len(dup) == 1 and dup[0].message.startswith(f"县财政局报送了多份：采用表格文件「{form.name}」")
+    assert "Word 文件「盖章版（改）.docx」" in dup[0].message and dup[0].message.endswith("未采用，请核对。")
+    # otherwise the newest stands: a spreadsheet after a Word copy, a Word copy after a Word copy
+    from zwgk_xl.ledger.store import Submission
+
+    with Ledger.open(ws) as led:
+        for i, (unit, name) in enumerate([("甲单位", "a.docx"), ("甲单位", "b.xlsx"), ("乙单位", "c.docx"),
+                                          ("乙单位", "d.DOCX")]):
+            led.store_submission(Submission(ROUND, unit, f"{i:064x}", name, f"2031-01-0{i + 1}T09:00:00", "mail"))
+        current = led.current_submissions(ROUND)
+    assert (current["甲单位"].file_name, current["乙单位"].file_name) == ("b.xlsx", "d.DOCX")
+
+
 def test_word_tables_are_read_with_merged_cells_and_within_limits(tmp_path):
     import time
 

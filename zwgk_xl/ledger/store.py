@@ -504,8 +504,9 @@ class Ledger:
         subs = [Submission(**dict(zip(_SUBMISSION_COLS, r[1:])), id=r[0])
                 for r in self.conn.execute(sql + " ORDER BY received_at, id", args)]
         latest: dict[str, Submission] = {}
-        for s in subs:
-            latest[s.unit] = s
+        for s in subs:  # the newest, but a table copied into Word never replaces the unit's spreadsheet
+            if s.unit not in latest or not is_word_copy(s) or is_word_copy(latest[s.unit]):
+                latest[s.unit] = s
         for s in subs:
             if latest[s.unit] is not s:
                 s.superseded_by = latest[s.unit].id
@@ -572,6 +573,15 @@ class Ledger:
 def _text_name(name: str) -> str:
     """A file name as storable text (undecodable bytes, kept by Python as surrogates, replaced)."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+WORD_COPY_SUFFIXES = (".docx",)  # replies whose table was typed into Word (merge reads their tables)
+
+
+def is_word_copy(sub: Submission) -> bool:
+    """Whether ``sub`` was read from a table in a Word document: the unit's spreadsheet, when it sent one,
+    stands over it (the Word copy is usually the one printed for the seal)."""
+    return sub.file_name.lower().endswith(WORD_COPY_SUFFIXES)
 
 
 def archive_name(sha256: str, name: str, limit: int = ARCHIVE_NAME_BYTES) -> str:

@@ -23,6 +23,7 @@ from zwgk_xl.core.atomic import atomic_path
 from zwgk_xl.core.errors import WorkspaceError
 from zwgk_xl.decompose.assign import assign_tasks
 from zwgk_xl.forms.spec import ROLE_LEAD
+from zwgk_xl.ledger.store import is_word_copy
 from zwgk_xl.core.model import STATUSES, Document, Finding, Master, MasterRow, Node, UnitReport, UnitStatus
 from zwgk_xl.core.xlsxbulk import BulkSheet, close_workbook
 from zwgk_xl.core.xlsxfit import row_height, row_heights
@@ -61,8 +62,11 @@ def task_units(assigned: dict[str, list[tuple[Node, str]]]) -> dict[str, list[tu
 
 
 def _same_content(ledger, older, newer) -> bool:
-    """Whether two submissions of a unit hold the same answers and form fields."""
-    if (older.filler, older.phone, older.fill_date) != (newer.filler, newer.phone, newer.fill_date):
+    """Whether two submissions of a unit hold the same answers and form fields (a Word copy's table has no
+    form fields: only those both give are compared)."""
+    fields = zip((older.filler, older.phone, older.fill_date), (newer.filler, newer.phone, newer.fill_date))
+    lenient = is_word_copy(older) or is_word_copy(newer)
+    if any(a != b and not (lenient and (not a or not b)) for a, b in fields):
         return False
     def answers(sub) -> dict:
         return {tid: {k: v for k, v in vals.items() if k not in ("row", "status_raw")}
@@ -82,16 +86,20 @@ def round_findings(ledger, round: str, units: dict[str, int], only_units: set[st
         if s.superseded_by is None or (only_units is not None and s.unit not in only_units):
             continue
         newer = by_id[s.superseded_by]
+        copy = is_word_copy(s) and not is_word_copy(newer)  # a Word copy beside the spreadsheet, whenever sent
         if _same_content(ledger, s, newer):
             out.append(fk.finding(
                 "resubmitted-same",
-                f"{s.unit}报送了多份，「{newer.file_name}」与「{s.file_name}」填报内容相同，采用较新的一份。",
-                unit=s.unit, file=s.file_name))
+                f"{s.unit}报送了多份，「{newer.file_name}」与「{s.file_name}」填报内容相同，"
+                + ("采用表格文件。" if copy else "采用较新的一份。"), unit=s.unit, file=s.file_name))
             continue
-        out.append(fk.finding(
-            "duplicate-submission",
-            f"{s.unit}报送了多份：「{newer.file_name}」（{show_time(newer.received_at)}）替代了「{s.file_name}」（{show_time(s.received_at)}）。",
-            unit=s.unit, file=s.file_name))
+        if copy:
+            message = (f"{s.unit}报送了多份：采用表格文件「{newer.file_name}」（{show_time(newer.received_at)}）；"
+                       f"Word 文件「{s.file_name}」（{show_time(s.received_at)}）中的表格内容与之不同，未采用，请核对。")
+        else:
+            message = (f"{s.unit}报送了多份：「{newer.file_name}」（{show_time(newer.received_at)}）"
+                       f"替代了「{s.file_name}」（{show_time(s.received_at)}）。")
+        out.append(fk.finding("duplicate-submission", message, unit=s.unit, file=s.file_name))
     submitted = {s.unit for s in subs}
     for unit, n in units.items():
         if unit not in submitted:
