@@ -428,9 +428,10 @@ def mail_remind(round_, units_path, due, dry_run, resend, rate, as_of, workspace
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出收取结果。")
 @handle_errors
 def mail_fetch(since, workspace, as_json):
-    """从收信邮箱（IMAP）收取回复中的表格附件，保存到台账文件夹的 回收/。
+    """从收信邮箱（IMAP）收取回复中的附件，保存到台账文件夹的 回收/。
 
-    只保存表格文件（.xlsx .xlsm .xls .ods .et），不打开、不运行任何附件；
+    保存表格文件（.xlsx .xlsm .xls .ods .et 等）、压缩包、Word 文档和扫描件（.pdf .ofd），
+    由 merge 识别；图片和其他文件不保存。不打开、不运行任何附件；
     同样内容的附件只保存一次，并记下发件人供汇总时识别单位。
 
     \b
