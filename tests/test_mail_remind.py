@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import json
+import os
 from email import policy
 
 import openpyxl
@@ -89,6 +90,30 @@ def test_units_that_have_not_reported_are_reminded_at_the_address_they_were_sent
     [att] = list(msg.iter_attachments())
     assert att.get_filename() == f"{ROUND}_县发展和改革局_落实情况填报表.xlsx"
     assert att.get_content() == (ws / "下发" / att.get_filename()).read_bytes()
+
+
+def test_a_unit_whose_reply_could_not_be_merged_is_told_why(ws):
+    """县发展和改革局 sent a .rar and its form back unfilled: still missing, and its reminder names both files."""
+    import shutil
+
+    from zwgk_xl.merge.command import merge_folder
+
+    box = ws / "回收"
+    (box / "县发展和改革局材料.rar").write_bytes(b"Rar!\x1a\x07\x00" + b"\0" * 100)
+    shutil.copy(ws / "下发" / f"{ROUND}_县发展和改革局_落实情况填报表.xlsx", box / "县发展和改革局回复.xlsx")
+    for i, name in enumerate(("县发展和改革局材料.rar", "县发展和改革局回复.xlsx")):  # received in this order
+        os.utime(box / name, (1_623_000_000 + 60 * i,) * 2)
+    with Ledger.open(ws) as ledger:
+        assert "县发展和改革局" in merge_folder(box, ledger, round=ROUND, directory=make_directory()).units_missing
+    handler = Capture()
+    with smtp_server(handler) as port:
+        _remind(ws, port, dt.date(2021, 6, 20))
+    _, body = _bodies(handler)["fgj@dept.example.cn"]
+    assert ("已收到贵单位发来的「县发展和改革局材料.rar」（是压缩包，无法打开）、「县发展和改革局回复.xlsx」（是未填写的空表），"
+            "但未能汇总。") in body
+    assert "\n\n\n" not in body
+    _, other = _bodies(handler)["wjj@dept.example.cn"]
+    assert "已收到" not in other
 
 
 def test_overdue_tasks_are_listed_and_a_second_run_the_same_day_sends_nothing(ws):

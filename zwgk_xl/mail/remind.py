@@ -83,6 +83,37 @@ def _task_lines(r: Reminder) -> str:
     return "\n".join(lines)
 
 
+# Why a unit's file could not be merged, in words for the unit (by the finding that rejected it).
+_WHY = {"blank-form": "是未填写的空表", "password-protected": "设有打开密码，无法打开",
+        "wrong-round": "是其他轮次的填报表", "not-a-form": "其中没有填报表", "column-missing": "表头被改动，无法对应各栏",
+        "unreadable": "无法打开（可能已损坏）", "zip-bomb": "无法打开", "too-large": "文件过大，无法打开",
+        "cells-out-of-range": "表格范围异常，无法读取"}
+_WHY_BY_SUFFIX = [((".rar", ".7z", ".tar", ".gz"), "是压缩包，无法打开"),
+                  ((".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff"), "是扫描件或图片，不是 Excel 填报表"),
+                  ((".doc", ".docx", ".wps", ".rtf", ".odt", ".txt"), "是文字文档，其中没有填报表")]
+SHOWN_FILES = 3  # files named in a reminder at most
+
+
+def received_note(ledger, round: str, unit: str) -> str:
+    """「已收到贵单位发来的「材料.rar」（是压缩包，无法打开），但未能汇总。」 for the files of ``unit`` this round
+    that could not be merged (a unit that wrote back is told why it is still asked), else ""."""
+    shown = []
+    for rec in ledger.receipts(round):
+        if rec["unit"] != unit or rec["outcome"] != "rejected":
+            continue
+        kinds = [f.type for _, f in ledger.file_findings(round, rec["sha256"])]
+        why = next((_WHY[k] for k in kinds if k in _WHY), "")
+        if not why and "reply-not-spreadsheet" in kinds:
+            suffix = Path(rec["file_name"]).suffix.lower()
+            why = next((w for suffixes, w in _WHY_BY_SUFFIX if suffix in suffixes), "不是 Excel 填报表")
+        if why:
+            shown.append(f"「{Path(rec['file_name']).name}」（{why}）")
+    if not shown:
+        return ""
+    more = f"等 {len(shown)} 个文件" if len(shown) > SHOWN_FILES else ""
+    return f"已收到贵单位发来的{'、'.join(shown[:SHOWN_FILES])}{more}，但未能汇总。"
+
+
 def _issued_form(workspace: Path, ledger, round: str, unit: str, hashes: list[str]) -> Path | None:
     """The form issued to ``unit`` for ``round``: the file sent (by its hash), else one named after both."""
     for sha in hashes:
@@ -163,7 +194,9 @@ def remind(workspace: Path, directory=None, *, round: str | None = None, dry_run
             unit_due = due or next((x["due"] for x in reversed(sent) if x["due"]), "")
             values = _template_values(r.unit, round, unit_due, config, now(), today=as_of,
                                       as_of=cn_date(as_of), count=len(r.tasks), tasks=_task_lines(r),
-                                      attached="（填报表见附件）" if attachments else "")
+                                      attached="（填报表见附件）" if attachments else "",
+                                      received=received_note(ledger, round, r.unit) if r.reason == REASON_MISSING
+                                      else "")
             subject, body = _compose(TEMPLATE_KIND[r.reason], workspace, values)
             planned.append(_Planned(item, subject, body, attachments, unit_due))
         _run(planned, "remind", round, result, config, conn, dry_run_dir, password, ssl_context,
