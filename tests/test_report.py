@@ -160,7 +160,7 @@ def test_statistics_tables_and_round_over_round(tmp_path):
     assert units[1] == ["1", "县财政局", "2", "1", "0", "0", "0", "1", "0", "0", "50.0%"]
     assert units[5] == ["5", "县人民政府办公室", "1", "0", "0", "0", "0", "0", "0", "1", "0.0%"]
     texts = [p.text for p in doc.paragraphs]
-    assert ("与上轮（2021年第一季度）相比，1项任务完成状态发生变化，其中新完成1项："
+    assert ("与上轮（2021年第一季度）相比，1项任务完成状态发生变化，其中新完成1项。变化情况："
             "一.（一）推进减税降费信息公开，推进中→已完成。") in texts
 
 

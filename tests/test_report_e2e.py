@@ -200,7 +200,8 @@ def test_report_from_ledger_matches_forms(workspace, tmp_path):
     k = paras.index("五、存在问题")
     assert paras[k + 1:k + 3] == ["1. 政策解读形式较单一（县财政局）。", "六、下步工作计划"]  # once, though under two tasks
     assert "1. 增加图解和视频解读（县财政局）。" in paras and "2. 扩大抽查覆盖面（县市场监管局）。" in paras
-    assert any(p.startswith(f"与上轮（{Q1}）相比，3项任务完成状态发生变化，其中新完成2项：") for p in paras)
+    changes = next(p for p in paras if p.startswith(f"与上轮（{Q1}）相比，3项任务完成状态发生变化，其中新完成2项。变化情况："))
+    assert [x.endswith("→已完成") for x in changes.rstrip("。").split("；")] == [True, True, False]  # the new ones first
     opening = next(p for p in paras if p.startswith("根据"))
     assert "《2021年楚雄州政务公开工作要点》（楚政办发〔2021〕9号）、《2021年X县政务公开工作要点》（X政办发〔2021〕5号）" in opening
     assert "X县人民政府办公室将5项工作任务" in opening

@@ -453,8 +453,8 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
             "by_status": status_rows + [{"status": "合计", "count": total,
                                          "percent": "100.0%" if total else "0.0%"}],
             "units": _unit_rows(stats, directory),
-            "changes": [{"id": fullwidth(t.id), "title": fullwidth(t.title), "before": b, "after": a}
-                        for t, b, a in stats.changes],
+            "changes": [{"id": fullwidth(t.id), "title": fullwidth(t.title), "before": b, "after": a}  # new 已完成 first
+                        for t, b, a in sorted(stats.changes, key=lambda c: c[2] != st.DONE)],
             "newly_done": sum(a == st.DONE for _, _, a in stats.changes),
             "rule": st.RULE_TEXT,
         },

@@ -273,7 +273,7 @@ _STATS = ("本轮共{{ n.tasks }}项任务，{% for s in status_parts %}{{ s.sta
 _CHANGES = ("{% if not n.submitted %}本轮尚无单位报送，暂无法与上轮（{{ previous_round }}）比较。"
             "{% else %}与上轮（{{ previous_round }}）相比，"
             "{% if stats.changes %}{{ stats.changes|length }}项任务完成状态发生变化"
-            "{% if stats.newly_done %}，其中新完成{{ stats.newly_done }}项{% endif %}："
+            "{% if stats.newly_done %}，其中新完成{{ stats.newly_done }}项{% endif %}。变化情况："
             "{% for c in stats.changes %}{{ c.id }}{{ c.title }}，{{ c.before }}→{{ c.after }}"
             "{% if not loop.last %}；{% endif %}{% endfor %}。{% else %}各项任务完成状态没有变化。{% endif %}{% endif %}")
 _GAP_UNITS = "未报送单位{{ gaps.not_submitted|length }}个：{{ gaps.not_submitted|join(\"、\") }}。"
