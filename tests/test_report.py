@@ -121,7 +121,7 @@ def test_overdue_lead_not_applicable_and_blank_status(tmp_path):
     assert not any("无此项职能" in t for t in texts)
     assert ("截至2021年7月5日，已过完成时限仍未完成的任务1项：一.（一）推进减税降费信息公开（完成时限2021年6月30日，"
             "推进中，牵头单位县财政局）。") in texts
-    assert "已报送但有任务未填写完成状态的单位1个：县人民政府办公室（1项）。" in texts
+    assert "已报送但有任务的完成状态未填写或无法识别的单位1个：县人民政府办公室（1项）。" in texts
     assert any(t.startswith("牵头单位填报“不涉及”1处") and "县政务服务管理局" in t for t in texts)
     assert not any(t.startswith("未报送单位") for t in texts)
 

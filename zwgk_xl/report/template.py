@@ -284,7 +284,7 @@ _GAP_OVERDUE = ("截至{{ as_of }}，{% if gaps.overdue %}已过完成时限仍�
                 "{% for t in gaps.overdue %}{{ t.id }}{{ t.title }}（{% if t.deadline %}完成时限{{ t.deadline }}，{% endif %}{{ t.status }}"
                 "{% if t.units %}，牵头单位{{ t.units }}{% endif %}）{% if not loop.last %}；{% endif %}{% endfor %}。"
                 "{% else %}无逾期未完成任务。{% endif %}")
-_GAP_BLANK = ("已报送但有任务未填写完成状态的单位{{ gaps.not_filled|length }}个："
+_GAP_BLANK = ("已报送但有任务的完成状态未填写或无法识别的单位{{ gaps.not_filled|length }}个："
               "{% for u in gaps.not_filled %}{{ u.unit }}（{{ u.count }}项）{% if not loop.last %}、{% endif %}"
               "{% endfor %}。")
 _GAP_NA = ("牵头单位填报“不涉及”{{ gaps.lead_na|length }}处，已列入汇总表问题清单待核实："
