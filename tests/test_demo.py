@@ -66,6 +66,12 @@ def test_demo_shows_the_real_mess_two_rounds_and_a_pdf(demo):
     assert "2020年第三季度" in result.output and "2020年第四季度" in result.output
     units, files = map(int, re.search(r"2020年第四季度：.*?(\d+) 个单位回复，收到 (\d+) 份", result.output).groups())
     assert files == units + 1 == len(list((folder / "回收" / "2020年第四季度").iterdir()))  # one unit sent twice
+    # the unit the demo makes late is named late, in the master and in the report
+    late = re.search(r"([^，（；]+)逾期报送）", result.output).group(1)
+    rows = CalamineWorkbook.from_path(str(folder / "汇总表_2020年第四季度.xlsx")).get_sheet_by_name("报送情况").to_python()
+    assert [r[0] for r in rows if r[2] == "逾期报送"] == [late]
+    text = "\n".join(p.text for p in docx.Document(str(folder / "落实情况报告_2020年第四季度.docx")).paragraphs)
+    assert re.search(r"逾期报送单位1个：\S+。", text)
     kinds = re.search(r"汇总时发现的问题（按类型）：(.+)", result.output).group(1).split("，")
     assert len(kinds) >= 4, kinds
     with Ledger.open(folder) as ledger:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import imaplib
 import json
@@ -42,10 +43,13 @@ def ws(tmp_path):
     return folder
 
 
-def reply(sender: str, attachments: list[tuple[str, bytes]], in_reply_to: str = "", subject: str = "回复") -> bytes:
+def reply(sender: str, attachments: list[tuple[str, bytes]], in_reply_to: str = "", subject: str = "回复",
+          date: str = "") -> bytes:
     """A reply as a typical client writes it (Python's own generator: RFC 2231 names only)."""
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, SENDER, subject
+    if date:
+        msg["Date"] = date
     msg["Message-ID"] = f"<{hashlib.md5(repr((sender, attachments, subject)).encode()).hexdigest()}@dept.example.cn>"
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
@@ -198,6 +202,24 @@ def test_cli_fetch_json_equals_the_library_result(tmp_path, imap):
     cli = json.loads(res.stdout.replace(str(folders[0]), str(folders[1])))
     assert cli == lib and res.exit_code == lib["exit_code"] == 0
     assert lib["command"] == "mail-fetch" and [f["filename"] for f in lib["saved"]] == ["填报表.xlsx"]
+
+
+def test_a_saved_attachment_carries_the_time_its_mail_was_sent(ws, imap, tmp_path):
+    """merge takes a file's time as when it was received: a fetched attachment's is its mail's Date, unless that
+    is unreadable or later than the fetch (a wrong clock), when it stays the fetch's."""
+    import email.utils
+    import time
+
+    form = make_forms(tmp_path / "下发", units=["县财政局"])[0].path.read_bytes()
+    sent = email.utils.format_datetime(dt.datetime(2021, 6, 24, 16, 45, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    imap.deliver(reply("czj@dept.example.cn", [("财政局.xlsx", form)], date=sent))
+    imap.deliver(reply("jyj@dept.example.cn", [("教育局.xlsx", form + b" ")], date="Mon, 1 Jan 2099 00:00:00 +0800"))
+    imap.deliver(reply("wjj@dept.example.cn", [("卫健局.xlsx", form + b"  ")], date="not a date"))
+    before = time.time()
+    _fetch(ws, imap)
+    box = ws / "回收"
+    assert (box / "财政局.xlsx").stat().st_mtime == dt.datetime(2021, 6, 24, 8, 45, tzinfo=dt.timezone.utc).timestamp()
+    assert (box / "教育局.xlsx").stat().st_mtime >= before - 1 and (box / "卫健局.xlsx").stat().st_mtime >= before - 1
 
 
 def test_fetch_saves_archives_and_scans_for_merge_and_skips_pictures(ws, imap, tmp_path):

@@ -974,6 +974,58 @@ def test_a_filled_in_filler_is_not_replaced_by_the_block_below(base, tmp_path):
     assert sub.filler == "经办人" and first.progress.endswith("\n审核了目录12条。")
 
 
+def _received(box: Path, name: str, when: str) -> None:
+    t = dt.datetime.fromisoformat(when).timestamp()
+    os.utime(box / name, (t, t))
+
+
+def _due_on_5_july(base, tmp_path: Path, received: str):
+    """Every unit's reply in the box, received at ``received``, for a round due on 2021-07-05."""
+    ws, box, replies = fresh(base, tmp_path)
+    _box_files(box, replies, None)
+    with Ledger.open(ws) as led:
+        led.set_round_due(ROUND, "2021-07-05")
+    for unit in UNITS:
+        _received(box, replies[unit].name, received)
+    return ws, box, replies
+
+
+def test_a_unit_whose_first_file_came_after_the_due_date_is_late(base, tmp_path):
+    """The round's due date is 2021-07-05: 县教育局's form came on the 8th (逾期报送: a note, 报送情况 and the
+    report say so); 县财政局's came on time and its correction on the 9th (not late)."""
+    from zwgk_xl.report.render import build_report_context
+
+    ws, box, replies = _due_on_5_july(base, tmp_path, "2021-07-04T10:00:00")
+    _received(box, replies["县教育局"].name, "2021-07-08T09:30:00")
+    fill(base[2]["县财政局"], box / "县财政局回复（更正）.xlsx", rows=answers("县财政局"), fields={"filler": "王"})
+    _received(box, "县财政局回复（更正）.xlsx", "2021-07-09T09:00:00")
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    late = [f for f in result.findings if f.type == "late-submission"]
+    assert [(f.unit, f.severity) for f in late] == [("县教育局", "info")]
+    assert late[0].message == "县教育局于 2021-07-08 09:30 报送，晚于本轮报送期限（2021-07-05）。"
+    shown = {r[0]: r[2] for r in CalamineWorkbook.from_path(str(tmp_path / "汇总表.xlsx"))
+             .get_sheet_by_name("报送情况").to_python()[1:]}
+    assert shown["县教育局"] == "逾期报送" and shown["县财政局"] == "已报送"
+    with Ledger.open(ws) as led:
+        from zwgk_xl.merge.master import build_master
+        master = build_master(led, led.plan_for_round(ROUND), ROUND)
+    assert build_report_context(master)["gaps"]["late"] == ["县教育局"]
+
+
+def test_when_most_files_look_late_their_times_are_not_trusted(base, tmp_path, monkeypatch):
+    """Files copied into the folder in one go all carry that day: no unit is called late on such times, and
+    one note says why."""
+    monkeypatch.setattr("zwgk_xl.merge.master.LATE_DOUBTFUL_MIN", 2)
+    ws, box, replies = _due_on_5_july(base, tmp_path, "2021-07-12T15:00:00")
+    _received(box, replies["县财政局"].name, "2021-07-01T15:00:00")
+    result = run_merge(box, workspace=ws, output=tmp_path / "汇总表.xlsx", workers=1)
+    late = [f for f in result.findings if f.type == "late-submission"]
+    assert len(late) == 1 and late[0].unit == "" and late[0].message.startswith("有 3 个单位的文件时间晚于本轮报送期限")
+    shown = {r[2] for r in CalamineWorkbook.from_path(str(tmp_path / "汇总表.xlsx"))
+             .get_sheet_by_name("报送情况").to_python()[1:]}
+    assert "逾期报送" not in shown
+
+
 def stored_reports(ws: Path) -> list:
     with Ledger.open(ws) as led:
         return list(led.latest_reports(ROUND).values())

@@ -60,9 +60,12 @@ class DemoResult(Result):
 
     def details(self) -> list[str]:
         lines = [f"{what}：{detail}" for what, detail in self.steps]
-        kinds = Counter(fk.title(f.type) for f in self.findings)
+        kinds = Counter(fk.title(f.type) for f in self.findings if f.severity != fk.INFO)
         if kinds:
             lines.append("汇总时发现的问题（按类型）：" + "，".join(f"{k} {n} 条" for k, n in kinds.most_common()))
+        notes = Counter(fk.title(f.type) for f in self.findings if f.severity == fk.INFO)
+        if notes:
+            lines.append("另有提示：" + "，".join(f"{k} {n} 条" for k, n in notes.most_common()))
         if self.silent:
             lines.append(f"未报送的单位（{len(self.silent)} 个）：{'、'.join(self.silent)}")
         lines.append("先打开：" + "；".join(self.open_first))
@@ -276,7 +279,7 @@ def run_demo(folder, force: bool = False) -> DemoResult:
         accepted = sum(1 for f in merged.files if f.outcome == "accepted")
         res.steps.append((f"{round_name}", f"下发 {len(split.forms)} 个填报表；{len(res.replied)} 个单位回复，"
                                            f"收到 {len(merged.files)} 份，采用 {accepted} 份；"
-                                           f"问题 {len(merged.findings)} 条"
+                                           f"问题 {sum(f.severity != fk.INFO for f in merged.findings)} 条"
                           + (f"（{'；'.join(notes)}）" if notes else "")))
     last_round, last_due = ROUNDS[-1]
     res.findings = list(merged.findings) if merged is not None else []

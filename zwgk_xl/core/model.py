@@ -251,6 +251,7 @@ class UnitStatus:
     file: str = ""
     findings: int = 0
     superseded: list[str] = field(default_factory=list)  # older files replaced
+    late: bool = False  # its first file of the round arrived after the round's due date
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import hashlib
 import imaplib
+import os
 import re
 import ssl
 import unicodedata
@@ -20,7 +21,7 @@ from datetime import date as _date
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path, PureWindowsPath
 from typing import Callable, ClassVar
 
@@ -284,6 +285,7 @@ class _Collector:
             "message_id": str(msg.get("Message-ID", "")).strip(),
             "subject": str(msg.get("Subject", "")),
         }
+        head["sent"] = self._sent_at(msg)
         head["own"] = _own_message(self.conn, head["message_id"])  # a copy of what we sent
         if head["own"]:
             return head, 0, 0
@@ -295,6 +297,22 @@ class _Collector:
             saved += outcome == "saved"
             dup += outcome == "duplicate"
         return head, saved, dup
+
+    def _sent_at(self, msg) -> float | None:
+        """When the message was sent (its Date header, as a POSIX time), None when it has no readable date or
+        one later than this fetch (a sender's wrong clock)."""
+        try:
+            sent = parsedate_to_datetime(str(msg.get("Date", "")))
+        except (TypeError, ValueError, IndexError):
+            return None
+        if sent is None:
+            return None
+        sent = sent.timestamp()  # a date without a zone is local time
+        try:
+            fetched = datetime.fromisoformat(self.at).timestamp()
+        except ValueError:
+            return None
+        return sent if sent <= fetched else None
 
     def attachment(self, name: str, data: bytes | None, head: dict, unit: str) -> str:
         safe = safe_attachment_name(name)
@@ -315,6 +333,8 @@ class _Collector:
             self.result.duplicates.append({"name": name, "sender": sender, "existing": existing})
             return "duplicate"
         path = _write_new(self.folder, safe, data)
+        if head.get("sent"):  # merge takes a file's time as when it was received: the time it was sent
+            os.utime(path, (head["sent"], head["sent"]))
         self.known[sha] = path.name
         log.record_received(self.conn, sha256=sha, sender=sender, filename=path.name,
                             message_id=head["message_id"], fetched_at=self.at, original_name=name,

@@ -32,6 +32,7 @@ from zwgk_xl.merge.attachments import companions
 from zwgk_xl.merge.statistics import NOT_FILLED, NOT_SUBMITTED
 
 OVERDUE = "逾期"
+LATE = "逾期报送"  # 报送情况 of a unit whose first file came after the round's due date
 MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
 
 
@@ -75,6 +76,28 @@ def _same_content(ledger, older, newer) -> bool:
     return answers(older) == answers(newer)
 
 
+LATE_DOUBTFUL_SHARE = 0.5  # more units than this share "late": the files' times are when they were saved
+LATE_DOUBTFUL_MIN = 4  # … judged only from this many units with a file
+
+
+def late_submissions(ledger, round: str, subs: list) -> tuple[list, int]:
+    """(the first submission of each unit that sent its first file after the round's due date, the number of
+    units whose files look late but were not judged).  A correction sent later does not make an on-time unit
+    late.  When most units look late, the files' times are taken for when they were saved into the folder
+    (copied out of a mail client in one go), not when they were received: none is judged late then, and
+    their number is returned instead.  ``subs``: :meth:`Ledger.submissions`, oldest first."""
+    due = ledger.round_due(round)
+    if due is None:
+        return [], 0
+    first: dict[str, object] = {}
+    for s in subs:
+        first.setdefault(s.unit, s)
+    late = [s for s in first.values() if s.received_at[:10] > due.isoformat()]
+    if len(first) >= LATE_DOUBTFUL_MIN and len(late) > LATE_DOUBTFUL_SHARE * len(first):
+        return [], len(late)
+    return late, 0
+
+
 def round_findings(ledger, round: str, units: dict[str, int], only_units: set[str] | None = None, *,
                    subs: list | None = None) -> list[Finding]:
     """Findings about the round as a whole: duplicate submissions and units that returned nothing
@@ -100,6 +123,17 @@ def round_findings(ledger, round: str, units: dict[str, int], only_units: set[st
             message = (f"{s.unit}报送了多份：「{newer.file_name}」（{show_time(newer.received_at)}）"
                        f"替代了「{s.file_name}」（{show_time(s.received_at)}）。")
         out.append(fk.finding("duplicate-submission", message, unit=s.unit, file=s.file_name))
+    late, doubtful = late_submissions(ledger, round, subs)
+    for s in late:
+        if only_units is None or s.unit in only_units:
+            out.append(fk.finding("late-submission", f"{s.unit}于 {show_time(s.received_at)} 报送，晚于本轮报送期限"
+                                                     f"（{ledger.round_due(round).isoformat()}）。",
+                                  unit=s.unit, file=s.file_name))
+    if doubtful and (only_units is None or only_units):
+        out.append(fk.finding(
+            "late-submission", f"有 {doubtful} 个单位的文件时间晚于本轮报送期限（{ledger.round_due(round).isoformat()}），"
+                               "多半是文件保存到文件夹的时间，不是收到的时间，因此未判断哪些单位逾期报送。",
+            action="用 mail fetch 收取的回复按邮件发出的时间计；手工保存的文件，可按原收到时间修改文件时间后重新汇总。"))
     submitted = {s.unit for s in subs}
     for unit, n in units.items():
         if unit not in submitted:
@@ -171,13 +205,14 @@ def build_master(ledger, plan: Document, round: str, directory=None, today: _dt.
     for f in findings:
         if f.severity != fk.INFO and f.unit:
             per_unit[f.unit] = per_unit.get(f.unit, 0) + 1
+    late = {s.unit for s in late_submissions(ledger, round, subs)[0]}
     statuses = []
     for unit in list(units) + [u for u in current if u not in units]:
         sub = current.get(unit)
         statuses.append(UnitStatus(
             unit=unit, task_count=units.get(unit, 0), submitted=sub is not None,
             submitted_at=sub.received_at if sub else "", file=sub.file_name if sub else "",
-            findings=per_unit.get(unit, 0), superseded=superseded.get(unit, [])))
+            findings=per_unit.get(unit, 0), superseded=superseded.get(unit, []), late=unit in late))
 
     prev = ledger.previous_round(round) if round in ledger.rounds() else None
     prev_status: dict[str, str] = {}
@@ -346,8 +381,8 @@ def detail_rows(row: MasterRow, submitted: set[str]) -> list[list[str]]:
 
 
 def unit_row(u: UnitStatus) -> list:
-    return [u.unit, u.task_count, "已报送" if u.submitted else NOT_SUBMITTED, show_time(u.submitted_at), u.file,
-            u.findings, "、".join(u.superseded)]
+    shown = (LATE if u.late else "已报送") if u.submitted else NOT_SUBMITTED
+    return [u.unit, u.task_count, shown, show_time(u.submitted_at), u.file, u.findings, "、".join(u.superseded)]
 
 
 def finding_row(i: int, f: Finding) -> list:
@@ -506,7 +541,7 @@ def _write(master: Master, filename: str, area: str = "") -> None:
 
     s = _Sheet(wb, "报送情况", UNIT_HEADERS, UNIT_WIDTHS, formats, title)
     s.write_many(map(unit_row, master.units))
-    highlight(s, 2, [(NOT_SUBMITTED, bad), ("已报送", good)])
+    highlight(s, 2, [(NOT_SUBMITTED, bad), ("已报送", good), (LATE, mid)])
     s.ws.conditional_format(s.first, 5, s.last, 5, {"type": "cell", "criteria": ">", "value": 0, "format": mid})
     s.ws.autofilter(s.header_row, 0, s.last, len(UNIT_HEADERS) - 1)
 

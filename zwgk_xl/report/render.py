@@ -459,6 +459,7 @@ def build_report_context(master: Master, directory=None, cited=None, *, settings
             "rule": st.RULE_TEXT,
         },
         "gaps": {"not_submitted": [short_name(u, directory) for u in stats.not_submitted],
+                 "late": [short_name(u.unit, directory) for u in master.units if u.submitted and u.late],
                  "lead_missing": lead_missing, "overdue": overdue, "not_filled": not_filled,
                  "lead_na": [{"unit": short_name(f.unit, directory), "id": fullwidth(ts.task.id), "title": fullwidth(ts.task.title)}
                              for ts in stats.tasks for f in st.lead_not_applicable_findings([ts])]},

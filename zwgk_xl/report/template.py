@@ -277,6 +277,7 @@ _CHANGES = ("{% if not n.submitted %}本轮尚无单位报送，暂无法与上�
             "{% for c in stats.changes %}{{ c.id }}{{ c.title }}，{{ c.before }}→{{ c.after }}"
             "{% if not loop.last %}；{% endif %}{% endfor %}。{% else %}各项任务完成状态没有变化。{% endif %}{% endif %}")
 _GAP_UNITS = "未报送单位{{ gaps.not_submitted|length }}个：{{ gaps.not_submitted|join(\"、\") }}。"
+_GAP_LATE = "逾期报送单位{{ gaps.late|length }}个：{{ gaps.late|join(\"、\") }}。"
 _GAP_LEADS = ("牵头单位未报送落实情况的任务{{ gaps.lead_missing|length }}项："
               "{% for t in gaps.lead_missing %}{{ t.id }}{{ t.title }}（{{ t.units }}）{% if not loop.last %}；"
               "{% endif %}{% endfor %}。")
@@ -371,6 +372,7 @@ def _statistics(doc) -> None:
 def _gaps(doc) -> None:
     _para(doc, "{{ headings.gaps }}逾期及未报送情况", STYLE_H1)
     _if_para(doc, "gaps.not_submitted", _GAP_UNITS)
+    _if_para(doc, "gaps.late", _GAP_LATE)
     _if_para(doc, "gaps.lead_missing", _GAP_LEADS)
     _para(doc, _GAP_OVERDUE, "Normal")
     _if_para(doc, "gaps.not_filled", _GAP_BLANK)
