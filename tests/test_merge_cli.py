@@ -115,6 +115,27 @@ def test_cli_json_equals_library_result(tmp_path, monkeypatch):
     assert [f["type"] for f in lib["findings"]] == ["invalid-status", "required-empty", "duplicate-submission"]
 
 
+def test_a_long_list_of_findings_is_cut_short_and_counted_by_kind(tmp_path, monkeypatch):
+    """A round with hundreds of findings lists the most severe few and counts the rest by kind, pointing to
+    the master's 问题清单; --json still gives them all."""
+    from zwgk_xl.core import findings as fk
+
+    ws, forms = issue_forms(tmp_path)
+    box = returns(tmp_path, forms)
+    monkeypatch.setattr(fk, "LISTED", 2)
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(tmp_path / "汇总表.xlsx")])
+    lines = res.output.splitlines()
+    assert res.exit_code == 1 and sum(line.startswith("[警告]") for line in lines) == 2
+    assert "……另有 1 条未列出（全部见汇总表的“问题清单”页）：重复报送 1 条。" in lines
+    res = CliRunner().invoke(main, ["merge", str(box), "-C", str(ws), "-o", str(tmp_path / "汇总表.xlsx"), "--json"])
+    assert len(json.loads(res.stdout)["findings"]) == 3
+    infos = [fk.finding("row-continued", "续"), fk.finding("invalid-status", "状态"), fk.finding("row-continued", "续"),
+             fk.finding("required-empty", "空")]
+    shown, left = fk.brief(infos, 2)
+    assert [f.message for f in shown] == ["状态", "空"] and left == [("续写在下一行", 2)]
+    assert fk.brief(infos, 4) == (infos, [])
+
+
 def test_a_rerun_reads_nothing_new_and_changes_nothing(tmp_path):
     """Incremental merge: files merged before (same name, time and content, same plan) are not read again;
     the ledger stays as it was and the master is not rewritten; a new file costs only itself."""

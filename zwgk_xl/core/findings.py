@@ -109,6 +109,23 @@ def finding(type: str, message: str, *, unit: str = "", file: str = "", sheet: s
                    unit=unit, file=file, sheet=sheet, cell=cell, severity=severity or default_severity, line=line)
 
 
+LISTED = 40  # findings a command lists at most; the rest are counted by kind (all are in --json and the files)
+_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def brief(findings: list[Finding], limit: int | None = None) -> tuple[list[Finding], list[tuple[str, int]]]:
+    """(the findings to list: the most severe first, in their order otherwise, at most ``limit`` (default
+    :data:`LISTED`); (kind title, count) of the ones left out, most frequent first)."""
+    limit = LISTED if limit is None else limit
+    if len(findings) <= limit:
+        return list(findings), []
+    ranked = sorted(findings, key=lambda f: _RANK.get(f.severity, 3))
+    left: dict[str, int] = {}
+    for f in ranked[limit:]:
+        left[title(f.type)] = left.get(title(f.type), 0) + 1
+    return ranked[:limit], sorted(left.items(), key=lambda kv: -kv[1])
+
+
 def title(type: str) -> str:
     """Chinese title of a finding kind."""
     return KINDS[type][1] if type in KINDS else type

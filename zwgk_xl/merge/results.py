@@ -79,6 +79,11 @@ class MergeResult(Result):
         return ([[u, "已报送", files.get(u, []), problems.get(u, "")] for u in self.units_submitted]
                 + [[u, "未报送", [], problems.get(u, "")] for u in self.units_missing])
 
+    @property
+    def findings_where(self) -> str:
+        """Where a clerk finds every finding when a command lists only some."""
+        return "全部见汇总表的“问题清单”页" if self.output else ""
+
     def summary(self) -> str:
         """One Chinese line: the round, files by outcome, units submitted, findings and the master's path."""
         s = self.counts()
