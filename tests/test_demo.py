@@ -72,6 +72,8 @@ def test_demo_shows_the_real_mess_two_rounds_and_a_pdf(demo):
     assert [r[0] for r in rows if r[2] == "逾期报送"] == [late]
     text = "\n".join(p.text for p in docx.Document(str(folder / "落实情况报告_2020年第四季度.docx")).paragraphs)
     assert re.search(r"逾期报送单位1个：\S+。", text)
+    stats = CalamineWorkbook.from_path(str(folder / "落实情况报告_2020年第四季度_统计.xlsx")).get_sheet_by_name("分单位")
+    assert [r[1] for r in stats.to_python() if r[-1] == "逾期"] == [late]
     kinds = re.search(r"汇总时发现的问题（按类型）：(.+)", result.output).group(1).split("，")
     assert len(kinds) >= 4, kinds
     with Ledger.open(folder) as ledger:

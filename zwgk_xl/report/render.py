@@ -551,6 +551,7 @@ def _write_statistics_book(master: Master, stats: st.RoundStats, directory, file
     wu.write_row(0, 0, headers, head)
     wu.set_row(0, 28)
     units = _unit_rows(stats, directory)
+    late = {u.unit for u in master.units if u.late}  # submitted after the round's due date
     for i, u in enumerate(units, 1):
         r = i + 1
         wu.write_number(i, 0, u["no"], cell)
@@ -562,7 +563,7 @@ def _write_statistics_book(master: Master, stats: st.RoundStats, directory, file
         denom = u["tasks"] - u["not_applicable"]
         wu.write_formula(i, first_cat + n, f"=IF(D{r}-{na_col}{r}=0,0,{done_col}{r}/(D{r}-{na_col}{r}))",
                          pct, u["done"] / denom if denom else 0)
-        wu.write(i, first_cat + n + 1, "是" if u["submitted"] else "否", cell)
+        wu.write(i, first_cat + n + 1, ("逾期" if u["unit"] in late else "是") if u["submitted"] else "否", cell)
     wu.set_column(0, 0, 5)
     wu.set_column(1, 1, 22)
     wu.set_column(2, 2, 12)
