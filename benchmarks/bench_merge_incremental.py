@@ -56,6 +56,11 @@ def main() -> None:
               f"(target <= 10 %; {again.unchanged} unchanged, master rewritten: {again.master_written})")
         print(f"10 returns added: {t_more:.2f} s = {t_more / t_first:.1%} of the first "
               f"(target <= 15 %; {len(more.files) - more.unchanged} new)")
+
+        def phases(r) -> str:
+            return " / ".join(f"{r.timings.get(k, 0.0):.2f}" for k in ("read_validate", "ledger", "master"))
+        print(f"phases, read+validate / ledger / master (s): first {phases(first)}; 10 added {phases(more)} "
+              f"(the master alone is {more.timings.get('master', 0.0) / t_first:.0%} of the first merge)")
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
