@@ -41,13 +41,11 @@ def render(result, as_json: bool, quiet: bool = False) -> None:
         _echo_json(result.to_dict())
     else:
         if not quiet:
-            shown, left = fk.brief(result.findings)
+            shown, rest = result.listed_findings()
             for f in shown:
                 click.echo(finding_line(f))
-            if left:
-                where = getattr(result, "findings_where", "") or "加 --json 可输出全部"
-                click.echo(f"……另有 {sum(n for _, n in left)} 条未列出（{where}）："
-                           + "，".join(f"{k} {n} 条" for k, n in left) + "。")
+            if rest:
+                click.echo(rest)
             for line in result.details():
                 click.echo(line)
         click.echo(result.summary())

@@ -45,6 +45,19 @@ class Result:
         """Extra lines a front end may show above the summary (default: none)."""
         return []
 
+    @property
+    def findings_where(self) -> str:
+        """Where every finding can be seen when a front end lists only some."""
+        return "加 --json 可输出全部"
+
+    def listed_findings(self) -> tuple[list[Finding], str]:
+        """(the findings a front end lists: :func:`findings.brief`; a line counting the others by kind, or "")."""
+        shown, left = fk.brief(self.findings)
+        if not left:
+            return shown, ""
+        return shown, (f"……另有 {sum(n for _, n in left)} 条未列出（{self.findings_where}）："
+                       + "，".join(f"{k} {n} 条" for k, n in left) + "。")
+
     def findings_line(self) -> str:
         """「错误 a 条，警告 b 条，提示 c 条」 or "" when there are none."""
         c = fk.counts(self.findings)

@@ -36,6 +36,7 @@ from zwgk_xl.mail import log
 from zwgk_xl.mail.compose import SPREADSHEET_TYPES
 from zwgk_xl.mail.config import MailConfig, get_password, load_config
 from zwgk_xl.mail.send import _open_ledger, _ssl_context, tls_error
+from zwgk_xl.merge import attachments
 
 RECEIVE_DIR = "回收"
 MAX_ATTACHMENT = 50 * 1024 * 1024
@@ -43,7 +44,8 @@ SAVED_ARCHIVES = {".zip"}  # saved beside the spreadsheets: merge takes the spre
 # Saved too, for merge to name: a Word reply (its table is read when it has the form's header), a stamped
 # scan (a note beside the unit's form; alone, a warning naming the unit), an archive merge cannot open.
 # Pictures are not: mail clients attach signature images to every message.
-SAVED_DOCUMENTS = {".docx", ".doc", ".wps", ".rtf", ".odt", ".pdf", ".ofd", ".rar", ".7z"}
+SAVED_DOCUMENTS = {s for s, kind in attachments.KINDS.items() if kind in (attachments.SCAN, attachments.DOCUMENT,
+                                                                         attachments.ARCHIVE)}
 MAX_NAME = 120  # characters kept of a file name's stem
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}

@@ -27,6 +27,7 @@ from zwgk_xl.mail.compose import Attachment
 from zwgk_xl.mail.config import MailConfig, load_config
 from zwgk_xl.mail.send import (MailResult, Throttle, _address_item, _compose, _open_ledger, _Planned, _run,
                                _template_values, load_units)
+from zwgk_xl.merge import attachments
 from zwgk_xl.merge import statistics as st
 
 REASON_MISSING = "未报送"
@@ -88,9 +89,9 @@ _WHY = {"blank-form": "是未填写的空表", "password-protected": "设有打�
         "wrong-round": "是其他轮次的填报表", "not-a-form": "其中没有填报表", "column-missing": "表头被改动，无法对应各栏",
         "unreadable": "无法打开（可能已损坏）", "zip-bomb": "无法打开", "too-large": "文件过大，无法打开",
         "cells-out-of-range": "表格范围异常，无法读取"}
-_WHY_BY_SUFFIX = [((".rar", ".7z", ".tar", ".gz"), "是压缩包，无法打开"),
-                  ((".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff"), "是扫描件或图片，不是 Excel 填报表"),
-                  ((".doc", ".docx", ".wps", ".rtf", ".odt", ".txt"), "是文字文档，其中没有填报表")]
+_WHY_BY_KIND = {attachments.ARCHIVE: "是压缩包，无法打开", attachments.ZIP: "是压缩包，其中没有填报表",
+                attachments.SCAN: "是扫描件或图片，不是 Excel 填报表", attachments.PICTURE: "是扫描件或图片，不是 Excel 填报表",
+                attachments.DOCUMENT: "是文字文档，其中没有填报表"}
 SHOWN_FILES = 3  # files named in a reminder at most
 
 
@@ -104,8 +105,8 @@ def received_note(ledger, round: str, unit: str) -> str:
         kinds = [f.type for _, f in ledger.file_findings(round, rec["sha256"])]
         why = next((_WHY[k] for k in kinds if k in _WHY), "")
         if not why and "reply-not-spreadsheet" in kinds:
-            suffix = Path(rec["file_name"]).suffix.lower()
-            why = next((w for suffixes, w in _WHY_BY_SUFFIX if suffix in suffixes), "不是 Excel 填报表")
+            kind = attachments.KINDS.get(Path(rec["file_name"]).suffix.lower(), "")
+            why = _WHY_BY_KIND.get(kind, "不是 Excel 填报表")
         if why:
             shown.append(f"「{Path(rec['file_name']).name}」（{why}）")
     if not shown:

@@ -14,19 +14,22 @@ from pathlib import PurePosixPath
 from zwgk_xl.core import findings as fk
 from zwgk_xl.core.model import Finding
 
-LIKELY = {  # extension -> what a file that is not a spreadsheet most likely is
-    **dict.fromkeys((".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp"),
-                    "可能是盖章扫描件"),
-    **dict.fromkeys((".doc", ".docx", ".wps", ".wpt", ".rtf", ".odt", ".txt"), "可能是文字说明材料"),
-    ".zip": "压缩包，其中没有表格文件",  # a .zip is opened (see merge.archives)
-    **dict.fromkeys((".rar", ".7z", ".tar", ".gz"), "压缩包，未打开；请对方改发 .zip 或直接发表格"),
+SCAN, PICTURE, DOCUMENT, ZIP, ARCHIVE = "scan", "picture", "document", "zip", "archive"
+KINDS = {  # extension -> what a file that is not a spreadsheet is (merge, mail fetch and reminders read it)
+    **dict.fromkeys((".pdf", ".ofd"), SCAN),
+    **dict.fromkeys((".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".heic", ".webp"), PICTURE),
+    **dict.fromkeys((".doc", ".docx", ".wps", ".wpt", ".rtf", ".odt", ".txt"), DOCUMENT),
+    ".zip": ZIP,  # a .zip is opened (see merge.archives)
+    **dict.fromkeys((".rar", ".7z", ".tar", ".gz"), ARCHIVE),
 }
+LIKELY = {SCAN: "可能是盖章扫描件", PICTURE: "可能是盖章扫描件", DOCUMENT: "可能是文字说明材料",
+          ZIP: "压缩包，其中没有表格文件", ARCHIVE: "压缩包，未打开；请对方改发 .zip 或直接发表格"}
 
 
 def kind_of(suffix: str) -> str:
     """What a file that is not a spreadsheet most likely is, by its extension: 「（.pdf，可能是盖章扫描件）」."""
     suffix = suffix.lower()
-    what = LIKELY.get(suffix, "")
+    what = LIKELY.get(KINDS.get(suffix, ""), "")
     return f"（{suffix or '无扩展名'}{'，' + what if what else ''}）"
 
 

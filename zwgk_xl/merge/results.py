@@ -82,7 +82,7 @@ class MergeResult(Result):
     @property
     def findings_where(self) -> str:
         """Where a clerk finds every finding when a command lists only some."""
-        return "全部见汇总表的“问题清单”页" if self.output else ""
+        return "全部见汇总表的“问题清单”页" if self.output else super().findings_where
 
     def summary(self) -> str:
         """One Chinese line: the round, files by outcome, units submitted, findings and the master's path."""
